@@ -1,0 +1,23 @@
+/** Anything that can run one SQL statement: a pool, a PGlite instance, or an open transaction. */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface QueryResult<R> {
+  readonly rows: R[];
+  readonly rowCount: number;
+}
+
+export type Engine = 'postgres' | 'pglite';
+
+/**
+ * One service's database, on either engine, speaking one SQL dialect (PostgreSQL).
+ * `transaction` commits when `fn` resolves and rolls back when it throws.
+ */
+export interface Db extends Queryable {
+  readonly engine: Engine;
+  /** Where it lives, for logs: a redacted URL or a data directory. */
+  readonly describe: string;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { Db, Queryable, QueryResult } from './db.js';
+
+export interface PgliteOptions {
+  /** Directory for the data; omit for an in-memory database (tests). */
+  readonly dataDir?: string;
+}
+
+async function run<R extends object>(db: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  const r = await db.query<R>(sql, params as unknown[] | undefined);
+  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+}
+
+/**
+ * Embedded PostgreSQL (WASM) in this process: no server needed. One connection,
+ * and it does not fsync, so it is for trying and testing; production uses a server.
+ */
+export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
+  return {
+    engine: 'pglite',
+    describe: options.dataDir ? `pglite:${options.dataDir}` : 'pglite:memory',
+    query: (sql, params) => run(pglite, sql, params),
+    transaction: (fn) => pglite.transaction((t) => fn({ query: (sql, params) => run(t, sql, params) } satisfies Queryable)),
+    close: () => pglite.close(),
+  };
+}

@@ -1,0 +1,66 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './db.js';
+
+export interface PostgresOptions {
+  readonly url: string;
+  /** Pool size; PostgreSQL's own durability settings are never changed. */
+  readonly max?: number;
+  readonly applicationName?: string;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+async function run<R extends object>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  const r = await client.query<R>(sql, params as unknown[] | undefined);
+  return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+}
+
+/** A real PostgreSQL server through a `pg` pool. */
+export function openPostgres(options: PostgresOptions): Db {
+  const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 10, application_name: options.applicationName ?? 'ordo' });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return {
+    engine: 'postgres',
+    describe: redact(options.url),
+    query: (sql, params) => run(pool, sql, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = { query: (sql, params) => run(client, sql, params) };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Creates the database if it does not exist (each service owns its own database). */
+export async function ensurePostgresDatabase(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new RangeError(`invalid database name ${name}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${name}`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04' && err.code !== '23505') throw err; // created concurrently
+      });
+    }
+  } finally {
+    await client.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}

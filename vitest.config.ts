@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Three kinds of test, chosen by file name: `*.test.ts` is pure and fast,
+// `*.int.test.ts` talks to real PostgreSQL/PGlite/NATS/Kafka, `*.e2e.test.ts`
+// drives processes or a browser. `npm test` runs all of them.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', 'node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['src/**/*.int.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['src/**/*.e2e.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
