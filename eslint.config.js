@@ -47,7 +47,7 @@ const layerRules = Object.entries(layers).map(([layer, allowed]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.ordo/**', '.cache/**', 'dist/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.ordo/**', '.cache/**', '.scratch/**', 'dist/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

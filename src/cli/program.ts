@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerBench } from './bench-command.js';
 import { registerDiagram } from './diagram-command.js';
 
 export function buildProgram(): Command {
@@ -8,5 +9,6 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
   registerDiagram(program);
+  registerBench(program);
   return program;
 }
