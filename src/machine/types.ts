@@ -6,9 +6,12 @@ export type EventSchemas = Record<string, z.ZodType<object>>;
 /** Schemas of the messages a machine sends or publishes as effects. */
 export type MessageSchemas = Record<string, z.ZodType<object>>;
 
+/** zod types `z.object({})` as `Record<string, never>`, which no `{ type }` object satisfies. */
+type Payload<T> = string extends keyof T ? object : T;
+
 /** The union of events a machine accepts: `{ type: name } & payload`. */
 export type EventOf<E extends EventSchemas> = {
-  [K in keyof E & string]: { readonly type: K } & z.output<E[K]>;
+  [K in keyof E & string]: { readonly type: K } & Payload<z.output<E[K]>>;
 }[keyof E & string];
 
 /** Fired by the runtime when a durable timer armed by `after` expires. */
