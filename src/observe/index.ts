@@ -1,0 +1,3 @@
+export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
+export { createMetrics, type OrdoMetrics } from './metrics.js';
+export { parseTraceparent, formatTraceparent, childTraceparent, type TraceContext } from './trace-context.js';

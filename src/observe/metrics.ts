@@ -1,0 +1,44 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The metrics ordo exports on `GET /metrics`. One registry per process; every
+ * component receives it rather than using prom-client's global default.
+ */
+export interface OrdoMetrics {
+  readonly registry: Registry;
+  readonly transitions: Counter<'machine' | 'from' | 'to' | 'event'>;
+  readonly sagasStarted: Counter<'machine'>;
+  readonly sagaLatency: Histogram<'machine' | 'outcome'>;
+  readonly messagesPublished: Counter<'transport' | 'topic'>;
+  readonly messagesHandled: Counter<'service' | 'type' | 'outcome'>;
+  readonly deadLetters: Counter<'service' | 'reason'>;
+  readonly alerts: Counter<'kind'>;
+  readonly brokerUp: Gauge<'transport'>;
+  readonly outboxLag: Gauge<'service'>;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): OrdoMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  return {
+    registry,
+    transitions: new Counter({ name: 'ordo_transitions_total', help: 'State transitions applied', labelNames: ['machine', 'from', 'to', 'event'], registers: r }),
+    sagasStarted: new Counter({ name: 'ordo_sagas_started_total', help: 'Saga instances started', labelNames: ['machine'], registers: r }),
+    sagaLatency: new Histogram({
+      name: 'ordo_saga_duration_seconds',
+      help: 'Time from start to a final state',
+      labelNames: ['machine', 'outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
+      registers: r,
+    }),
+    messagesPublished: new Counter({ name: 'ordo_messages_published_total', help: 'Messages handed to the broker', labelNames: ['transport', 'topic'], registers: r }),
+    messagesHandled: new Counter({ name: 'ordo_messages_handled_total', help: 'Messages handled by consumers', labelNames: ['service', 'type', 'outcome'], registers: r }),
+    deadLetters: new Counter({ name: 'ordo_dead_letters_total', help: 'Messages sent to the dead-letter table', labelNames: ['service', 'reason'], registers: r }),
+    alerts: new Counter({ name: 'ordo_alerts_total', help: 'Alerts raised (e.g. compensation failed)', labelNames: ['kind'], registers: r }),
+    brokerUp: new Gauge({ name: 'ordo_broker_up', help: '1 when the broker is reachable', labelNames: ['transport'], registers: r }),
+    outboxLag: new Gauge({ name: 'ordo_outbox_lag_messages', help: 'Log messages not yet forwarded by the relay', labelNames: ['service'], registers: r }),
+    httpRequests: new Counter({ name: 'ordo_http_requests_total', help: 'HTTP requests served', labelNames: ['method', 'route', 'status'], registers: r }),
+  };
+}
