@@ -1,0 +1,142 @@
+import type { z } from 'zod';
+import { childTraceparent, type Logger } from '../observe/index.js';
+import { appendToStream, migrate, migrateStore, recordInbox, startOutboxRelay, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
+import type { Delivery, Message, Subscription, Transport } from '../transport/index.js';
+import type { ServiceEvent } from './contracts.js';
+
+/** How a service handles one message type. */
+export interface ServiceHandler<P = unknown, X = unknown> {
+  readonly schema: z.ZodType<P>;
+  /**
+   * Calls to the outside world (card provider, carrier) before the transaction:
+   * they must be idempotent by key, since a redelivery calls them again. A thrown
+   * error leaves the message unacked so it is retried.
+   */
+  readonly external?: (payload: P, delivery: Delivery) => Promise<X>;
+  /** The service's own state change, in one transaction with the inbox record and the outbox. */
+  readonly apply: (tx: Queryable, payload: P, external: X, delivery: Delivery) => Promise<ServiceEvent[]>;
+}
+
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly migrations: readonly Migration[];
+  /** topic → message type → handler. Types without a handler are acknowledged and skipped. */
+  readonly subscriptions: Readonly<Record<string, Readonly<Record<string, ServiceHandler<never, unknown>>>>>;
+  /** Topic its reports go to. */
+  readonly eventsTopic: string;
+}
+
+export interface HostedService {
+  readonly name: string;
+  readonly db: Db;
+  /** Appends reports to the outbox as if a message had been handled (for the gateway and timers). */
+  emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void>;
+  /** Wakes the outbox relay after a commit made outside a handler. */
+  notify(): void;
+  stop(): Promise<void>;
+}
+
+export const serviceDeadLetterMigration: Migration = {
+  version: 900,
+  name: 'service dead letters',
+  sql: `
+    CREATE TABLE IF NOT EXISTS service_dead_letters (
+      id bigserial PRIMARY KEY,
+      message_id text NOT NULL,
+      topic text NOT NULL,
+      type text NOT NULL,
+      message jsonb NOT NULL,
+      reason text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    );
+  `,
+};
+
+function orderIdOf(payload: unknown, message: Message): string {
+  const id = (payload as { orderId?: unknown } | null)?.orderId;
+  return typeof id === 'string' && id.length > 0 ? id : message.key;
+}
+
+/**
+ * Runs a service: its migrations, a consumer per subscribed topic (inbox + handler
+ * + outbox in one transaction), and an outbox relay forwarding its reports.
+ */
+export async function hostService(def: ServiceDefinition, db: Db, transport: Transport, log: Logger, options: { relayPollMs?: number; maxDeliver?: number } = {}): Promise<HostedService> {
+  await migrateStore(db);
+  await migrate(db, [...def.migrations, serviceDeadLetterMigration], `service:${def.name}`);
+  const relay: OutboxRelay = startOutboxRelay({ db, transport, name: `${def.name}-outbox`, pollMs: options.relayPollMs ?? 100, log });
+
+  async function emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void> {
+    if (events.length === 0) return;
+    await appendToStream(
+      tx,
+      `${def.name}-${orderId}`,
+      'any',
+      events.map((e) => ({
+        type: e.type,
+        data: e.payload,
+        metadata: {
+          topic: def.eventsTopic,
+          key: orderId,
+          correlationId: orderId,
+          ...(cause ? { causationId: cause.id } : {}),
+          traceparent: childTraceparent(cause?.headers.traceparent),
+        },
+      })),
+    );
+  }
+
+  async function deadLetter(message: Message, reason: string): Promise<void> {
+    log.warn({ service: def.name, messageId: message.id, type: message.type, reason }, 'message dead-lettered');
+    await db.query('INSERT INTO service_dead_letters (message_id, topic, type, message, reason) VALUES ($1, $2, $3, $4, $5)', [
+      message.id,
+      message.topic,
+      message.type,
+      JSON.stringify(message),
+      reason,
+    ]);
+  }
+
+  const subs: Subscription[] = [];
+  for (const [topic, handlers] of Object.entries(def.subscriptions)) {
+    subs.push(
+      await transport.subscribe({
+        topic,
+        group: def.name,
+        // Transient failures (a provider hiccup) are retried this many times before the dead-letter channel.
+        maxDeliver: options.maxDeliver ?? 20,
+        handler: async (delivery) => {
+          const { message } = delivery;
+          const handler = handlers[message.type] as ServiceHandler<unknown, unknown> | undefined;
+          if (!handler) return;
+          const parsed = handler.schema.safeParse(message.payload);
+          if (!parsed.success) {
+            await deadLetter(message, `invalid ${message.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+            return;
+          }
+          const seen = await db.query('SELECT 1 FROM ordo_inbox WHERE consumer = $1 AND message_id = $2', [def.name, message.id]);
+          if (seen.rows.length > 0) return;
+          const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
+          const wrote = await db.transaction(async (tx) => {
+            if (!(await recordInbox(tx, def.name, message.id))) return false;
+            const events = await handler.apply(tx, parsed.data, external, delivery);
+            await emit(tx, orderIdOf(parsed.data, message), events, message);
+            return events.length > 0;
+          });
+          if (wrote) relay.notify();
+        },
+      }),
+    );
+  }
+
+  return {
+    name: def.name,
+    db,
+    emit,
+    notify: () => relay.notify(),
+    async stop() {
+      for (const s of subs) await s.close();
+      await relay.stop();
+    },
+  };
+}

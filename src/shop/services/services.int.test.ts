@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../observe/index.js';
+import { ensurePostgresDatabase, openPglite, openPostgres, type Db } from '../../store/index.js';
+import { createInProcessTransport } from '../../transport/in-process.js';
+import type { Message, Transport } from '../../transport/index.js';
+import { topics } from '../contracts.js';
+import { hostService, type HostedService } from '../service-host.js';
+import { DEFAULT_SIMULATION } from '../simulation.js';
+import { putStock } from './inventory-service.js';
+import { inventoryService, paymentService } from './service-definitions.js';
+
+const PG = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Collects what arrives on a topic, and waits for a predicate over it. */
+async function collector(transport: Transport, topic: string) {
+  const seen: Message[] = [];
+  await transport.subscribe({ topic, group: `probe-${randomUUID()}`, handler: (d) => {
+      seen.push(d.message);
+      return Promise.resolve();
+    } });
+  return {
+    seen,
+    async until(pred: (ms: Message[]) => boolean, what: string, ms = 10_000): Promise<Message[]> {
+      const end = Date.now() + ms;
+      while (!pred(seen)) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; saw ${JSON.stringify(seen.map((m) => m.type))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return seen;
+    },
+  };
+}
+
+const command = (topic: string, type: string, key: string, payload: unknown, id: string = randomUUID()): Message => ({ id, topic, key, type, payload, headers: {} });
+
+const engines: [string, () => Promise<{ db: Db; drop: () => Promise<void> }>][] = [
+  ['pglite', async () => ({ db: await openPglite(), drop: () => Promise.resolve() })],
+  [
+    'postgres',
+    async () => {
+      const name = `ordo_t_services_${randomUUID().slice(0, 8)}`;
+      const db = openPostgres({ url: await ensurePostgresDatabase(PG, name) });
+      return {
+        db,
+        drop: async () => {
+          const admin = openPostgres({ url: PG });
+          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          await admin.close();
+        },
+      };
+    },
+  ],
+];
+
+describe.each(engines)('inventory service on %s', (_engine, open) => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  let transport: ReturnType<typeof createInProcessTransport>;
+  let service: HostedService;
+  let replies: Awaited<ReturnType<typeof collector>>;
+  const cmd = topics.commands('inventory');
+
+  beforeAll(async () => {
+    ({ db, drop } = await open());
+    transport = createInProcessTransport({ redeliveryDelayMs: 5 });
+    service = await hostService(inventoryService('orchestration'), db, transport, silentLogger(), { relayPollMs: 20 });
+    await db.transaction((tx) => putStock(tx, 'SKU-1', { available: 5, unitPrice: 1000 }));
+    replies = await collector(transport, topics.events('inventory'));
+  });
+  afterAll(async () => {
+    await service.stop();
+    await transport.close();
+    await db.close();
+    await drop();
+  });
+
+  const stock = async () => (await db.query<{ available: number; reserved: number; shipped: number }>(`SELECT available, reserved, shipped FROM stock WHERE sku = 'SKU-1'`)).rows[0];
+
+  it('reserves once, even when the same command is delivered twice', async () => {
+    const m = command(cmd, 'ReserveInventory', 'o1', { orderId: 'o1', items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1000 }] });
+    await transport.publish([m, { ...m }]);
+    await transport.publish([m]);
+    await replies.until((ms) => ms.some((x) => x.key === 'o1'), 'InventoryReserved');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(replies.seen.filter((x) => x.key === 'o1').map((x) => x.type)).toEqual(['InventoryReserved']);
+    expect(await stock()).toEqual({ available: 3, reserved: 2, shipped: 0 });
+  });
+
+  it('answers a second, different command for the same order as before (idempotent by order)', async () => {
+    await transport.publish([command(cmd, 'ReserveInventory', 'o1', { orderId: 'o1', items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1000 }] })]);
+    await replies.until((ms) => ms.filter((x) => x.key === 'o1').length === 2, 'second reply');
+    expect(await stock()).toEqual({ available: 3, reserved: 2, shipped: 0 });
+  });
+
+  it('refuses what it does not have, naming the SKU', async () => {
+    await transport.publish([command(cmd, 'ReserveInventory', 'o2', { orderId: 'o2', items: [{ sku: 'SKU-1', quantity: 4, unitPrice: 1000 }, { sku: 'NOPE', quantity: 1, unitPrice: 1 }] })]);
+    const [reply] = (await replies.until((ms) => ms.some((x) => x.key === 'o2'), 'InventoryInsufficient')).filter((x) => x.key === 'o2');
+    expect(reply?.type).toBe('InventoryInsufficient');
+    expect((reply?.payload as { reason: string }).reason).toBe('NOPE: unknown SKU; SKU-1: 4 wanted, 3 available');
+    expect(await stock()).toEqual({ available: 3, reserved: 2, shipped: 0 });
+  });
+
+  it('a release that overtakes its reservation leaves a tombstone, so the late reserve is refused', async () => {
+    await transport.publish([command(cmd, 'ReleaseInventory', 'o3', { orderId: 'o3' })]);
+    await replies.until((ms) => ms.some((x) => x.key === 'o3' && x.type === 'ReservationReleased'), 'ReservationReleased');
+    await transport.publish([command(cmd, 'ReserveInventory', 'o3', { orderId: 'o3', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 1000 }] })]);
+    await replies.until((ms) => ms.some((x) => x.key === 'o3' && x.type === 'InventoryInsufficient'), 'late reserve refused');
+    expect(await stock()).toEqual({ available: 3, reserved: 2, shipped: 0 });
+  });
+
+  it('releases and ships, conserving stock', async () => {
+    await transport.publish([command(cmd, 'ReserveInventory', 'o4', { orderId: 'o4', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 1000 }] })]);
+    await replies.until((ms) => ms.some((x) => x.key === 'o4'), 'o4 reserved');
+    await transport.publish([command(cmd, 'ReleaseInventory', 'o1', { orderId: 'o1' })]);
+    await transport.publish([command(topics.events('shipping'), 'PackageShipped', 'o4', { orderId: 'o4', trackingNumber: 't', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 1000 }] })]);
+    await replies.until((ms) => ms.some((x) => x.key === 'o1' && x.type === 'ReservationReleased'), 'o1 released');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await stock()).toEqual({ available: 4, reserved: 0, shipped: 1 });
+  });
+
+  it('dead-letters a malformed command with the reason and keeps going', async () => {
+    await transport.publish([command(cmd, 'ReserveInventory', 'o5', { orderId: 'o5', items: [{ sku: 'SKU-1', quantity: -1 }] })]);
+    const end = Date.now() + 5000;
+    let rows: { reason: string }[] = [];
+    while (rows.length === 0 && Date.now() < end) {
+      rows = (await db.query<{ reason: string }>(`SELECT reason FROM service_dead_letters WHERE type = 'ReserveInventory'`)).rows;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(rows[0]?.reason).toMatch(/^invalid ReserveInventory: items\.0\.quantity/);
+    expect(await stock()).toEqual({ available: 4, reserved: 0, shipped: 1 });
+  });
+});
+
+describe('payment service (pglite)', () => {
+  it('charges at most once per order across redeliveries and transient provider errors, and refunds', async () => {
+    const db = await openPglite();
+    const transport = createInProcessTransport({ redeliveryDelayMs: 5 });
+    const sim = { ...DEFAULT_SIMULATION, declineRate: 0, neverAnswersRate: 0, errorRate: 0.3, seed: 'pay-test' };
+    const service = await hostService(paymentService('orchestration', db, sim), db, transport, silentLogger(), { relayPollMs: 20 });
+    const replies = await collector(transport, topics.events('payment'));
+    const orders = Array.from({ length: 20 }, (_, i) => `p${i}`);
+    for (const id of orders) {
+      const m = command(topics.commands('payment'), 'ProcessPayment', id, { orderId: id, customerId: 'c', amount: 500 });
+      await transport.publish([m, { ...m, id: randomUUID() }]);
+    }
+    await replies.until((ms) => new Set(ms.map((x) => x.key)).size === orders.length, 'every order answered', 20_000);
+    const ledger = (await db.query<{ captures: number }>('SELECT captures FROM provider_ledger')).rows;
+    expect(ledger).toHaveLength(orders.length);
+    expect(ledger.every((r) => r.captures === 1)).toBe(true);
+    await transport.publish([command(topics.commands('payment'), 'RefundPayment', 'p0', { orderId: 'p0', amount: 500 })]);
+    await replies.until((ms) => ms.some((x) => x.key === 'p0' && x.type === 'PaymentRefunded'), 'refund');
+    expect((await db.query<{ status: string; refunds: number }>(`SELECT status, refunds FROM provider_ledger WHERE idempotency_key = 'p0'`)).rows[0]).toEqual({ status: 'refunded', refunds: 1 });
+    await service.stop();
+    await transport.close();
+    await db.close();
+  });
+});
