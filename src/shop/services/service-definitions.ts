@@ -4,7 +4,7 @@ import { chance, type SimulationOptions } from '../simulation.js';
 import { markShipped, releaseInventory, reserveInventory, inventoryMigrations } from './inventory-service.js';
 import { providerMigrations, SimulatedPaymentProvider, type CaptureOutcome, type RefundOutcome } from './payment-provider.js';
 import { paymentMigrations, recordCapture, recordRefund } from './payment-service.js';
-import { prepareShipment, shippingMigrations } from './shipping-service.js';
+import { confirmDelivery, prepareShipment, shippingMigrations } from './shipping-service.js';
 import type { Db } from '../../store/index.js';
 
 export type WiringMode = 'orchestration' | 'choreography';
@@ -60,10 +60,14 @@ export function shippingService(mode: WiringMode, sim: SimulationOptions): Servi
     schema: commands.PrepareShipment,
     apply: (tx, p) => prepareShipment(tx, p.orderId, p.items, chance(sim.shipmentFailureRate, sim.seed, 'ship-fails', p.orderId)),
   });
+  // The carrier's confirmation arrives as a command in both wirings (from the gateway).
+  const confirm = h({ schema: commands.ConfirmDelivery, apply: (tx, p) => confirmDelivery(tx, p.orderId) });
+  const wired = wire(mode, 'shipping', { PrepareShipment: prepare, ConfirmDelivery: confirm }, { ShipmentRequested: prepare });
+  const commandTopic = topics.commands('shipping');
   return {
     name: 'shipping',
     migrations: shippingMigrations,
     eventsTopic: topics.events('shipping'),
-    subscriptions: wire(mode, 'shipping', { PrepareShipment: prepare }, { ShipmentRequested: prepare }),
+    subscriptions: { ...wired, [commandTopic]: { ...wired[commandTopic], ConfirmDelivery: confirm } },
   };
 }

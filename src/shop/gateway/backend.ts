@@ -1,0 +1,38 @@
+import type { OrderDetails, StockView } from './schemas.js';
+
+export interface PlaceOrderRequest {
+  readonly customerId: string;
+  readonly items: readonly { sku: string; quantity: number; unitPrice: number }[];
+  /** `Idempotency-Key` header, scoped to the customer. */
+  readonly idempotencyKey?: string;
+  /** Hash of the normalised request: a reused key with another body is a conflict. */
+  readonly requestHash: string;
+}
+
+export type PlaceOrderResult = { kind: 'placed' | 'replayed'; orderId: string; status: string } | { kind: 'key-conflict'; orderId: string };
+
+export type OrderSummary = Omit<OrderDetails, 'timeline'>;
+
+export interface ListOrdersFilter {
+  readonly status?: string;
+  readonly customerId?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** What the gateway needs from the shop; the HTTP layer only validates, authorises and maps. */
+export interface ShopBackend {
+  /** Unit prices (cents) of the SKUs that exist; unknown SKUs are absent. */
+  prices(skus: readonly string[]): Promise<Map<string, number>>;
+  placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderResult>;
+  getOrder(orderId: string): Promise<OrderDetails | undefined>;
+  listOrders(filter: ListOrdersFilter): Promise<{ orders: OrderSummary[]; nextCursor?: string }>;
+  /** Throws HttpError 409 when the order's state does not allow it. */
+  cancelOrder(orderId: string, reason: string): Promise<{ status: string }>;
+  confirmDelivery(orderId: string): Promise<{ status: string }>;
+  listInventory(): Promise<StockView[]>;
+  getInventory(sku: string): Promise<StockView | undefined>;
+  putInventory(sku: string, input: { available: number; name?: string; unitPrice?: number }): Promise<StockView>;
+  health(): Promise<{ ok: boolean; [detail: string]: unknown }>;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}

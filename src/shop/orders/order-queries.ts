@@ -1,0 +1,72 @@
+import type { Queryable } from '../../store/index.js';
+import type { OrderSummary } from '../gateway/backend.js';
+import type { OrderContext } from '../order-machine.js';
+
+interface InstanceRow {
+  id: string;
+  state: string;
+  snapshot: { context: OrderContext };
+  created_at: Date;
+  updated_at: Date;
+  /** created_at at full (microsecond) precision, for the cursor. */
+  created_key?: string;
+}
+
+export function summaryOf(r: InstanceRow): OrderSummary {
+  const c = r.snapshot.context;
+  return {
+    orderId: r.id,
+    customerId: c.customerId,
+    status: r.state,
+    items: c.items,
+    total: c.total,
+    ...(c.failureReason ? { failureReason: c.failureReason } : {}),
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+export async function loadOrder(q: Queryable, orderId: string): Promise<OrderSummary | undefined> {
+  const r = await q.query<InstanceRow>(`SELECT id, state, snapshot, created_at, updated_at FROM ordo_saga_instances WHERE id = $1 AND machine_id = 'order'`, [orderId]);
+  return r.rows[0] ? summaryOf(r.rows[0]) : undefined;
+}
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+export class InvalidCursorError extends Error {
+  readonly code = 'INVALID_CURSOR';
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError('cursor: not a cursor this server returned');
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listOrders(q: Queryable, f: { status?: string; customerId?: string; limit: number; cursor?: string }): Promise<{ orders: OrderSummary[]; nextCursor?: string }> {
+  const where = [`machine_id = 'order'`];
+  const params: unknown[] = [];
+  if (f.status) where.push(`state = $${params.push(f.status)}`);
+  if (f.customerId) where.push(`snapshot->'context'->>'customerId' = $${params.push(f.customerId)}`);
+  if (f.cursor) {
+    const [at, id] = decodeCursor(f.cursor);
+    where.push(`(created_at, id) < ($${params.push(at)}::timestamptz, $${params.push(id)})`);
+  }
+  const r = await q.query<InstanceRow>(
+    `SELECT id, state, snapshot, created_at, updated_at, created_at::text AS created_key FROM ordo_saga_instances WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.push(f.limit + 1)}`,
+    params,
+  );
+  const rows = r.rows.slice(0, f.limit);
+  const last = rows[rows.length - 1];
+  return {
+    orders: rows.map(summaryOf),
+    ...(r.rows.length > f.limit && last ? { nextCursor: encodeCursor(last.created_key ?? new Date(last.created_at).toISOString(), last.id) } : {}),
+  };
+}

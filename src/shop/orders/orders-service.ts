@@ -1,0 +1,86 @@
+import { withDelays, type Duration } from '../../machine/index.js';
+import type { Logger } from '../../observe/index.js';
+import { createSagaEngine, type IncomingMessage, type SagaEngine } from '../../runtime/index.js';
+import { defaultRelayMessage, migrate, startOutboxRelay, type Db, type OutboxRelay, type StoredMessage } from '../../store/index.js';
+import type { Subscription, Transport } from '../../transport/index.js';
+import { topics } from '../contracts.js';
+import { orderMachine } from '../order-machine.js';
+import type { WiringMode } from '../services/service-definitions.js';
+import { ordersMigrations } from './orders-migrations.js';
+
+export interface OrdersServiceOptions {
+  readonly db: Db;
+  readonly transport: Transport;
+  readonly log: Logger;
+  readonly mode: WiringMode;
+  /** Overrides of the order machine's named delays (e.g. short timeouts in tests). */
+  readonly delays?: Readonly<Record<string, Duration>>;
+  /** Consume service events and forward the outbox (false in a gateway-only process). */
+  readonly consume?: boolean;
+  readonly relayPollMs?: number;
+  readonly timerPollMs?: number;
+}
+
+export interface OrdersService {
+  readonly engine: SagaEngine;
+  readonly db: Db;
+  readonly machine: typeof orderMachine;
+  notify(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * In choreography the services react to the order's events, so the saga's commands
+ * stay in the log (its timeline) and are not sent.
+ */
+export function ordersRelayFilter(mode: WiringMode): (m: StoredMessage) => ReturnType<typeof defaultRelayMessage> {
+  if (mode === 'orchestration') return defaultRelayMessage;
+  return (m) => (m.metadata['kind'] === 'command' && typeof m.metadata['step'] === 'string' ? null : defaultRelayMessage(m));
+}
+
+/** The orders service: the order saga (one source of truth per order) and its outbox. */
+export async function startOrdersService(options: OrdersServiceOptions): Promise<OrdersService> {
+  const { db, transport, log } = options;
+  const machine = options.delays ? withDelays(orderMachine, options.delays) : orderMachine;
+  const engine = createSagaEngine({
+    db,
+    machines: [machine],
+    logger: log,
+    ...(options.consume === false ? { pollIntervalMs: false as const } : options.timerPollMs ? { pollIntervalMs: options.timerPollMs } : {}),
+  });
+  await engine.start();
+  await migrate(db, ordersMigrations, 'orders');
+
+  let relay: OutboxRelay | undefined;
+  const subs: Subscription[] = [];
+  if (options.consume !== false) {
+    relay = startOutboxRelay({ db, transport, name: 'orders-outbox', pollMs: options.relayPollMs ?? 100, toMessages: ordersRelayFilter(options.mode), log });
+    for (const service of ['inventory', 'payment', 'shipping'] as const) {
+      subs.push(
+        await transport.subscribe({
+          topic: topics.events(service),
+          group: 'orders',
+          maxDeliver: 20,
+          handler: async ({ message }) => {
+            const incoming: IncomingMessage = { id: message.id, key: message.key, type: message.type, payload: message.payload, headers: message.headers };
+            const [result] = await engine.deliver([incoming]);
+            if (result?.status === 'rejected') throw result.error;
+            if (result?.status === 'dead-lettered') log.warn({ messageId: message.id, type: message.type, reason: result.reason }, 'order event dead-lettered');
+            relay?.notify();
+          },
+        }),
+      );
+    }
+  }
+  return {
+    engine,
+    db,
+    machine,
+    notify: () => relay?.notify(),
+    async stop() {
+      for (const s of subs) await s.close();
+      await engine.stop();
+      await relay?.stop();
+    },
+  };
+}

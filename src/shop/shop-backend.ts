@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import { accepts } from '../machine/index.js';
+import { appendToStream, readStream, type Db } from '../store/index.js';
+import { topics } from './contracts.js';
+import type { ListOrdersFilter, PlaceOrderRequest, PlaceOrderResult, ShopBackend } from './gateway/backend.js';
+import { HttpError } from './gateway/http-errors.js';
+import type { OrderDetails, StockView } from './gateway/schemas.js';
+import { InvalidCursorError, listOrders, loadOrder } from './orders/order-queries.js';
+import { timelineOf } from './orders/order-timeline.js';
+import type { OrdersService } from './orders/orders-service.js';
+import { getStock, listStock, putStock } from './services/inventory-service.js';
+
+export interface ShopBackendDeps {
+  readonly orders: OrdersService;
+  /** The inventory database, read for prices and stock (the gateway's read path) and written by the admin. */
+  readonly inventoryDb: Db;
+  readonly registry: Registry;
+  readonly health: () => Promise<Record<string, unknown>>;
+}
+
+function toView(s: StockView): StockView {
+  return { sku: s.sku, name: s.name, unitPrice: s.unitPrice, available: s.available, reserved: s.reserved, shipped: s.shipped };
+}
+
+/** The shop behind the gateway: orders through the saga engine, stock from the inventory database. */
+export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
+  const { orders, inventoryDb } = deps;
+  const { engine, db, machine } = orders;
+
+  async function begin(orderId: string, req: PlaceOrderRequest): Promise<string> {
+    const total = req.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0);
+    const started = await engine.startSaga(orderId, 'order', { orderId, customerId: req.customerId, items: req.items, total });
+    if (started.status !== 'started' && started.status !== 'exists') throw new Error(`could not start order ${orderId}: ${started.status}`);
+    // The id makes the creation event idempotent: a retried request does not create twice.
+    const [created] = await engine.deliver([{ id: `${orderId}:created`, key: orderId, type: 'OrderCreated', payload: {} }]);
+    orders.notify();
+    return created && 'state' in created ? created.state : started.state;
+  }
+
+  return {
+    async prices(skus) {
+      const r = await inventoryDb.query<{ sku: string; unit_price: number }>('SELECT sku, unit_price FROM stock WHERE sku = ANY($1::text[])', [[...new Set(skus)]]);
+      return new Map(r.rows.map((x) => [x.sku, x.unit_price]));
+    },
+
+    async placeOrder(req): Promise<PlaceOrderResult> {
+      if (!req.idempotencyKey) {
+        const orderId = randomUUID();
+        return { kind: 'placed', orderId, status: await begin(orderId, req) };
+      }
+      const orderId = randomUUID();
+      const claimed = await db.query<{ order_id: string; request_hash: string }>(
+        `INSERT INTO order_idempotency_keys (customer_id, idempotency_key, request_hash, order_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (customer_id, idempotency_key) DO UPDATE SET customer_id = EXCLUDED.customer_id
+         RETURNING order_id, request_hash`,
+        [req.customerId, req.idempotencyKey, req.requestHash, orderId],
+      );
+      const row = claimed.rows[0];
+      if (!row) throw new Error('idempotency key was not recorded');
+      if (row.request_hash !== req.requestHash) return { kind: 'key-conflict', orderId: row.order_id };
+      const status = await begin(row.order_id, req);
+      return { kind: row.order_id === orderId ? 'placed' : 'replayed', orderId: row.order_id, status };
+    },
+
+    async getOrder(orderId): Promise<OrderDetails | undefined> {
+      const summary = await loadOrder(db, orderId);
+      if (!summary) return undefined;
+      const saga = await engine.getSaga(orderId);
+      const messages = saga ? await readStream(db, saga.stream) : [];
+      return { ...summary, timeline: timelineOf(messages) };
+    },
+
+    async listOrders(filter: ListOrdersFilter) {
+      try {
+        return await listOrders(db, filter);
+      } catch (err) {
+        if (err instanceof InvalidCursorError) throw new HttpError(400, 'VALIDATION', err.message, [{ path: 'cursor', message: 'not a cursor this server returned' }]);
+        throw err;
+      }
+    },
+
+    async cancelOrder(orderId, reason) {
+      const order = await loadOrder(db, orderId);
+      if (!order) throw new HttpError(404, 'NOT_FOUND', `no order ${orderId}`);
+      const state = machine.states[order.status as keyof typeof machine.states];
+      if (!accepts(machine, order.status, 'CancelRequested') || state.ignore.includes('CancelRequested')) {
+        throw new HttpError(409, 'NOT_CANCELLABLE', `order ${orderId} is ${order.status}; it can no longer be cancelled`);
+      }
+      const [r] = await engine.deliver([{ id: `${orderId}:cancel:${randomUUID()}`, key: orderId, type: 'CancelRequested', payload: { reason } }]);
+      orders.notify();
+      if (r?.status === 'dead-lettered') throw new HttpError(409, 'NOT_CANCELLABLE', r.reason);
+      if (r?.status === 'rejected') throw r.error;
+      return { status: r && 'state' in r ? r.state : order.status };
+    },
+
+    async confirmDelivery(orderId) {
+      const order = await loadOrder(db, orderId);
+      if (!order) throw new HttpError(404, 'NOT_FOUND', `no order ${orderId}`);
+      if (order.status === 'DELIVERED') return { status: order.status };
+      if (order.status !== 'SHIPPED') throw new HttpError(409, 'NOT_SHIPPED', `order ${orderId} is ${order.status}; only a shipped order can be delivered`);
+      await db.transaction((tx) =>
+        appendToStream(tx, `delivery-${orderId}`, 'any', [{ type: 'ConfirmDelivery', data: { orderId }, metadata: { topic: topics.commands('shipping'), key: orderId, kind: 'api-command' } }]),
+      );
+      orders.notify();
+      return { status: order.status };
+    },
+
+    async listInventory() {
+      return (await listStock(inventoryDb)).map(toView);
+    },
+    async getInventory(sku) {
+      const s = await getStock(inventoryDb, sku);
+      return s ? toView(s) : undefined;
+    },
+    async putInventory(sku, input) {
+      return toView(await inventoryDb.transaction((tx) => putStock(tx, sku, input)));
+    },
+
+    async health() {
+      const details = await deps.health();
+      return { ok: Object.values(details).every((v) => v === 'ok' || v === true), ...details };
+    },
+    async metrics() {
+      return { contentType: deps.registry.contentType, body: await deps.registry.metrics() };
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Duration } from '../machine/index.js';
+import { createMetrics, type Logger, type OrdoMetrics } from '../observe/index.js';
+import { ensurePostgresDatabase, openPglite, openPostgres, type Db } from '../store/index.js';
+import type { Transport } from '../transport/index.js';
+import { seedCatalogue } from './catalogue.js';
+import { createTokenService, type TokenService } from './gateway/auth.js';
+import { buildGateway } from './gateway/gateway.js';
+import { startOrdersService, type OrdersService } from './orders/orders-service.js';
+import { hostService, type HostedService } from './service-host.js';
+import { startCarrier } from './services/carrier.js';
+import { inventoryService, paymentService, shippingService, type WiringMode } from './services/service-definitions.js';
+import { createShopBackend } from './shop-backend.js';
+import { DEFAULT_SIMULATION, type SimulationOptions } from './simulation.js';
+import { openTransport, type TransportChoice } from './transport-choice.js';
+
+export const SHOP_SERVICES = ['orders', 'inventory', 'payment', 'shipping', 'gateway'] as const;
+export type ShopService = (typeof SHOP_SERVICES)[number];
+
+export type StorageChoice = { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string; databasePrefix?: string };
+
+export interface ShopOptions {
+  readonly mode: WiringMode;
+  readonly storage: StorageChoice;
+  readonly transport: TransportChoice;
+  /** Which parts run in this process (default: all). */
+  readonly services?: readonly ShopService[];
+  readonly port?: number;
+  readonly host?: string;
+  readonly simulation?: Partial<SimulationOptions>;
+  /** Overrides of the order machine's delays, e.g. `{ paymentTimeout: '5s' }`. */
+  readonly delays?: Readonly<Record<string, Duration>>;
+  readonly adminToken?: string;
+  /** Stock the demo catalogue when the inventory is empty (default true). */
+  readonly seed?: boolean;
+  readonly log: Logger;
+  readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
+}
+
+export interface RunningShop {
+  readonly url?: string;
+  readonly tokens: TokenService;
+  readonly metrics: OrdoMetrics;
+  readonly transport: Transport;
+  readonly dbs: Readonly<Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>>>;
+  readonly orders?: OrdersService;
+  readonly app?: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+async function openServiceDb(storage: StorageChoice, service: string): Promise<Db> {
+  if (storage.kind === 'pglite') return openPglite(storage.dataDir ? { dataDir: join(storage.dataDir, service) } : {});
+  const url = await ensurePostgresDatabase(storage.url, `${storage.databasePrefix ?? 'ordo'}_${service}`);
+  return openPostgres({ url, applicationName: `ordo-${service}` });
+}
+
+/**
+ * Starts the shop, or the parts of it this process runs. Each service owns its own
+ * database; they talk only through the transport. The gateway reads the orders and
+ * inventory databases (its read path) and writes orders through the saga engine.
+ */
+export async function startShop(options: ShopOptions): Promise<RunningShop> {
+  const parts = new Set<ShopService>(options.services ?? SHOP_SERVICES);
+  const log = options.log;
+  const sim: SimulationOptions = { ...DEFAULT_SIMULATION, ...options.simulation };
+  const metrics = createMetrics({ defaultMetrics: true });
+  const transport = await openTransport(options.transport, log, (s) => metrics.brokerUp.set({ transport: options.transport.kind }, s.connected ? 1 : 0));
+  metrics.brokerUp.set({ transport: options.transport.kind }, 1);
+  const tokens = createTokenService(options.adminToken ? { adminToken: options.adminToken } : {});
+  const dbs: Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>> = {};
+  const stops: (() => Promise<void>)[] = [];
+  const hosted: HostedService[] = [];
+  const dbOf = async (name: 'orders' | 'inventory' | 'payment' | 'shipping') => (dbs[name] ??= await openServiceDb(options.storage, name));
+
+  try {
+    if (parts.has('inventory')) {
+      const db = await dbOf('inventory');
+      hosted.push(await hostService(inventoryService(options.mode), db, transport, log.child({ service: 'inventory' })));
+      if (options.seed !== false) await seedCatalogue(db);
+    }
+    if (parts.has('payment')) {
+      const db = await dbOf('payment');
+      hosted.push(await hostService(paymentService(options.mode, db, sim), db, transport, log.child({ service: 'payment' })));
+    }
+    if (parts.has('shipping')) {
+      const db = await dbOf('shipping');
+      const shipping = await hostService(shippingService(options.mode, sim), db, transport, log.child({ service: 'shipping' }));
+      hosted.push(shipping);
+      if (sim.deliveryDelayMs >= 0) {
+        const carrier = startCarrier(shipping, sim.deliveryDelayMs, log.child({ service: 'carrier' }));
+        stops.push(() => carrier.stop());
+      }
+    }
+    for (const h of hosted) stops.push(() => h.stop());
+
+    let orders: OrdersService | undefined;
+    if (parts.has('orders') || parts.has('gateway')) {
+      orders = await startOrdersService({
+        db: await dbOf('orders'),
+        transport,
+        log: log.child({ service: 'orders' }),
+        mode: options.mode,
+        consume: parts.has('orders'),
+        ...(options.delays ? { delays: options.delays } : {}),
+      });
+      const o = orders;
+      stops.unshift(() => o.stop());
+    }
+
+    let app: FastifyInstance | undefined;
+    let url: string | undefined;
+    if (parts.has('gateway') && orders) {
+      const inventoryDb = await dbOf('inventory');
+      const backend = createShopBackend({
+        orders,
+        inventoryDb,
+        registry: metrics.registry,
+        health: async () => {
+          const out: Record<string, unknown> = {};
+          for (const [name, db] of Object.entries(dbs)) out[name] = await db.query('SELECT 1').then(() => 'ok', (e: Error) => e.message);
+          out['transport'] = transport.status?.().connected === false ? 'disconnected' : 'ok';
+          return out;
+        },
+      });
+      app = await buildGateway({
+        backend,
+        tokens,
+        logger: log,
+        ...(options.plugins ? { plugins: options.plugins } : {}),
+        onRequestDone: (method, route, status) => metrics.httpRequests.inc({ method, route, status: String(status) }),
+      });
+      url = await app.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' });
+      const a = app;
+      stops.unshift(() => a.close());
+    }
+
+    return {
+      ...(url ? { url } : {}),
+      tokens,
+      metrics,
+      transport,
+      dbs,
+      ...(orders ? { orders } : {}),
+      ...(app ? { app } : {}),
+      async stop() {
+        for (const s of stops) await s().catch((err: unknown) => log.warn({ err }, 'stopping a part failed'));
+        await transport.close().catch(() => undefined);
+        for (const db of Object.values(dbs)) await db.close().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const s of stops) await s().catch(() => undefined);
+    await transport.close().catch(() => undefined);
+    for (const db of Object.values(dbs)) await db.close().catch(() => undefined);
+    throw err;
+  }
+}
