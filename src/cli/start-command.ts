@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { createLogger } from '../observe/index.js';
+import { startShop } from '../shop/index.js';
+import { shopOptionsFromFlags, StartFlagError, type StartFlags } from './start-options.js';
+import { failUsage } from './usage-error.js';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('start the shop: embedded (PGlite + in-process) by default, or one service per process on PostgreSQL + NATS/Kafka')
+    .option('--data-dir <dir>', 'where the embedded databases live', '.ordo')
+    .option('--postgres <url>', 'PostgreSQL server (each service gets its own database ordo_<service>)')
+    .option('--nats <url>', 'NATS JetStream server, e.g. nats://127.0.0.1:4222')
+    .option('--kafka <host:port>', 'Kafka bootstrap broker(s), e.g. 127.0.0.1:9092')
+    .option('--service <name>', 'run one part: orders, inventory, payment, shipping, gateway, or all')
+    .option('--mode <mode>', 'orchestration or choreography', 'orchestration')
+    .option('--port <port>', 'HTTP port of the gateway', '3000')
+    .option('--host <host>', 'interface the gateway listens on', '127.0.0.1')
+    .option('--delivery-delay-ms <ms>', 'the simulated carrier confirms delivery after this long (-1: never)', '5000')
+    .option('--decline-rate <0..1>', 'share of cards the simulated provider declines')
+    .option('--error-rate <0..1>', 'share of provider calls that fail transiently')
+    .option('--never-answers-rate <0..1>', 'share of payments the provider never answers')
+    .option('--shipment-failure-rate <0..1>', 'share of shipments that cannot be prepared')
+    .option('--refund-failure-rate <0..1>', 'share of refunds the provider refuses')
+    .option('--latency-ms <ms>', 'provider latency per call')
+    .option('--payment-timeout-ms <ms>', 'how long the saga waits for the provider')
+    .option('--reservation-timeout-ms <ms>', 'how long the saga waits for the inventory')
+    .option('--no-seed', 'do not stock the demo catalogue')
+    .action(async (flags: StartFlags) => {
+      let options;
+      try {
+        options = shopOptionsFromFlags(flags);
+      } catch (e) {
+        if (e instanceof StartFlagError) return failUsage(e.message);
+        throw e;
+      }
+      const log = createLogger({ name: 'ordo' });
+      const where = options.storage.kind === 'pglite' ? `embedded PGlite in ${options.storage.dataDir ?? 'memory'} (for trying and testing; production uses a PostgreSQL server)` : 'PostgreSQL server';
+      process.stderr.write(`ordo: starting ${options.services?.join(', ')} (${options.mode}) on ${where}, transport ${options.transport.kind}…\n`);
+      const shop = await startShop({ ...options, log });
+      const out = process.stdout;
+      if (shop.url) {
+        const customer = shop.tokens.customerToken('alice');
+        out.write(`\nordo shop is running (${options.mode})\n`);
+        out.write(`  dashboard   ${shop.url}/#token=${shop.tokens.adminToken}\n`);
+        out.write(`  API         ${shop.url}   (OpenAPI at ${shop.url}/openapi.json)\n`);
+        out.write(`  admin token ${shop.tokens.adminToken}${process.env['ORDO_ADMIN_TOKEN'] ? ' (from ORDO_ADMIN_TOKEN)' : ''}\n`);
+        out.write(`  customer    alice: ${customer}\n\n`);
+        out.write(`  try: curl -s -X POST ${shop.url}/orders -H 'Authorization: Bearer ${customer}' -H 'Content-Type: application/json' -d '{"items":[{"sku":"TEA-GREEN","quantity":2}]}'\n`);
+        out.write(`       npx ordo demo --url ${shop.url} --token ${shop.tokens.adminToken} --orders 200\n\n`);
+      } else {
+        out.write(`ordo ${options.services?.join(', ')} is running\n`);
+      }
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`ordo: ${signal}, stopping…\n`);
+        shop.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

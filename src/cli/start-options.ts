@@ -1,0 +1,91 @@
+import { resolve } from 'node:path';
+import { SHOP_SERVICES, type ShopOptions, type ShopService, type StorageChoice } from '../shop/index.js';
+import type { TransportChoice } from '../shop/index.js';
+
+export interface StartFlags {
+  dataDir: string;
+  postgres?: string;
+  nats?: string;
+  kafka?: string;
+  service?: string;
+  mode: string;
+  port: string;
+  host: string;
+  deliveryDelayMs: string;
+  declineRate?: string;
+  errorRate?: string;
+  neverAnswersRate?: string;
+  shipmentFailureRate?: string;
+  refundFailureRate?: string;
+  latencyMs?: string;
+  paymentTimeout?: string;
+  reservationTimeout?: string;
+  seed: boolean;
+}
+
+export class StartFlagError extends Error {}
+
+function rate(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new StartFlagError(`--${name} must be a number between 0 and 1, got "${v}"`);
+  return n;
+}
+
+function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new StartFlagError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+function duration(name: string, v: string | undefined): `${number}ms` | undefined {
+  const n = int(name, v, 1, 86_400_000);
+  return n === undefined ? undefined : `${n}ms`;
+}
+
+/** Turns `ordo start` flags into shop options, rejecting combinations that cannot work. */
+export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'> {
+  if (flags.mode !== 'orchestration' && flags.mode !== 'choreography') throw new StartFlagError(`--mode must be orchestration or choreography, got "${flags.mode}"`);
+  if (flags.nats && flags.kafka) throw new StartFlagError('choose one broker: --nats or --kafka');
+  const service = flags.service ?? 'all';
+  if (service !== 'all' && !(SHOP_SERVICES as readonly string[]).includes(service)) {
+    throw new StartFlagError(`--service must be one of ${[...SHOP_SERVICES, 'all'].join(', ')}, got "${service}"`);
+  }
+  if (service !== 'all' && (!flags.postgres || (!flags.nats && !flags.kafka))) {
+    throw new StartFlagError('--service runs one part of the shop per process: it needs a PostgreSQL server (--postgres URL) and a broker (--nats URL or --kafka HOST:PORT)');
+  }
+  if (flags.postgres && !/^postgres(ql)?:\/\//.test(flags.postgres)) throw new StartFlagError(`--postgres must be a postgres:// URL, got "${flags.postgres}"`);
+  if (flags.kafka && !/^[^\s:,]+:\d+(,[^\s:,]+:\d+)*$/.test(flags.kafka)) throw new StartFlagError(`--kafka must be HOST:PORT[,HOST:PORT…], got "${flags.kafka}"`);
+  const port = int('port', flags.port, 0, 65535) ?? 3000;
+  const storage: StorageChoice = flags.postgres ? { kind: 'postgres', url: flags.postgres } : { kind: 'pglite', dataDir: resolve(flags.dataDir) };
+  const transport: TransportChoice = flags.nats ? { kind: 'nats', servers: flags.nats } : flags.kafka ? { kind: 'kafka', brokers: flags.kafka.split(',') } : { kind: 'inprocess' };
+  const simulation = Object.fromEntries(
+    Object.entries({
+      deliveryDelayMs: int('delivery-delay-ms', flags.deliveryDelayMs, -1, 86_400_000),
+      declineRate: rate('decline-rate', flags.declineRate),
+      errorRate: rate('error-rate', flags.errorRate),
+      neverAnswersRate: rate('never-answers-rate', flags.neverAnswersRate),
+      shipmentFailureRate: rate('shipment-failure-rate', flags.shipmentFailureRate),
+      refundFailureRate: rate('refund-failure-rate', flags.refundFailureRate),
+      latencyMs: int('latency-ms', flags.latencyMs, 0, 60_000),
+    }).filter(([, v]) => v !== undefined),
+  );
+  const delays = Object.fromEntries(
+    Object.entries({ paymentTimeout: duration('payment-timeout-ms', flags.paymentTimeout), reservationTimeout: duration('reservation-timeout-ms', flags.reservationTimeout) }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  ) as Record<string, `${number}ms`>;
+  return {
+    mode: flags.mode,
+    storage,
+    transport,
+    services: service === 'all' ? [...SHOP_SERVICES] : [service as ShopService],
+    port,
+    host: flags.host,
+    simulation,
+    ...(Object.keys(delays).length ? { delays } : {}),
+    seed: flags.seed,
+    ...(process.env['ORDO_ADMIN_TOKEN'] ? { adminToken: process.env['ORDO_ADMIN_TOKEN'] } : {}),
+  };
+}
