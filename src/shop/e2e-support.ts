@@ -1,0 +1,59 @@
+import type { TimelineEntry } from './gateway/schemas.js';
+import { checkShopInvariants, type InvariantReport, type ShopDbs } from './shop-invariants.js';
+
+/** Helpers the end-to-end tests share: drive the gateway over HTTP and wait for quiet. */
+export async function http<T>(base: string, token: string, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T }> {
+  const r = await fetch(`${base}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    ...(init.body !== undefined ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) } : {}),
+  });
+  const text = await r.text();
+  return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+export async function placeOrders(base: string, token: string, count: number, skus: readonly string[], concurrency = 16, onProgress?: (n: number) => void): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const items = [{ sku: skus[i % skus.length] ?? '', quantity: 1 + (i % 3) }];
+      if (i % 7 === 0 && skus.length > 1) items.push({ sku: skus[(i + 1) % skus.length] ?? '', quantity: 1 });
+      const r = await http<{ orderId: string }>(base, token, '/orders', { method: 'POST', body: { customerId: `cust-${i % 40}`, items } });
+      if (r.status !== 202) throw new Error(`POST /orders → ${r.status} ${JSON.stringify(r.body)}`);
+      ids.push(r.body.orderId);
+      onProgress?.(ids.length);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return ids;
+}
+
+/** Polls the invariants until they hold (the system went quiet) or the time is up; returns the last report. */
+export async function waitForQuiet(dbs: ShopDbs, initial: ReadonlyMap<string, number>, timeoutMs: number): Promise<InvariantReport> {
+  const end = Date.now() + timeoutMs;
+  let report = await checkShopInvariants(dbs, initial);
+  while (report.violations.length > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 500));
+    report = await checkShopInvariants(dbs, initial);
+  }
+  return report;
+}
+
+/** The timeline's state changes chain from INITIATED to the final status with no gap. */
+export function timelineProblems(status: string, timeline: readonly TimelineEntry[]): string[] {
+  const steps = timeline.filter((t) => t.type === 'transition');
+  const problems: string[] = [];
+  let at = 'INITIATED';
+  for (const s of steps) {
+    if (s.from === undefined) {
+      if (s.to !== 'INITIATED') problems.push(`starts at ${s.to}`);
+      continue;
+    }
+    if (s.from !== at) problems.push(`jumps from ${at} to a transition out of ${s.from}`);
+    at = s.to ?? at;
+  }
+  if (at !== status) problems.push(`timeline ends at ${at} but status is ${status}`);
+  for (let i = 1; i < timeline.length; i++) if ((timeline[i]?.at ?? '') < (timeline[i - 1]?.at ?? '')) problems.push('entries out of time order');
+  return problems;
+}
