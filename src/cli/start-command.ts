@@ -26,6 +26,7 @@ export function registerStart(program: Command): void {
     .option('--payment-timeout-ms <ms>', 'how long the saga waits for the provider')
     .option('--reservation-timeout-ms <ms>', 'how long the saga waits for the inventory')
     .option('--no-seed', 'do not stock the demo catalogue')
+    .option('--namespace <name>', 'prefix of the server databases (<name>_orders, …) and the NATS stream name', 'ordo')
     .action(async (flags: StartFlags) => {
       let options;
       try {

@@ -21,6 +21,7 @@ export interface StartFlags {
   paymentTimeout?: string;
   reservationTimeout?: string;
   seed: boolean;
+  namespace: string;
 }
 
 export class StartFlagError extends Error {}
@@ -58,8 +59,9 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
   if (flags.postgres && !/^postgres(ql)?:\/\//.test(flags.postgres)) throw new StartFlagError(`--postgres must be a postgres:// URL, got "${flags.postgres}"`);
   if (flags.kafka && !/^[^\s:,]+:\d+(,[^\s:,]+:\d+)*$/.test(flags.kafka)) throw new StartFlagError(`--kafka must be HOST:PORT[,HOST:PORT…], got "${flags.kafka}"`);
   const port = int('port', flags.port, 0, 65535) ?? 3000;
-  const storage: StorageChoice = flags.postgres ? { kind: 'postgres', url: flags.postgres } : { kind: 'pglite', dataDir: resolve(flags.dataDir) };
-  const transport: TransportChoice = flags.nats ? { kind: 'nats', servers: flags.nats } : flags.kafka ? { kind: 'kafka', brokers: flags.kafka.split(',') } : { kind: 'inprocess' };
+  if (!/^[a-z][a-z0-9_]{0,30}$/.test(flags.namespace)) throw new StartFlagError(`--namespace must be 1-31 of a-z 0-9 _ starting with a letter, got "${flags.namespace}"`);
+  const storage: StorageChoice = flags.postgres ? { kind: 'postgres', url: flags.postgres, databasePrefix: flags.namespace } : { kind: 'pglite', dataDir: resolve(flags.dataDir) };
+  const transport: TransportChoice = flags.nats ? { kind: 'nats', servers: flags.nats, stream: flags.namespace.toUpperCase() } : flags.kafka ? { kind: 'kafka', brokers: flags.kafka.split(',') } : { kind: 'inprocess' };
   const simulation = Object.fromEntries(
     Object.entries({
       deliveryDelayMs: int('delivery-delay-ms', flags.deliveryDelayMs, -1, 86_400_000),

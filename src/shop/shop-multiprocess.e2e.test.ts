@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensurePostgresDatabase, openPostgres, type Db } from '../store/index.js';
+import { http, placeOrders, timelineProblems, waitForQuiet } from './e2e-support.js';
+import type { OrderDetails } from './gateway/schemas.js';
+import type { ShopDbs } from './shop-invariants.js';
+
+const PG = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NATS = process.env['ORDO_TEST_NATS'] ?? 'nats://127.0.0.1:4222';
+const ORDERS = Number(process.env['ORDO_E2E_ORDERS'] ?? 2000);
+const SKUS = ['A', 'B', 'C', 'D'];
+const STOCK = Math.round(ORDERS * 0.4);
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+function startPart(service: string, ns: string, mode: string, port: number, token: string, logs: string[]): ChildProcess {
+  const child = spawn(
+    'node',
+    [
+      'bin/ordo.js', 'start', '--service', service, '--postgres', PG, '--nats', NATS, '--namespace', ns, '--mode', mode, '--port', String(port), '--no-seed',
+      '--delivery-delay-ms', '100', '--decline-rate', '0.1', '--error-rate', '0.05', '--never-answers-rate', '0.01', '--shipment-failure-rate', '0.05', '--payment-timeout-ms', '3000',
+    ],
+    { cwd: ROOT, env: { ...process.env, ORDO_ADMIN_TOKEN: token, ORDO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const keep = (d: Buffer) => {
+    logs.push(`[${service}] ${d.toString()}`);
+    if (logs.length > 200) logs.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return child;
+}
+
+describe.each(['orchestration', 'choreography'] as const)('the shop as five processes on PostgreSQL + NATS, %s', (mode) => {
+  const ns = `ordo_mp_${mode.slice(0, 4)}_${randomBytes(3).toString('hex')}`;
+  const token = `adm_test_${randomBytes(8).toString('hex')}`;
+  const port = 3400 + Math.floor(Math.random() * 500);
+  const base = `http://127.0.0.1:${port}`;
+  const children: ChildProcess[] = [];
+  const logs: string[] = [];
+  let dbs: ShopDbs;
+
+  beforeAll(async () => {
+    // Create the databases first so the five processes do not race to create them.
+    const urls = Object.fromEntries(await Promise.all(['orders', 'inventory', 'payment', 'shipping'].map(async (s) => [s, await ensurePostgresDatabase(PG, `${ns}_${s}`)] as const)));
+    dbs = { orders: openPostgres({ url: urls['orders'] ?? '' }), inventory: openPostgres({ url: urls['inventory'] ?? '' }), payment: openPostgres({ url: urls['payment'] ?? '' }), shipping: openPostgres({ url: urls['shipping'] ?? '' }) };
+    for (const s of ['inventory', 'payment', 'shipping', 'orders', 'gateway']) children.push(startPart(s, ns, mode, port, token, logs));
+    const end = Date.now() + 90_000;
+    for (;;) {
+      const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > end) throw new Error(`gateway did not come up:\n${logs.join('')}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // The inventory process creates its tables; wait for them before stocking.
+    for (let i = 0; i < 100; i++) {
+      const r = await dbs.inventory.query(`SELECT 1 FROM pg_tables WHERE tablename = 'stock'`);
+      if (r.rows.length) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const sku of SKUS) expect((await http(base, token, `/inventory/${sku}`, { method: 'PUT', body: { available: STOCK, unitPrice: 500 } })).status).toBe(200);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    for (const db of Object.values(dbs ?? {})) await (db as Db).close();
+    const admin = openPostgres({ url: PG });
+    for (const s of ['orders', 'inventory', 'payment', 'shipping']) await admin.query(`DROP DATABASE IF EXISTS ${ns}_${s} WITH (FORCE)`);
+    await admin.close();
+    const nc = await connect({ servers: NATS });
+    await (await jetstreamManager(nc)).streams.delete(ns.toUpperCase()).catch(() => false);
+    await nc.close();
+  }, 60_000);
+
+  it(`takes ${ORDERS} orders with failures to DELIVERED or CANCELED and keeps every invariant`, async () => {
+    const ids = await placeOrders(base, token, ORDERS, SKUS);
+    const initial = new Map(SKUS.map((s) => [s, STOCK]));
+    const report = await waitForQuiet(dbs, initial, 300_000);
+    expect(report.violations, logs.slice(-20).join('')).toEqual([]);
+    expect(report.orders).toBe(ORDERS);
+    expect(Object.keys(report.byStatus).sort()).toEqual(['CANCELED', 'DELIVERED']);
+    for (const id of ids.slice(0, 100)) {
+      const { body } = await http<OrderDetails>(base, token, `/orders/${id}`);
+      expect(timelineProblems(body.status, body.timeline), id).toEqual([]);
+    }
+  }, 900_000);
+});
