@@ -9,6 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', 'node_modules/**'],
         },
@@ -16,6 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'int',
+          sequence: { groupOrder: 1 },
           include: ['src/**/*.int.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -24,6 +26,8 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          // After the others, one file at a time: some of these stop and restart the shared brokers.
+          sequence: { groupOrder: 2 },
           include: ['src/**/*.e2e.test.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,

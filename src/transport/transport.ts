@@ -6,6 +6,15 @@ export interface Delivery {
   readonly attempt: number;
 }
 
+/** A message given up on after `maxDeliver` attempts, with why. */
+export interface DeadLetter {
+  readonly message: Message;
+  readonly group: string;
+  readonly attempts: number;
+  /** The last handler error's message, or why the transport gave up (e.g. a crash loop). */
+  readonly reason: string;
+}
+
 export interface SubscribeOptions {
   readonly topic: string;
   /** Consumer group / durable name: members of one group share the work. */
@@ -16,11 +25,25 @@ export interface SubscribeOptions {
    * redelivered; after `maxDeliver` attempts it goes to the dead-letter channel.
    */
   readonly handler: (delivery: Delivery) => Promise<void>;
+  /** Attempts before dead-lettering (default 5). */
   readonly maxDeliver?: number;
+  /** Called after a message is dead-lettered (besides the transport-wide `onDeadLetter`). */
+  readonly onDeadLetter?: (deadLetter: DeadLetter) => void | Promise<void>;
 }
 
 export interface Subscription {
+  /** Stops new deliveries and waits for the handlers already running. Unacked messages are redelivered later. */
   close(): Promise<void>;
+}
+
+/** Connection state, for a log line, a health check and a gauge. */
+export interface TransportStatus {
+  readonly connected: boolean;
+  /** Times the broker connection was lost since the transport started. */
+  readonly disconnects: number;
+  /** ms epoch of the last change of `connected`. */
+  readonly since: number;
+  readonly lastError?: string;
 }
 
 /** At-least-once messaging keyed by saga id. Implementations: in-process, NATS JetStream, Kafka. */
@@ -29,5 +52,6 @@ export interface Transport {
   /** Resolves once the broker has persisted every message (in order, per key). */
   publish(messages: readonly Message[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  status(): TransportStatus;
   close(): Promise<void>;
 }

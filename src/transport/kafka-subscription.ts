@@ -1,0 +1,267 @@
+import { Consumer, stringDeserializers, type Message as KafkaMessage, type MessagesStream } from '@platformatic/kafka';
+import { decode } from './kafka-codec.js';
+import type { ConnectionState, TransportLogger } from './logger.js';
+import type { Message } from './message.js';
+import { DEFAULT_MAX_DELIVER, errorReason } from './names.js';
+import type { DeadLetter, SubscribeOptions, Subscription } from './transport.js';
+
+type Record = KafkaMessage<string, string, string, string>;
+
+export interface KafkaSubscriptionContext {
+  readonly base: { clientId: string; bootstrapBrokers: string[]; timeout: number; retries: number; retryDelay: number };
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly redeliveryDelayMs: number;
+  readonly logger: TransportLogger;
+  readonly state: ConnectionState;
+  deadLetter(dead: DeadLetter, perSubscription: SubscribeOptions['onDeadLetter']): Promise<void>;
+}
+
+/** The work of one assigned partition: handled strictly one record at a time, in offset order. */
+interface PartitionWork {
+  readonly partition: number;
+  readonly queue: Record[];
+  /** Next offset expected from the fetcher; lower ones are a re-fetch of what is queued already. */
+  nextOffset: bigint;
+  /** Offset to commit (last handled + 1), once handled. */
+  handled: bigint | undefined;
+  committed: bigint | undefined;
+  running: Promise<void> | undefined;
+  /** Set when the partition is revoked or the member restarts: stop without committing. */
+  cancelled: boolean;
+}
+
+const MAX_BUFFERED = 512;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Force-closes a consumer (leaves the group); never throws. */
+const closeConsumer = (c: Consumer<string, string, string, string>) => new Promise<void>((r) => c.close(true, () => r()));
+
+class Cancelled extends Error {}
+
+/**
+ * One consumer-group member. Records are handled per partition, one at a time (so per key,
+ * in order); a partition's offset is committed only after its handler resolved. A handler
+ * that throws runs again on the same record (the partition waits) until `maxDeliver`, then
+ * the record goes to `<topic>.dlq`. If the stream dies (broker restart, lost coordinator),
+ * the member is rebuilt with backoff and resumes from the committed offsets.
+ */
+export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub: SubscribeOptions): Promise<Subscription> {
+  const maxDeliver = sub.maxDeliver ?? DEFAULT_MAX_DELIVER;
+  const work = new Map<number, PartitionWork>();
+  let consumer: Consumer<string, string, string, string> | undefined;
+  let stream: MessagesStream<string, string, string, string> | undefined;
+  let buffered = 0;
+  let stopping = false;
+  let restarting: Promise<void> | undefined;
+  /** Partitions of the topic this member owns now (undefined until the first join). */
+  let assigned: Set<number> | undefined;
+  /** Handlers still finishing on a partition that was revoked; a new owner-local worker waits for them. */
+  const finishing = new Map<number, Promise<void>>();
+  let committing = false;
+  let commitAgain = false;
+
+  function cancelAll(keep: (partition: number) => boolean): void {
+    for (const [partition, w] of work) {
+      if (keep(partition)) continue;
+      w.cancelled = true;
+      if (w.running) finishing.set(partition, w.running);
+      buffered -= w.queue.length;
+      w.queue.length = 0;
+      work.delete(partition);
+    }
+    if (buffered < 0) buffered = 0;
+  }
+
+  function onRecord(record: Record): void {
+    // A fetch answered after a rebalance may still carry partitions this member lost.
+    if (assigned && !assigned.has(record.partition)) return;
+    let w = work.get(record.partition);
+    if (!w) {
+      w = { partition: record.partition, queue: [], nextOffset: -1n, handled: undefined, committed: undefined, running: undefined, cancelled: false };
+      work.set(record.partition, w);
+    }
+    if (record.offset < w.nextOffset) return; // re-fetched after a rejoin; already queued
+    w.nextOffset = record.offset + 1n;
+    w.queue.push(record);
+    buffered += 1;
+    if (buffered >= MAX_BUFFERED) stream?.pause();
+    kick(w);
+  }
+
+  function kick(w: PartitionWork): void {
+    if (w.running || w.queue.length === 0 || stopping) return;
+    const before = finishing.get(w.partition);
+    finishing.delete(w.partition);
+    // Never two handlers on one partition (hence one key) in this member, even across a rejoin.
+    w.running = (before ?? Promise.resolve()).then(() => drain(w)).finally(() => {
+      w.running = undefined;
+      if (!w.cancelled) kick(w);
+    });
+  }
+
+  async function drain(w: PartitionWork): Promise<void> {
+    while (w.queue.length > 0 && !w.cancelled && !stopping) {
+      const record = w.queue[0] as Record;
+      try {
+        await handleRecord(record, w);
+      } catch (err) {
+        if (err instanceof Cancelled) return;
+        throw err;
+      }
+      if (w.cancelled) return;
+      w.queue.shift();
+      buffered -= 1;
+      if (buffered < MAX_BUFFERED / 2 && stream?.isPaused()) stream.resume();
+      w.handled = record.offset + 1n;
+      void commit();
+    }
+  }
+
+  async function handleRecord(record: Record, w: PartitionWork): Promise<void> {
+    let message: Message;
+    try {
+      message = decode(record);
+    } catch (err) {
+      ctx.logger.error({ broker: 'kafka', topic: record.topic, partition: record.partition, offset: String(record.offset), err: errorReason(err) }, 'kafka: undecodable record skipped');
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      if (w.cancelled || stopping) throw new Cancelled();
+      try {
+        await sub.handler({ message, attempt });
+        return;
+      } catch (err) {
+        if (attempt >= maxDeliver) {
+          await deadLetter({ message, group: sub.group, attempts: attempt, reason: errorReason(err) }, w);
+          return;
+        }
+        await sleep(ctx.redeliveryDelayMs);
+      }
+    }
+  }
+
+  async function deadLetter(dead: DeadLetter, w: PartitionWork): Promise<void> {
+    // Keep trying: committing past a record that is neither handled nor dead-lettered would lose it.
+    for (let wait = ctx.redeliveryDelayMs; ; wait = Math.min(wait * 2, 5_000)) {
+      if (w.cancelled || stopping) throw new Cancelled();
+      try {
+        await ctx.deadLetter(dead, sub.onDeadLetter);
+        return;
+      } catch (err) {
+        ctx.logger.error({ broker: 'kafka', id: dead.message.id, err: errorReason(err) }, 'kafka: could not dead-letter, retrying');
+        await sleep(wait);
+      }
+    }
+  }
+
+  /** Commits every partition's handled offset; coalesces while a commit is in flight. */
+  async function commit(): Promise<void> {
+    if (committing) {
+      commitAgain = true;
+      return;
+    }
+    committing = true;
+    try {
+      do {
+        commitAgain = false;
+        const pending = [...work.values()].filter((w) => w.handled !== undefined && w.handled !== w.committed && !w.cancelled);
+        if (pending.length === 0 || !consumer) break;
+        const offsets = pending.map((w) => ({ topic: sub.topic, partition: w.partition, offset: w.handled as bigint, leaderEpoch: -1 }));
+        try {
+          await consumer.commit({ offsets });
+          for (let i = 0; i < pending.length; i++) (pending[i] as PartitionWork).committed = offsets[i]?.offset;
+        } catch (err) {
+          // A rebalance or a broker restart: the records will be delivered again (the inbox absorbs them).
+          ctx.logger.warn({ broker: 'kafka', group: sub.group, err: errorReason(err) }, 'kafka: offset commit failed');
+          break;
+        }
+      } while (commitAgain);
+    } finally {
+      committing = false;
+    }
+  }
+
+  async function start(): Promise<void> {
+    const c = new Consumer<string, string, string, string>({
+      ...ctx.base,
+      groupId: sub.group,
+      sessionTimeout: ctx.sessionTimeoutMs,
+      heartbeatInterval: ctx.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(ctx.sessionTimeoutMs, 10_000),
+      deserializers: stringDeserializers,
+      autocommit: false,
+    });
+    try {
+      const s = await c.consume({ topics: [sub.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 200, highWaterMark: 256 });
+      consumer = c;
+      stream = s;
+      assigned = new Set(c.assignments?.filter((a) => a.topic === sub.topic).flatMap((a) => a.partitions) ?? []);
+    } catch (err) {
+      await closeConsumer(c);
+      throw err;
+    }
+    // Emitted when a rejoin after a lost membership failed; without a listener it would crash the process.
+    c.on('error', (err: Error) => {
+      if (stopping || consumer !== c) return;
+      ctx.state.down('consumer', errorReason(err));
+      ctx.logger.warn({ broker: 'kafka', group: sub.group, topic: sub.topic, err: errorReason(err) }, 'kafka: consumer lost its group membership, rejoining');
+      void restart();
+    });
+    c.on('consumer:group:join', (payload) => {
+      const mine = new Set(payload.assignments?.filter((a) => a.topic === sub.topic).flatMap((a) => a.partitions) ?? []);
+      assigned = mine;
+      cancelAll((p) => mine.has(p));
+    });
+    stream.on('data', onRecord);
+    stream.on('error', (err: Error) => {
+      if (stopping) return;
+      ctx.state.down('consumer', errorReason(err));
+      ctx.logger.warn({ broker: 'kafka', group: sub.group, topic: sub.topic, err: errorReason(err) }, 'kafka: consumer stream failed, rejoining');
+    });
+    const current = stream;
+    stream.on('close', () => {
+      if (!stopping && stream === current) void restart();
+    });
+    ctx.state.up('consumer');
+  }
+
+  function restart(): Promise<void> {
+    restarting ??= (async () => {
+      cancelAll(() => false);
+      const old = consumer;
+      consumer = undefined;
+      stream = undefined;
+      if (old) await closeConsumer(old);
+      for (let wait = 250; !stopping; wait = Math.min(wait * 2, 4_000)) {
+        try {
+          await start();
+          ctx.logger.info({ broker: 'kafka', group: sub.group, topic: sub.topic }, 'kafka: consumer rejoined');
+          return;
+        } catch (err) {
+          ctx.state.down('consumer', errorReason(err));
+          await sleep(wait);
+        }
+      }
+    })().finally(() => {
+      restarting = undefined;
+    });
+    return restarting;
+  }
+
+  await start();
+
+  return {
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      stream?.pause();
+      await restarting;
+      await Promise.allSettled([...work.values()].flatMap((w) => (w.running ? [w.running] : [])));
+      await commit();
+      const s = stream;
+      stream = undefined;
+      await s?.close().catch(() => undefined);
+      if (consumer) await closeConsumer(consumer);
+    },
+  };
+}
