@@ -1,6 +1,11 @@
 /** Anything that can run one SQL statement: a pool, a PGlite instance, or an open transaction. */
 export interface Queryable {
   query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Runs a script of several statements without parameters (migrations). Optional so that
+   * wrappers of a Queryable stay valid; both engines provide it.
+   */
+  exec?(sql: string): Promise<void>;
 }
 
 export interface QueryResult<R> {

@@ -1,3 +1,29 @@
 export type { Db, Queryable, QueryResult, Engine } from './db.js';
 export { openPostgres, ensurePostgresDatabase, type PostgresOptions } from './postgres-db.js';
 export { openPglite, type PgliteOptions } from './pglite-db.js';
+export {
+  ExpectedVersionConflictError,
+  DuplicateMessageIdError,
+  InvalidStoreInputError,
+  MigrationError,
+  StoreNotMigratedError,
+  type ExpectedVersion,
+} from './errors.js';
+export { migrate, type Migration, type MigrateResult } from './migrate.js';
+export { migrateStore, storeMigrations, STORE_MIGRATION_SCOPE } from './store-migrations.js';
+export type { NewMessage, StoredMessage } from './stored-message.js';
+export { appendToStream, streamVersion, type AppendResult } from './append.js';
+export { readStream, type ReadStreamOptions } from './read-stream.js';
+export { readAll, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
+export { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
+export { recordInbox, handleOnce, type HandleOnceResult } from './inbox.js';
+export {
+  startOutboxRelay,
+  defaultRelayMessage,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+  type OutboxRelayStats,
+  type RelayMessage,
+  type RelayTarget,
+  type RelayLogger,
+} from './outbox-relay.js';

@@ -23,7 +23,9 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     engine: 'pglite',
     describe: options.dataDir ? `pglite:${options.dataDir}` : 'pglite:memory',
     query: (sql, params) => run(pglite, sql, params),
-    transaction: (fn) => pglite.transaction((t) => fn({ query: (sql, params) => run(t, sql, params) } satisfies Queryable)),
+    exec: async (sql) => void (await pglite.exec(sql)),
+    transaction: (fn) =>
+      pglite.transaction((t) => fn({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) } satisfies Queryable)),
     close: () => pglite.close(),
   };
 }

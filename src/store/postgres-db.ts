@@ -26,11 +26,13 @@ export function openPostgres(options: PostgresOptions): Db {
     engine: 'postgres',
     describe: redact(options.url),
     query: (sql, params) => run(pool, sql, params),
+    // Without parameters `pg` uses the simple protocol, which accepts several statements.
+    exec: async (sql) => void (await pool.query(sql)),
     async transaction(fn) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const tx: Queryable = { query: (sql, params) => run(client, sql, params) };
+        const tx: Queryable = { query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) };
         const result = await fn(tx);
         await client.query('COMMIT');
         return result;

@@ -1,0 +1,29 @@
+import type { Queryable } from './db.js';
+import { InvalidStoreInputError } from './errors.js';
+import { LOG_START, type GlobalPosition } from './read-all.js';
+
+/** Where the reader `name` (a projection, the outbox relay) stopped; LOG_START when it never ran. */
+export async function loadCheckpoint(q: Queryable, name: string): Promise<GlobalPosition> {
+  checkName(name);
+  const r = await q.query<{ tx_id: string; position: string }>(
+    'SELECT tx_id::text AS tx_id, position::text AS position FROM ordo_checkpoints WHERE name = $1',
+    [name],
+  );
+  const row = r.rows[0];
+  return row ? { txId: BigInt(row.tx_id), position: BigInt(row.position) } : LOG_START;
+}
+
+/** Records the reader's position; pass the transaction that applied its effects so both commit together. */
+export async function saveCheckpoint(tx: Queryable, name: string, at: GlobalPosition): Promise<void> {
+  checkName(name);
+  if (typeof at?.txId !== 'bigint' || typeof at.position !== 'bigint') throw new InvalidStoreInputError('at', 'must be a GlobalPosition');
+  await tx.query(
+    `INSERT INTO ordo_checkpoints (name, tx_id, position) VALUES ($1, $2::text::xid8, $3::bigint)
+     ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()`,
+    [name, at.txId.toString(), at.position.toString()],
+  );
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidStoreInputError('name', 'must be a non-empty string');
+}

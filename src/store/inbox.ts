@@ -1,0 +1,35 @@
+import type { Db, Queryable } from './db.js';
+import { InvalidStoreInputError } from './errors.js';
+
+/**
+ * Records that `consumer` handled `messageId`, in the handler's transaction. Returns true
+ * the first time and false for a duplicate; a concurrent duplicate waits for the first
+ * to commit (or roll back) and then gets the right answer.
+ */
+export async function recordInbox(tx: Queryable, consumer: string, messageId: string): Promise<boolean> {
+  if (typeof consumer !== 'string' || consumer.length === 0) throw new InvalidStoreInputError('consumer', 'must be a non-empty string');
+  if (typeof messageId !== 'string' || messageId.length === 0) throw new InvalidStoreInputError('messageId', 'must be a non-empty string');
+  const r = await tx.query('INSERT INTO ordo_inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted', [
+    consumer,
+    messageId,
+  ]);
+  return r.rows.length === 1;
+}
+
+export interface HandleOnceResult<T> {
+  readonly duplicate: boolean;
+  /** `fn`'s result; absent for a duplicate. */
+  readonly result?: T;
+}
+
+/**
+ * Runs `fn` in one transaction with the inbox record, only the first time this consumer
+ * sees this message id: a redelivery is reported as a duplicate and changes nothing.
+ * If `fn` throws, nothing is recorded and the message can be handled again.
+ */
+export function handleOnce<T>(db: Db, consumer: string, messageId: string, fn: (tx: Queryable) => Promise<T>): Promise<HandleOnceResult<T>> {
+  return db.transaction(async (tx) => {
+    if (!(await recordInbox(tx, consumer, messageId))) return { duplicate: true };
+    return { duplicate: false, result: await fn(tx) };
+  });
+}

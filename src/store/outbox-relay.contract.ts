@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Db } from './db.js';
+import {
+  appendToStream,
+  loadCheckpoint,
+  migrateStore,
+  saveCheckpoint,
+  startOutboxRelay,
+  type NewMessage,
+  type OutboxRelay,
+  type RelayLogger,
+  type RelayMessage,
+  type RelayTarget,
+} from './index.js';
+import { logEnd, uniqueStream, type EngineCapabilities } from './store.contract.js';
+import type { TestDatabase } from './test-databases.js';
+
+/** A broker stand-in that records what was published and can be made to fail. */
+class RecordingTarget implements RelayTarget {
+  readonly published: RelayMessage[] = [];
+  failNext = 0;
+  calls = 0;
+  publish(messages: readonly RelayMessage[]): Promise<void> {
+    this.calls++;
+    if (this.failNext > 0) {
+      this.failNext--;
+      return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:4222'));
+    }
+    this.published.push(...messages);
+    return Promise.resolve();
+  }
+}
+
+function recordingLog(): RelayLogger & { lines: { level: string; msg: string; obj: Record<string, unknown> }[] } {
+  const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];
+  return {
+    lines,
+    info: (obj, msg) => lines.push({ level: 'info', msg, obj }),
+    warn: (obj, msg) => lines.push({ level: 'warn', msg, obj }),
+    error: (obj, msg) => lines.push({ level: 'error', msg, obj }),
+  };
+}
+
+const out = (topic: string, extra: Record<string, unknown> = {}): NewMessage => ({
+  id: randomUUID(),
+  type: 'Cmd',
+  data: { n: Math.random() },
+  metadata: { topic, ...extra },
+});
+
+async function until(what: string, condition: () => boolean): Promise<void> {
+  await vi.waitFor(() => expect(condition(), what).toBe(true), { timeout: 15_000, interval: 10 });
+}
+
+/** The outbox relay's contract, run against every engine. */
+export function describeOutboxRelayContract(name: string, open: () => Promise<TestDatabase>, engine: EngineCapabilities): void {
+  describe(`outbox relay: ${name}`, () => {
+    let t: TestDatabase;
+    let db: Db;
+    const relays: OutboxRelay[] = [];
+    const start = (options: Omit<Parameters<typeof startOutboxRelay>[0], 'db' | 'log'> & { db?: Db; log?: RelayLogger }): OutboxRelay => {
+      const relay = startOutboxRelay({ db, log: recordingLog(), pollMs: 10, backoff: { initialMs: 5, maxMs: 40 }, ...options });
+      relays.push(relay);
+      return relay;
+    };
+    /** A relay that starts at the current end of the log, so earlier tests' messages are not its business. */
+    const startAtEnd = async (options: Parameters<typeof start>[0]): Promise<OutboxRelay> => {
+      await saveCheckpoint(db, options.name, await logEnd(options.db ?? db));
+      return start(options);
+    };
+    beforeAll(async () => {
+      t = await open();
+      db = t.db;
+      await migrateStore(db);
+    });
+    afterAll(async () => {
+      await Promise.all(relays.map((r) => r.stop()));
+      await t?.close();
+    });
+
+    it('publishes the messages marked with a topic, in order per stream, with the log id, key and headers', async () => {
+      const target = new RecordingTarget();
+      const name = `relay-${randomUUID()}`;
+      const relay = await startAtEnd({ name, transport: target, batchSize: 7 });
+      const streams = Array.from({ length: 6 }, () => uniqueStream('order'));
+      const expected: string[] = [];
+      await Promise.all(
+        streams.map(async (s, i) => {
+          let version = 0;
+          for (let k = 0; k < 8; k++) {
+            const batch = [
+              out('inventory-commands', { correlationId: s, causationId: `c${k}`, attempt: 3 }),
+              { type: 'Internal', data: { k } }, // no topic: stays in the log only
+              out('payment-commands', { key: `custom-${i}` }),
+            ];
+            await db.transaction((tx) => appendToStream(tx, s, version, batch));
+            version += batch.length;
+            expected.push(batch[0]!.id!, batch[2]!.id!);
+          }
+        }),
+      );
+      relay.notify();
+      await until('all published', () => target.published.length >= expected.length);
+      expect(target.published.map((m) => m.id).sort()).toEqual([...expected].sort());
+      expect(target.published.some((m) => m.type === 'Internal')).toBe(false);
+      const first = target.published.find((m) => m.topic === 'inventory-commands')!;
+      expect(first.key).toBe(first.headers['correlationId']); // default key: the stream
+      expect(first.headers).toMatchObject({ causationId: expect.stringMatching(/^c\d$/) as unknown });
+      expect(first.headers['attempt']).toBeUndefined(); // only string metadata become headers
+      expect(target.published.filter((m) => m.topic === 'payment-commands').every((m) => m.key.startsWith('custom-'))).toBe(true);
+      // Per key, the order of publication is the order in the stream.
+      for (const s of streams) {
+        const mine = target.published.filter((m) => m.key === s).map((m) => m.headers['causationId']);
+        expect(mine).toEqual(Array.from({ length: 8 }, (_, k) => `c${k}`));
+      }
+      await relay.stop();
+      const cp = await loadCheckpoint(db, name);
+      expect(cp).toEqual(relay.stats.position);
+      expect(relay.stats.published).toBe(expected.length);
+    });
+
+    it('backs off while the transport is unreachable, says so, then delivers everything in order', async () => {
+      const target = new RecordingTarget();
+      target.failNext = 4;
+      const log = recordingLog();
+      const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target, log, batchSize: 3 });
+      const s = uniqueStream();
+      const msgs = Array.from({ length: 10 }, () => out('orders'));
+      await appendToStream(db, s, 0, msgs);
+      relay.notify();
+      await until('all published', () => target.published.length >= 10);
+      expect(target.published.map((m) => m.id)).toEqual(msgs.map((m) => m.id)); // nothing lost, duplicated or reordered
+      expect(relay.stats.failures).toBe(4);
+      const warnings = log.lines.filter((l) => l.level === 'warn');
+      expect(warnings).toHaveLength(4);
+      expect(warnings[0]!.msg).toMatch(/transport unreachable/);
+      expect(warnings.map((w) => w.obj['retryInMs'])).toEqual([5, 10, 20, 40]); // exponential
+      expect(warnings[0]!.obj['err']).toMatch(/ECONNREFUSED/);
+      expect(log.lines.some((l) => l.level === 'info' && /succeeded again/.test(l.msg))).toBe(true);
+      await relay.stop();
+    });
+
+    it('resumes from its checkpoint after a restart, and republishes a batch whose checkpoint was not saved', async () => {
+      const name = `relay-${randomUUID()}`;
+      const s = uniqueStream();
+      const first = Array.from({ length: 5 }, () => out('orders'));
+      const target1 = new RecordingTarget();
+      const relay1 = await startAtEnd({ name, transport: target1 });
+      await appendToStream(db, s, 0, first);
+      await until('first published', () => target1.published.length >= 5);
+      await until('checkpoint saved', () => relay1.stats.position.position > 0n);
+      await relay1.stop();
+
+      // Second life: the database refuses to save the checkpoint, as if the process died right after publishing.
+      const second = Array.from({ length: 3 }, () => out('orders'));
+      await appendToStream(db, s, 5, second);
+      const target2 = new RecordingTarget();
+      const failingSaves: Db = {
+        ...db,
+        query: (sql, params) => (sql.includes('UPDATE ordo_checkpoints SET tx_id') ? Promise.reject(new Error('connection lost')) : db.query(sql, params)),
+      };
+      const relay2 = start({ name, transport: target2, db: failingSaves });
+      await until('second published', () => target2.published.length >= 3);
+      await relay2.stop();
+      expect(target2.published.map((m) => m.id)).toEqual(second.map((m) => m.id)); // resumed after `first`
+
+      // Third life: the unsaved batch goes out again (at-least-once), same ids for dedup downstream.
+      const target3 = new RecordingTarget();
+      const relay3 = start({ name, transport: target3 });
+      await until('republished', () => target3.published.length >= 3);
+      await relay3.stop();
+      expect(target3.published.map((m) => m.id)).toEqual(second.map((m) => m.id));
+    });
+
+    it('wakes on notify() instead of waiting for the next poll, and stops promptly even mid-backoff', async () => {
+      const target = new RecordingTarget();
+      const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target, pollMs: 600_000 });
+      await new Promise((r) => setTimeout(r, 50)); // let it fall asleep on an empty log
+      const m = out('orders');
+      await appendToStream(db, uniqueStream(), 0, [m]);
+      // Notify again while waiting: on a shared server an unrelated open transaction can hold the
+      // read back for a moment, and this relay would otherwise not look again for 10 minutes.
+      await until('published after notify', () => {
+        relay.notify();
+        return target.published.length === 1;
+      });
+      await relay.stop();
+
+      const failing = new RecordingTarget();
+      failing.failNext = Number.MAX_SAFE_INTEGER;
+      const stuck = await startAtEnd({ name: `relay-${randomUUID()}`, transport: failing, backoff: { initialMs: 600_000, maxMs: 600_000 } });
+      await appendToStream(db, uniqueStream(), 0, [out('orders')]);
+      stuck.notify();
+      await until('first attempt failed', () => failing.calls >= 1);
+      await stuck.stop(); // must not wait out the 10-minute backoff
+      expect(stuck.stats.published).toBe(0);
+    });
+
+    it.runIf(engine.concurrentTransactions)('holds back messages of a transaction still open, and publishes them when it commits', async () => {
+      const target = new RecordingTarget();
+      const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target });
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let appended!: () => void;
+      const inTx = new Promise<void>((r) => (appended = r));
+      const early = out('orders');
+      const late = out('orders');
+      const slow = db.transaction(async (tx) => {
+        await appendToStream(tx, uniqueStream(), 0, [early]);
+        appended();
+        await held;
+      });
+      await inTx;
+      await appendToStream(db, uniqueStream(), 0, [late]);
+      relay.notify();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(target.published).toEqual([]); // `late` committed, but the older `early` may still come
+      release();
+      await slow;
+      relay.notify();
+      await until('both published', () => target.published.length === 2);
+      expect(target.published.map((m) => m.id)).toEqual([early.id, late.id]);
+      await relay.stop();
+    });
+
+    it('of several relays with one name, one publishes; another takes over when it stops', async () => {
+      const target = new RecordingTarget();
+      const name = `relay-${randomUUID()}`;
+      await saveCheckpoint(db, name, await logEnd(db));
+      const a = start({ name, transport: target });
+      await until('a holds the lease', () => a.stats.leader);
+      const b = start({ name, transport: target });
+      const c = start({ name, transport: target });
+      const s = uniqueStream();
+      const first = Array.from({ length: 20 }, () => out('orders'));
+      for (let i = 0; i < 4; i++) await appendToStream(db, s, i * 5, first.slice(i * 5, i * 5 + 5));
+      for (const r of [a, b, c]) r.notify();
+      await until('first published', () => target.published.length >= 20);
+      expect([b.stats.leader, c.stats.leader, b.stats.published, c.stats.published]).toEqual([false, false, 0, 0]);
+
+      await a.stop(); // releases the lease
+      await until('a standby took over', () => b.stats.leader || c.stats.leader);
+      const second = Array.from({ length: 5 }, () => out('orders'));
+      await appendToStream(db, s, 20, second);
+      for (const r of [b, c]) r.notify();
+      await until('second published', () => target.published.length >= 25);
+      await Promise.all([b.stop(), c.stop()]);
+      expect(target.published.map((m) => m.id)).toEqual([...first, ...second].map((m) => m.id)); // each once, in order
+    });
+
+    it('rejects bad options with a typed error', () => {
+      const target = new RecordingTarget();
+      expect(() => startOutboxRelay({ db, transport: target, name: '' })).toThrow(/name/);
+      expect(() => startOutboxRelay({ db, transport: target, name: 'x', batchSize: 0 })).toThrow(/batchSize/);
+      expect(() => startOutboxRelay({ db, transport: target, name: 'x', pollMs: 1.5 })).toThrow(/pollMs/);
+    });
+  });
+}

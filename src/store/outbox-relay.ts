@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Db } from './db.js';
+import { InvalidStoreInputError } from './errors.js';
+import { globalPositionOf, readAll, type GlobalPosition } from './read-all.js';
+import { claimLease, releaseLease, saveLeasedCheckpoint } from './relay-lease.js';
+import type { StoredMessage } from './stored-message.js';
+
+/**
+ * The envelope the relay hands to the transport. It has the shape of transport's
+ * `Message` (store/ may not import transport/, DESIGN.md §2), so any `Transport`
+ * can be passed as the relay's target.
+ */
+export interface RelayMessage {
+  readonly id: string;
+  readonly topic: string;
+  readonly key: string;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** What the relay needs from a transport: `publish` resolving once the broker has the messages. */
+export interface RelayTarget {
+  publish(messages: readonly RelayMessage[]): Promise<void>;
+}
+
+/** A pino-like logger (a pino instance fits). */
+export interface RelayLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface OutboxRelayOptions {
+  readonly db: Db;
+  readonly transport: RelayTarget;
+  /** Checkpoint name. Relays of one name (e.g. one per process) share it: one publishes, the others stand by. */
+  readonly name: string;
+  /** Which log messages go out and as what; default `defaultRelayMessage`. `null` = not published. */
+  readonly toMessages?: (m: StoredMessage) => RelayMessage | null;
+  /** Log messages read per round (default 100). */
+  readonly batchSize?: number;
+  /** How often to look for new messages when not woken by `notify()` (default 200 ms). */
+  readonly pollMs?: number;
+  /** Retry delays after a failure: doubling from `initialMs` up to `maxMs` (default 100 ms … 10 s). */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** How long the publishing relay's claim lasts without renewal (default 15 s): a standby takes over after a crash. */
+  readonly leaseMs?: number;
+  readonly log?: RelayLogger;
+}
+
+export interface OutboxRelay {
+  /** Look for new messages now (call after committing an append) instead of waiting for the next poll. */
+  notify(): void;
+  /** Finishes the round in progress (a publish under way is awaited), then stops; nothing is lost. */
+  stop(): Promise<void>;
+  /** Counters, for tests and metrics. */
+  readonly stats: Readonly<OutboxRelayStats>;
+}
+
+export interface OutboxRelayStats {
+  /** The checkpoint: everything up to here has been published. */
+  position: GlobalPosition;
+  /** Whether this relay holds the lease (publishes) or stands by. */
+  leader: boolean;
+  published: number;
+  failures: number;
+}
+
+/**
+ * The default mapping: a log message is published when its metadata has a `topic`
+ * (string). `metadata.key` (string) is the ordering key, defaulting to the stream name;
+ * every other string-valued metadata entry becomes a header (causationId, correlationId,
+ * traceparent, …). The log message id is the transport message id (broker + inbox dedup).
+ */
+export function defaultRelayMessage(m: StoredMessage): RelayMessage | null {
+  const { topic, key, ...rest } = m.metadata;
+  if (typeof topic !== 'string' || topic.length === 0) return null;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rest)) if (typeof v === 'string') headers[k] = v;
+  return { id: m.id, topic, key: typeof key === 'string' && key.length > 0 ? key : m.stream, type: m.type, payload: m.data, headers };
+}
+
+const stderrLog: RelayLogger = {
+  info: () => undefined,
+  warn: (obj, msg) => process.stderr.write(`ordo outbox relay: ${msg} ${JSON.stringify(obj)}\n`),
+  error: (obj, msg) => process.stderr.write(`ordo outbox relay: ${msg} ${JSON.stringify(obj)}\n`),
+};
+
+/**
+ * Forwards the log to the transport in global order (so in order per stream), from its
+ * checkpoint, saving the checkpoint only after `publish` resolved: at-least-once, and
+ * after a crash it resumes where the last confirmed batch ended. A failing publish is
+ * retried with capped exponential backoff, the same batch again, so nothing is skipped
+ * or reordered.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, transport, name } = options;
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidStoreInputError('name', 'must be a non-empty string');
+  const batchSize = positiveInt('batchSize', options.batchSize ?? 100);
+  const pollMs = positiveInt('pollMs', options.pollMs ?? 200);
+  const initialMs = positiveInt('backoff.initialMs', options.backoff?.initialMs ?? 100);
+  const maxMs = Math.max(initialMs, positiveInt('backoff.maxMs', options.backoff?.maxMs ?? 10_000));
+  const map = options.toMessages ?? defaultRelayMessage;
+  const log = options.log ?? stderrLog;
+  const leaseMs = positiveInt('leaseMs', options.leaseMs ?? 15_000);
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  const stats: OutboxRelayStats = { position: { txId: 0n, position: 0n }, leader: false, published: 0, failures: 0 };
+  let stopped = false;
+  let woken = false;
+  let wake: (() => void) | undefined;
+  let wakeOnStop: (() => void) | undefined;
+
+  /** Waits `ms`; `stop()` always cuts it short, `notify()` only when `wakeable` (not during a backoff). */
+  const sleep = (ms: number, wakeable = true): Promise<void> =>
+    new Promise((resolve) => {
+      if (stopped || (wakeable && woken)) {
+        if (wakeable) woken = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        wake = undefined;
+        if (wakeable) woken = false;
+        resolve();
+      }
+      wake = wakeable ? done : undefined;
+      if (!wakeable) wakeOnStop = done;
+    });
+  const delay = (attempt: number): number => Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
+
+  /** Runs `step` until it succeeds or the relay stops; returns false when stopped first. */
+  async function retrying(what: string, step: () => Promise<void>): Promise<boolean> {
+    for (let attempt = 1; !stopped; attempt++) {
+      try {
+        await step();
+        if (attempt > 1) log.info({ relay: name, attempts: attempt }, `${what} succeeded again`);
+        return true;
+      } catch (err) {
+        stats.failures++;
+        const retryInMs = delay(attempt);
+        log.warn({ relay: name, attempt, retryInMs, err: describe(err) }, `${what} failed, retrying`);
+        await sleep(retryInMs, false);
+        wakeOnStop = undefined;
+      }
+    }
+    return false;
+  }
+
+  async function run(): Promise<void> {
+    let leaseValidUntil = 0; // local clock, conservative: measured from before the claim
+    while (!stopped) {
+      // Renew well before the lease runs out, so a standby never sees it expire while this one works.
+      if (Date.now() > leaseValidUntil - leaseMs / 3) {
+        const t0 = Date.now();
+        let claimed: GlobalPosition | null = null;
+        if (!(await retrying('claiming the relay lease (database unreachable?)', async () => void (claimed = await claimLease(db, name, owner, leaseMs))))) return;
+        if (claimed === null) {
+          if (stats.leader) log.warn({ relay: name }, 'another relay took over the lease; standing by');
+          stats.leader = false;
+          await sleep(pollMs);
+          continue;
+        }
+        if (!stats.leader) log.info({ relay: name, owner }, 'holding the lease; publishing');
+        stats.leader = true;
+        stats.position = claimed;
+        leaseValidUntil = t0 + leaseMs;
+      }
+      let batch: StoredMessage[] = [];
+      if (!(await retrying('reading the message log (database unreachable?)', async () => void (batch = await readAll(db, stats.position, batchSize))))) return;
+      const last = batch[batch.length - 1];
+      if (!last) {
+        await sleep(pollMs);
+        continue;
+      }
+      let out: RelayMessage[] = [];
+      if (!(await retrying('mapping log messages (toMessages threw)', () => Promise.resolve(void (out = batch.map(map).filter((m) => m !== null)))))) return;
+      if (out.length > 0 && !(await retrying('publishing to the transport (transport unreachable?)', () => transport.publish(out)))) return;
+      stats.published += out.length;
+      const next = globalPositionOf(last);
+      const t0 = Date.now();
+      let saved = false;
+      const save = async (): Promise<void> => void (saved = await saveLeasedCheckpoint(db, name, owner, leaseMs, next));
+      // One attempt even when stopping: a batch published but not recorded is published again after a restart.
+      const attempted = await save().then(
+        () => true,
+        () => retrying('saving the checkpoint (database unreachable?)', save),
+      );
+      if (!attempted) return;
+      if (!saved) {
+        // Our lease ran out (a long publish) and another relay took over: it republishes from its checkpoint.
+        leaseValidUntil = 0;
+        continue;
+      }
+      stats.position = next;
+      leaseValidUntil = t0 + leaseMs;
+    }
+  }
+
+  async function runAndRelease(): Promise<void> {
+    try {
+      await run();
+    } finally {
+      if (stats.leader) {
+        stats.leader = false;
+        await releaseLease(db, name, owner).catch(() => undefined); // it expires by itself otherwise
+      }
+    }
+  }
+
+  const running = runAndRelease().catch((err: unknown) => log.error({ relay: name, err: describe(err) }, 'stopped by an unexpected error'));
+
+  return {
+    notify() {
+      woken = true;
+      wake?.();
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      wakeOnStop?.();
+      await running;
+    },
+    stats,
+  };
+}
+
+function positiveInt(field: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new InvalidStoreInputError(field, `must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

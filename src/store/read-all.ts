@@ -1,0 +1,52 @@
+import type { Queryable } from './db.js';
+import { InvalidStoreInputError, whenNotMigrated } from './errors.js';
+import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored-message.js';
+
+/** A place in the global order of the log: the writing transaction's id, then the position. */
+export interface GlobalPosition {
+  readonly txId: bigint;
+  readonly position: bigint;
+}
+
+/** Before the first message of the log. */
+export const LOG_START: GlobalPosition = Object.freeze({ txId: 0n, position: 0n });
+
+/** Orders two global positions (negative: a before b). */
+export function compareGlobalPositions(a: GlobalPosition, b: GlobalPosition): number {
+  if (a.txId !== b.txId) return a.txId < b.txId ? -1 : 1;
+  return a.position === b.position ? 0 : a.position < b.position ? -1 : 1;
+}
+
+/** The global position of a stored message (what a reader checkpoints after handling it). */
+export function globalPositionOf(m: Pick<StoredMessage, 'txId' | 'position'>): GlobalPosition {
+  return { txId: m.txId, position: m.position };
+}
+
+/*
+ * Only transactions below the snapshot's xmin are read: every one of them has finished,
+ * so none can still add rows before a position this reader has passed. Positions alone
+ * are not enough, because a sequence value is taken at insert time and the transaction
+ * holding a lower one may commit after a higher one was read. See README.md.
+ */
+const READ_ALL_SQL = `
+SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
+WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
+  AND m.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY m.tx_id, m.position
+LIMIT $3`;
+
+/**
+ * Up to `limit` messages strictly after `after` in global order (transaction id, then
+ * position), from finished transactions only. Checkpoint the last one's
+ * `globalPositionOf(m)` and pass it next time: no message is ever skipped or repeated.
+ */
+export async function readAll(q: Queryable, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
+  if (typeof after?.txId !== 'bigint' || typeof after.position !== 'bigint' || after.txId < 0n || after.position < 0n) {
+    throw new InvalidStoreInputError('after', 'must be a GlobalPosition { txId: bigint, position: bigint } (LOG_START to begin)');
+  }
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidStoreInputError('limit', `must be a positive integer, got ${String(limit)}`);
+  const r = await q.query<MessageRow>(READ_ALL_SQL, [after.txId.toString(), after.position.toString(), limit]).catch((err: unknown) => {
+    throw whenNotMigrated(err);
+  });
+  return r.rows.map(toStoredMessage);
+}

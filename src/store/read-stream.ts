@@ -1,0 +1,24 @@
+import type { Queryable } from './db.js';
+import { InvalidStoreInputError } from './errors.js';
+import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored-message.js';
+
+export interface ReadStreamOptions {
+  /** First stream version to return (default 1). */
+  readonly fromVersion?: number;
+  /** At most this many messages (default: all). */
+  readonly limit?: number;
+}
+
+/** A stream's messages in stream order (empty when the stream does not exist). */
+export async function readStream(q: Queryable, stream: string, options: ReadStreamOptions = {}): Promise<StoredMessage[]> {
+  if (typeof stream !== 'string' || stream.length === 0) throw new InvalidStoreInputError('stream', 'must be a non-empty string');
+  const from = options.fromVersion ?? 1;
+  if (!Number.isInteger(from) || from < 0) throw new InvalidStoreInputError('fromVersion', `must be a non-negative integer, got ${String(from)}`);
+  const limit = options.limit ?? null;
+  if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw new InvalidStoreInputError('limit', `must be a non-negative integer, got ${String(limit)}`);
+  const r = await q.query<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m WHERE m.stream = $1 AND m.stream_version >= $2 ORDER BY m.stream_version LIMIT $3`,
+    [stream, from, limit],
+  );
+  return r.rows.map(toStoredMessage);
+}

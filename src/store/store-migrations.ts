@@ -1,0 +1,106 @@
+import type { Db } from './db.js';
+import { migrate, type MigrateResult, type Migration } from './migrate.js';
+
+/** The scope under which the store's own tables are recorded in `ordo_migrations`. */
+export const STORE_MIGRATION_SCOPE = 'ordo_store';
+
+/** The store's tables: the message log, projection/relay checkpoints and the inbox. See README.md. */
+export const storeMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'message log',
+    sql: `
+      CREATE TABLE ordo_messages (
+        position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        stream text NOT NULL,
+        stream_version integer NOT NULL CHECK (stream_version > 0),
+        id text NOT NULL,
+        type text NOT NULL,
+        data jsonb NOT NULL,
+        metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT ordo_messages_stream_version_key UNIQUE (stream, stream_version),
+        CONSTRAINT ordo_messages_id_key UNIQUE (id)
+      );
+      -- readAll scans in (transaction id, position) order from a checkpoint.
+      CREATE INDEX ordo_messages_global_order ON ordo_messages (tx_id, position);
+    `,
+  },
+  {
+    version: 2,
+    name: 'checkpoints',
+    sql: `
+      CREATE TABLE ordo_checkpoints (
+        name text PRIMARY KEY,
+        tx_id xid8 NOT NULL,
+        position bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'inbox',
+    sql: `
+      CREATE TABLE ordo_inbox (
+        consumer text NOT NULL,
+        message_id text NOT NULL,
+        handled_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, message_id)
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'append function',
+    // A function, not one big statement per call: PL/pgSQL keeps its plans per connection,
+    // which makes a single-message append about as cheap as a plain INSERT. See append.ts.
+    sql: `
+      CREATE OR REPLACE FUNCTION ordo_append(p_stream text, p_expected integer, p_messages jsonb)
+      RETURNS TABLE (version integer, in_order boolean, positions text)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        v_version integer;
+        v_tx xid8;
+      BEGIN
+        IF p_expected IS NULL THEN
+          -- 'any': serialise appenders of this stream so none loses the race (a new snapshot follows).
+          PERFORM pg_advisory_xact_lock(hashtextextended(p_stream, 7));
+        END IF;
+        SELECT m.stream_version, m.tx_id INTO v_version, v_tx
+          FROM ordo_messages m WHERE m.stream = p_stream ORDER BY m.stream_version DESC LIMIT 1;
+        v_version := coalesce(v_version, 0);
+        IF v_tx IS NOT NULL AND v_tx > pg_current_xact_id() THEN
+          RETURN QUERY SELECT v_version, false, NULL::text;
+          RETURN;
+        END IF;
+        IF p_expected IS NOT NULL AND v_version <> p_expected THEN
+          RETURN QUERY SELECT v_version, true, NULL::text;
+          RETURN;
+        END IF;
+        RETURN QUERY
+          WITH ins AS (
+            INSERT INTO ordo_messages (stream, stream_version, id, type, data, metadata)
+            SELECT p_stream, v_version + e.ord::integer, e.m->>'id', e.m->>'type', e.m->'data', e.m->'metadata'
+              FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS e(m, ord)
+              ORDER BY e.ord -- positions follow stream versions within the batch
+            RETURNING ordo_messages.position
+          )
+          SELECT v_version, true, (SELECT string_agg(ins.position::text, ',' ORDER BY ins.position) FROM ins);
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 5,
+    name: 'relay lease',
+    // One outbox relay per checkpoint name publishes at a time; others wait for the lease.
+    sql: `ALTER TABLE ordo_checkpoints ADD COLUMN owner text, ADD COLUMN lease_until timestamptz`,
+  },
+];
+
+/** Creates or upgrades the store's tables; call once when a service starts. */
+export function migrateStore(db: Db): Promise<MigrateResult> {
+  return migrate(db, storeMigrations, STORE_MIGRATION_SCOPE);
+}
