@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { dashboardPlugin } from '../dashboard/index.js';
 import { createLogger } from '../observe/index.js';
 import { startShop } from '../shop/index.js';
 import { shopOptionsFromFlags, StartFlagError, type StartFlags } from './start-options.js';
@@ -38,7 +39,7 @@ export function registerStart(program: Command): void {
       const log = createLogger({ name: 'ordo' });
       const where = options.storage.kind === 'pglite' ? `embedded PGlite in ${options.storage.dataDir ?? 'memory'} (for trying and testing; production uses a PostgreSQL server)` : 'PostgreSQL server';
       process.stderr.write(`ordo: starting ${options.services?.join(', ')} (${options.mode}) on ${where}, transport ${options.transport.kind}…\n`);
-      const shop = await startShop({ ...options, log });
+      const shop = await startShop({ ...options, log, plugins: [dashboardPlugin()] });
       const out = process.stdout;
       if (shop.url) {
         const customer = shop.tokens.customerToken('alice');

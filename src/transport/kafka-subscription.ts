@@ -184,7 +184,9 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
   async function start(): Promise<void> {
     const c = new Consumer<string, string, string, string>({
       ...ctx.base,
-      groupId: sub.group,
+      // One Kafka group per (group, topic): members of one group that subscribe to
+      // different topics would otherwise share one assignment and starve each other.
+      groupId: kafkaGroupId(sub.group, sub.topic),
       sessionTimeout: ctx.sessionTimeoutMs,
       heartbeatInterval: ctx.heartbeatIntervalMs,
       rebalanceTimeout: Math.max(ctx.sessionTimeoutMs, 10_000),
@@ -264,4 +266,9 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
       if (consumer) await closeConsumer(consumer);
     },
   };
+}
+
+/** The Kafka consumer group behind ordo's (group, topic) pair. */
+export function kafkaGroupId(group: string, topic: string): string {
+  return `${group}.${topic}`;
 }
