@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ordo = (...args: string[]) => run('node', ['bin/ordo.js', ...args], { cwd: new URL('../..', import.meta.url).pathname });
+type Failure = { code: number; stdout: string; stderr: string };
+const failure = (p: Promise<unknown>): Promise<Failure> => p.then(() => ({ code: 0, stdout: '', stderr: '' }), (e: unknown) => e as Failure);
+
+describe('ordo verify / ordo export (the real CLI process)', () => {
+  it('--json prints exactly { model, orders, states, transitions, seconds, violations }', async () => {
+    const { stdout } = await ordo('verify', 'order', '--orders', '2', '--faults', 'dup,decline', '--json');
+    const r = JSON.parse(stdout) as Record<string, unknown>;
+    expect(Object.keys(r)).toEqual(['model', 'orders', 'states', 'transitions', 'seconds', 'violations']);
+    expect(r).toMatchObject({ model: 'order', orders: 2, violations: [] });
+    expect(r['states']).toBeGreaterThan(100);
+  });
+
+  it('prints the property table, and symmetry reduces the states', async () => {
+    const [full, sym] = await Promise.all([
+      ordo('verify', 'order', '--orders', '3', '--faults', 'decline', '--stock', '1'),
+      ordo('verify', 'order', '--orders', '3', '--faults', 'decline', '--stock', '1', '--symmetry'),
+    ]);
+    expect(full.stdout).toMatch(/✓ CompensationWorks\s+holds/);
+    const count = (s: string) => Number(/^(\d+) states/m.exec(s)?.[1]);
+    expect(count(sym.stdout)).toBeLessThan(count(full.stdout));
+  });
+
+  it('rejects bad flags with a clear message and exit code 2', async () => {
+    const cases = [
+      [['verify', 'order', '--faults', 'meteor'], 'unknown fault "meteor"'],
+      [['verify', 'order', '--orders', 'many'], '--orders must be an integer from 1 to 16'],
+      [['verify', 'shop'], 'unknown model "shop"'],
+      [['export', 'order', '--format', 'alloy'], '--format must be tla or promela'],
+    ] as const;
+    const errors = await Promise.all(cases.map(([args]) => failure(ordo(...args))));
+    cases.forEach(([args, message], k) => {
+      expect(errors[k]?.code, args.join(' ')).toBe(2);
+      expect(errors[k]?.stderr).toContain(message);
+    });
+  });
+
+  it('exports Promela and TLA+ for the same model options', async () => {
+    const [pml, tla] = await Promise.all([ordo('export', 'order', '--format', 'promela', '--orders', '2', '--faults', 'dup=2'), ordo('export', 'order', '--format', 'tla', '--orders', '2')]);
+    expect(pml.stdout).toContain('active proctype system()');
+    expect(pml.stdout).toContain('byte b_dup = 2;');
+    expect(tla.stdout).toMatch(/^-+ MODULE OrdoOrderSystem -+$/m);
+  });
+});

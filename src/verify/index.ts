@@ -1,0 +1,11 @@
+export { checkMachine, type MachineCheckOptions, type MachineCheckResult, type MachineFinding, type MachineTraceStep } from './machine-checker.js';
+export { OrderSystem, FAULTS, ACTORS, FAIR_MASK, INV, PAY, SHIP, type Fault, type Actor, type OrderSystemOptions, type SystemView } from './order-system.js';
+export { buildLocalTable, REPLIES, COMMANDS, SERVICES, type LocalTable } from './order-local-table.js';
+export { safetyProperties, livenessProperties, VALID_STATE_TRANSITIONS, type SafetyProperty, type LivenessProperty } from './order-properties.js';
+export { checkOrderSystem, checkModel, type CheckOptions, type Progress, type SystemCheckResult, type TraceStep, type Violation, type PropertyStatus } from './system-checker.js';
+export { formatResult, formatTrace, formatViolation } from './trace-format.js';
+export { toPromela } from './promela-export.js';
+export { StateStore } from './state-store.js';
+export { findLivenessFailure, sccs, type ExploredGraph, type LivenessFailure } from './explored-graph.js';
+export { ModelOptionsError, ModelBoundError, TraceReplayError } from './errors.js';
+export { toTla } from './tla-export.js';

@@ -1,0 +1,258 @@
+import { TraceReplayError } from './errors.js';
+import { findLivenessFailure, type ExploredGraph } from './explored-graph.js';
+import { livenessProperties, safetyProperties, VALID_STATE_TRANSITIONS } from './order-properties.js';
+import { FAIR_MASK, OrderSystem, type Actor, type OrderSystemOptions } from './order-system.js';
+import { IntColumn, StateStore } from './state-store.js';
+
+export interface Progress {
+  readonly states: number;
+  readonly transitions: number;
+  readonly depth: number;
+  /** States discovered but not yet expanded. */
+  readonly queue: number;
+  /** Only when a clock was given. */
+  readonly seconds?: number;
+  readonly statesPerSec?: number;
+}
+
+export interface CheckOptions {
+  /** Check the liveness properties (needs the explored graph in memory). Default true. */
+  readonly liveness?: boolean;
+  readonly maxStates?: number;
+  readonly onProgress?: (p: Progress) => void;
+  /** Expanded states between progress reports (default 1 << 17). */
+  readonly progressEvery?: number;
+  /** A clock in milliseconds (the checker is pure: the caller passes `performance.now`). */
+  readonly now?: () => number;
+}
+
+/** One step of a counterexample: who did what, and where every order stands after it. */
+export interface TraceStep {
+  readonly step: number;
+  readonly actor: Actor | 'init';
+  readonly action: string;
+  /** 1-based order number the step concerns (0 for the initial state). */
+  readonly order: number;
+  readonly message?: string;
+  /** Machine state of each order after the step. */
+  readonly states: readonly string[];
+  readonly available: number;
+  readonly orders: ReturnType<OrderSystem['view']>['orders'];
+  /** Part of the repeating cycle of a lasso (liveness counterexample). */
+  readonly cycle?: true;
+}
+
+export interface Violation {
+  readonly property: string;
+  readonly trace: readonly TraceStep[];
+}
+
+export type PropertyStatus = 'holds' | 'violated' | 'vacuous' | 'unchecked';
+
+export interface SystemCheckResult {
+  readonly model: 'order';
+  readonly orders: number;
+  readonly stock: number;
+  readonly faults: Readonly<Record<string, number>>;
+  readonly symmetry: boolean;
+  readonly states: number;
+  readonly transitions: number;
+  readonly depth: number;
+  readonly seconds?: number;
+  readonly properties: readonly { readonly name: string; readonly kind: 'safety' | 'liveness'; readonly status: PropertyStatus; readonly description: string }[];
+  readonly violations: readonly Violation[];
+}
+
+interface Pending {
+  readonly property: string;
+  /** Edge path as (canonical target state id, action) pairs; the last may point at an unstored state. */
+  readonly path: { to: Uint8Array; action: number }[];
+  readonly cycleFrom?: number;
+}
+
+/**
+ * Explores every reachable state of the order system breadth-first, over the
+ * packed state vector, checking the safety properties on each new state and the
+ * liveness properties on the explored graph under weak fairness per actor.
+ */
+export function checkOrderSystem(options: OrderSystemOptions, check: CheckOptions = {}): SystemCheckResult {
+  const model = new OrderSystem(options);
+  return checkModel(model, check);
+}
+
+export function checkModel(model: OrderSystem, check: CheckOptions = {}): SystemCheckResult {
+  const t0 = check.now?.();
+  const width = model.width;
+  const store = new StateStore(width, check.maxStates);
+  const symmetry = model.options.symmetry;
+  const liveness = check.liveness ?? true;
+  const safety = safetyProperties(model);
+  const live = livenessProperties(model);
+
+  const parent = new IntColumn();
+  const parentAction = new IntColumn();
+  const edgeStart = new IntColumn();
+  const edgeTo = new IntColumn();
+  const edgeActor = new IntColumn();
+  const edgeAction = new IntColumn();
+  const parentEdge = new IntColumn();
+  const found: Pending[] = [];
+  const violated = new Set<string>();
+  let transitions = 0;
+
+  const pathTo = (id: number): { to: Uint8Array; action: number }[] => {
+    const out: { to: Uint8Array; action: number }[] = [];
+    for (let cur = id; cur > 0; cur = parent.get(cur)) out.push({ to: store.view(cur).slice(), action: parentAction.get(cur) });
+    return out.reverse();
+  };
+  const checkSafety = (id: number, s: Uint8Array) => {
+    for (const p of safety) {
+      if (!violated.has(p.name) && !p.holds(s)) {
+        violated.add(p.name);
+        found.push({ property: p.name, path: pathTo(id) });
+      }
+    }
+  };
+
+  const init = model.initial();
+  if (symmetry) model.canonicalize(init);
+  store.intern(new Int32Array(init.buffer, init.byteOffset, width / 4));
+  parent.push(-1);
+  parentAction.push(0);
+  parentEdge.push(-1);
+  checkSafety(0, init);
+
+  const cur = new Uint8Array(width);
+  const curWords = new Int32Array(cur.buffer);
+  const scratch = new Uint8Array(width);
+  const scratchWords = new Int32Array(scratch.buffer);
+  let from = 0;
+  let depth = 0;
+  let levelEnd = 1;
+  const every = check.progressEvery ?? 1 << 17;
+  const emit = (next: Uint8Array, actor: number, action: number, invalid: boolean) => {
+    transitions++;
+    if (symmetry) model.canonicalize(next);
+    // `next` is always `scratch` (the model writes successors there).
+    const id = store.intern(next === scratch ? scratchWords : new Int32Array(next.slice().buffer));
+    const isNew = store.lastWasNew;
+    if (isNew) {
+      parent.push(from);
+      parentAction.push(action);
+      if (liveness) parentEdge.push(edgeTo.length);
+    }
+    if (liveness) {
+      edgeTo.push(id);
+      edgeActor.push(actor);
+      edgeAction.push(action);
+    }
+    if (invalid && !violated.has(VALID_STATE_TRANSITIONS)) {
+      violated.add(VALID_STATE_TRANSITIONS);
+      found.push({ property: VALID_STATE_TRANSITIONS, path: [...pathTo(from), { to: store.view(id).slice(), action }] });
+    }
+    if (isNew) checkSafety(id, next);
+  };
+  for (; from < store.count; from++) {
+    if (from === levelEnd) {
+      depth++;
+      levelEnd = store.count;
+    }
+    if (check.onProgress && from % every === 0 && from > 0) {
+      const elapsed = t0 === undefined ? undefined : ((check.now?.() ?? 0) - t0) / 1000;
+      check.onProgress({
+        states: store.count,
+        transitions,
+        depth,
+        queue: store.count - from,
+        ...(elapsed === undefined ? {} : { seconds: elapsed, statesPerSec: elapsed > 0 ? store.count / elapsed : 0 }),
+      });
+    }
+    edgeStart.push(edgeTo.length);
+    store.readWords(from, curWords);
+    model.successors(cur, scratch, emit);
+  }
+  edgeStart.push(edgeTo.length);
+
+  const statuses: { name: string; kind: 'safety' | 'liveness'; status: PropertyStatus; description: string }[] = [
+    { name: VALID_STATE_TRANSITIONS, kind: 'safety', status: violated.has(VALID_STATE_TRANSITIONS) ? 'violated' : 'holds', description: 'every state change follows an allowed edge' },
+    ...safety.map((p): { name: string; kind: 'safety'; status: PropertyStatus; description: string } => ({ name: p.name, kind: 'safety', status: violated.has(p.name) ? 'violated' : 'holds', description: p.description })),
+  ];
+  if (liveness) {
+    const g: ExploredGraph = {
+      count: store.count,
+      edgeStart: edgeStart.data.subarray(0, edgeStart.length),
+      edgeTo: edgeTo.data.subarray(0, edgeTo.length),
+      edgeActor: Uint8Array.from(edgeActor.data.subarray(0, edgeActor.length)),
+      edgeAction: edgeAction.data.subarray(0, edgeAction.length),
+      parentEdge: parentEdge.data.subarray(0, parentEdge.length),
+    };
+    const buf = new Uint8Array(width);
+    for (const p of live) {
+      const pending = new Uint8Array(store.count);
+      let premise = false;
+      for (let id = 0; id < store.count; id++) {
+        store.read(id, buf);
+        pending[id] = p.pending(buf) ? 1 : 0;
+        premise ||= p.premise(buf);
+      }
+      const failure = findLivenessFailure(g, (id) => pending[id] === 1, FAIR_MASK);
+      const asSteps = (edges: readonly number[]) => edges.map((e) => ({ to: store.view(g.edgeTo[e] ?? 0).slice(), action: g.edgeAction[e] ?? 0 }));
+      if (failure) {
+        const prefix = asSteps(failure.prefix);
+        found.push(failure.kind === 'deadlock' ? { property: p.name, path: prefix } : { property: p.name, path: [...prefix, ...asSteps(failure.cycle)], cycleFrom: prefix.length });
+      }
+      statuses.push({ name: p.name, kind: 'liveness', status: failure ? 'violated' : premise ? 'holds' : 'vacuous', description: p.description });
+    }
+  } else {
+    for (const p of live) statuses.push({ name: p.name, kind: 'liveness', status: 'unchecked', description: p.description });
+  }
+
+  const t1 = check.now?.();
+  return {
+    model: 'order',
+    orders: model.options.orders,
+    stock: model.options.stock,
+    faults: Object.fromEntries(Object.entries(model.options.faults).filter(([, n]) => n > 0)),
+    symmetry,
+    states: store.count,
+    transitions,
+    depth,
+    ...(t0 === undefined || t1 === undefined ? {} : { seconds: (t1 - t0) / 1000 }),
+    properties: statuses,
+    violations: found.map((f) => ({ property: f.property, trace: concreteTrace(model, f) })),
+  };
+}
+
+/**
+ * Replays a path found over (possibly symmetry-reduced) states on concrete
+ * states: at each step, the successor whose canonical form matches. The result
+ * names real order numbers, so it can be replayed against the runtime.
+ */
+function concreteTrace(model: OrderSystem, f: Pending): TraceStep[] {
+  const step = (n: number, s: Uint8Array, d: { actor: Actor | 'init'; action: string; order: number; message?: string }, cycle: boolean): TraceStep => {
+    const view = model.view(s);
+    return { step: n, ...d, states: view.orders.map((o) => o.state), available: view.available, orders: view.orders, ...(cycle ? { cycle: true as const } : {}) };
+  };
+  let cur = model.initial();
+  const out: TraceStep[] = [step(0, cur, { actor: 'init', action: 'start', order: 0 }, false)];
+  const scratch = new Uint8Array(model.width);
+  const canon = new Uint8Array(model.width);
+  f.path.forEach((p, n) => {
+    let chosen: { next: Uint8Array; action: number } | undefined;
+    let fallback: { next: Uint8Array; action: number } | undefined;
+    model.successors(cur, scratch, (next, _actor, action) => {
+      if (chosen) return;
+      canon.set(next);
+      if (model.options.symmetry) model.canonicalize(canon);
+      if (!canon.every((v, k) => v === p.to[k])) return;
+      const candidate = { next: next.slice(), action };
+      if (action >>> 16 === p.action >>> 16) chosen = candidate;
+      else fallback ??= candidate;
+    });
+    const pick = chosen ?? fallback;
+    if (!pick) throw new TraceReplayError(f.property, n + 1);
+    out.push(step(n + 1, pick.next, model.describe(cur, pick.action), f.cycleFrom !== undefined && n >= f.cycleFrom));
+    cur = pick.next;
+  });
+  return out;
+}
