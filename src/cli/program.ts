@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 import { registerBench } from './bench-command.js';
 import { registerDiagram } from './diagram-command.js';
+import { registerVerify } from './verify-command.js';
+import { registerExport } from './export-command.js';
+import { registerStart } from './start-command.js';
+import { registerDemo } from './demo-command.js';
+import { registerProjections } from './projections-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('ordo')
@@ -8,7 +13,12 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
+  registerStart(program);
+  registerDemo(program);
   registerDiagram(program);
   registerBench(program);
+  registerVerify(program);
+  registerExport(program);
+  registerProjections(program);
   return program;
 }

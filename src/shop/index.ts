@@ -6,4 +6,4 @@ export type { WiringMode } from './services/service-definitions.js';
 export { DEFAULT_SIMULATION, type SimulationOptions } from './simulation.js';
 export { DEMO_CATALOGUE } from './catalogue.js';
 export { orderDecider, orderStream, ORDER_STATE_SCHEMA, ORDER_COMMAND_EVENTS, CreateOrder, type OrderCommand, type OrderEvent, type OrderAggregateState } from './order-aggregate.js';
-export { orderViewProjection, listOrders, getOrderView, ORDER_VIEW_TABLE, MAX_PAGE, type OrderView, type OrderPage, type ListOrdersQuery } from './order-view.js';
+export { orderViewProjection, listOrders, getOrderView, getOrderDetails, ORDER_VIEW_TABLE, MAX_PAGE, type OrderView, type OrderPage, type ListOrdersQuery, type OrderDetails } from './order-view.js';

@@ -1,0 +1,150 @@
+import { compareGlobalPositions, globalPositionOf, loadCheckpoint, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition, type Queryable } from '../store/index.js';
+import { applyProjection, type Projection } from './projection.js';
+import { noUpcasters, type Upcasters } from './upcasters.js';
+
+export interface ProjectorOptions {
+  /** Messages read per transaction (default 500). */
+  readonly batchSize?: number;
+  /** How long to sleep when caught up, unless woken by `notify()` (default 500 ms). */
+  readonly pollMs?: number;
+  readonly upcasters?: Upcasters;
+  /** Called when a batch fails; the projector waits `pollMs` and tries the same batch again. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface ProjectorStats {
+  readonly batches: number;
+  readonly messages: number;
+  readonly position: GlobalPosition;
+  readonly errors: number;
+}
+
+export interface Projector {
+  /** Wakes the projector now (call after a commit that appended messages). */
+  notify(): void;
+  /**
+   * Resolves when everything committed before the call has been projected. (Messages of
+   * a transaction that commits later with a lower id than an older open one wait for
+   * that one: `readAll` reads finished transactions only.)
+   */
+  catchUp(): Promise<void>;
+  stats(): ProjectorStats;
+  /** Stops after the batch in flight; resolves when it has. */
+  stop(): Promise<void>;
+}
+
+/** The global position of the last committed message (LOG_START for an empty log). */
+async function logHead(q: Queryable): Promise<GlobalPosition> {
+  const r = await q.query<{ tx_id: string; position: string }>('SELECT tx_id::text AS tx_id, position::text AS position FROM ordo_messages ORDER BY tx_id DESC, position DESC LIMIT 1');
+  const row = r.rows[0];
+  return row ? { txId: BigInt(row.tx_id), position: BigInt(row.position) } : LOG_START;
+}
+
+/** Serialises the batches of one projection across processes (two projectors never interleave). */
+export async function lockProjection(tx: Queryable, name: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [`ordo.projection:${name}`]);
+}
+
+/**
+ * Projects one batch after the projection's checkpoint: reads in global order, applies
+ * the messages it handles and moves the checkpoint, all in one transaction, so a crash
+ * repeats nothing and skips nothing. Returns how many messages were read.
+ */
+export async function projectBatch(db: Db, projection: Projection, options: Pick<ProjectorOptions, 'batchSize' | 'upcasters'> = {}): Promise<{ read: number; position: GlobalPosition }> {
+  const upcasters = options.upcasters ?? noUpcasters;
+  return db.transaction(async (tx) => {
+    await lockProjection(tx, projection.name);
+    const from = await loadCheckpoint(tx, projection.name);
+    const batch = await readAll(tx, from, options.batchSize ?? 500);
+    const last = batch.at(-1);
+    if (!last) return { read: 0, position: from };
+    await applyProjection(projection, batch.map((m) => upcasters.upcast(m)), tx);
+    const position = globalPositionOf(last);
+    await saveCheckpoint(tx, projection.name, position);
+    return { read: batch.length, position };
+  });
+}
+
+/** Runs batches until caught up, then sleeps until `pollMs` passes or `notify()` is called. */
+export function startProjector(db: Db, projection: Projection, options: ProjectorOptions = {}): Projector {
+  const batchSize = options.batchSize ?? 500;
+  const pollMs = options.pollMs ?? 500;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let woken = false;
+  let batches = 0;
+  let messages = 0;
+  let errors = 0;
+  let position: GlobalPosition = LOG_START;
+  let waiters: { target: GlobalPosition; resolve: () => void }[] = [];
+  const settle = () => {
+    const done = waiters.filter((w) => compareGlobalPositions(position, w.target) >= 0);
+    waiters = waiters.filter((w) => !done.includes(w));
+    for (const w of done) w.resolve();
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken) {
+        woken = false;
+        resolve();
+        return;
+      }
+      const t = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        wake = undefined;
+        resolve();
+      };
+    });
+
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      woken = false;
+      try {
+        for (;;) {
+          const r = await projectBatch(db, projection, { batchSize, upcasters: options.upcasters ?? noUpcasters });
+          position = r.position;
+          if (r.read > 0) {
+            batches += 1;
+            messages += r.read;
+          }
+          if (r.read < batchSize || stopped) break;
+        }
+        settle();
+      } catch (err) {
+        errors += 1;
+        options.onError?.(err);
+      }
+      if (!stopped) await sleep(waiters.length > 0 ? Math.min(pollMs, 20) : pollMs);
+    }
+    for (const w of waiters) w.resolve();
+    waiters = [];
+  };
+  const running = loop();
+
+  const notify = () => {
+    if (wake) wake();
+    else woken = true;
+  };
+  return {
+    notify,
+    catchUp: async () => {
+      const target = await logHead(db);
+      if (stopped) return;
+      await new Promise<void>((resolve) => {
+        waiters.push({ target, resolve });
+        notify();
+      });
+    },
+    stats: () => ({ batches, messages, position, errors }),
+    stop: async () => {
+      stopped = true;
+      notify();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aggregateStream, foldEvents, handleCommand, migrateEventsourcing, readTimeline, rebuildProjection } from '../eventsourcing/index.js';
+import { migrateStore, readStream, type Db } from '../store/index.js';
+import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { orderDecider, orderStream, type OrderAggregateState, type OrderCommand, type OrderEvent } from './order-aggregate.js';
+import { getOrderDetails, listOrders, orderViewProjection, type OrderView } from './order-view.js';
+
+const engines: [string, () => Promise<FreshDatabase>, number][] = [
+  ['pglite', freshPglite, 25],
+  ['postgres', () => freshPostgres('es_view'), 20],
+];
+
+/** Every command shape the order accepts somewhere; which ones are valid now is the machine's call. */
+function candidates(state: OrderAggregateState, orderId: string): { valid: OrderCommand[]; moving: OrderCommand[] } {
+  const all: OrderCommand[] = [
+    { type: 'CreateOrder', orderId, customerId: `c-${orderId.length % 3}`, items: [{ sku: 'A', quantity: 1 + (orderId.length % 5), unitPrice: 199 }] },
+    { type: 'ReserveInventory' },
+    { type: 'ConfirmInventoryReserved', reservationId: `r-${orderId}` },
+    { type: 'RejectInventory', reason: 'none left' },
+    { type: 'ConfirmPayment', paymentId: `p-${orderId}` },
+    { type: 'RefusePayment', reason: 'declined' },
+    { type: 'ShipOrder', trackingNumber: `t-${orderId}` },
+    { type: 'FailShipment', reason: 'damaged' },
+    { type: 'ConfirmDelivery' },
+    { type: 'CancelOrder', reason: 'customer' },
+    { type: 'ConfirmRefund' },
+    { type: 'FailRefund', reason: 'bank' },
+    { type: 'ConfirmRelease' },
+    { type: 'FailRelease', reason: 'warehouse' },
+    { type: 'RetryCompensation' },
+    ...(state?.timers.map((timer): OrderCommand => ({ type: 'ExpireTimer', timer })) ?? []),
+  ];
+  const valid = all.filter((c) => {
+    try {
+      orderDecider.decide(c, state);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  // Commands that move the order on; accepted-and-ignored ones alone would keep runs shallow.
+  const moving = valid.filter((c) => orderDecider.decide(c, state).length > 0);
+  return { valid, moving };
+}
+
+async function snapshotOfView(db: Db): Promise<OrderView[]> {
+  return (await listOrders(db, { limit: 500 })).orders;
+}
+
+describe.each(engines)('order view and aggregate on %s (property)', (_engine, open, runs) => {
+  let fresh: FreshDatabase;
+  let db: Db;
+  let run = 0;
+  beforeAll(async () => {
+    fresh = await open();
+    db = fresh.db;
+    await migrateStore(db);
+    await migrateEventsourcing(db);
+    await orderViewProjection.setup(db, orderViewProjection.table);
+  });
+  afterAll(() => fresh?.close());
+
+  it('for random valid command sequences: incremental view = rebuilt view, and state = fold of the events', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(3), fc.nat(99)), { minLength: 8, maxLength: 48 }), async (choices) => {
+        run += 1;
+        const ids = [0, 1, 2, 3].map((k) => `run${run}-o${k}`);
+        const states = new Map<string, OrderAggregateState>(ids.map((id) => [id, null]));
+        for (const [which, pick] of choices) {
+          const id = ids[which] ?? '';
+          const { valid, moving } = candidates(states.get(id) ?? null, id);
+          // The happy path comes first in the list: favour it so runs reach deep states.
+          const command = pick < 50 ? moving[0] : pick < 90 ? moving[pick % Math.max(moving.length, 1)] : valid[pick % Math.max(valid.length, 1)];
+          if (!command) continue; // a finished order with no timers: nothing is valid any more
+          const r = await handleCommand(db, orderDecider, orderStream(id), command, { projections: [orderViewProjection] });
+          states.set(id, r.state);
+        }
+        for (const id of ids) {
+          const events = await readStream(db, orderStream(id));
+          const folded = foldEvents(orderDecider, events as unknown as OrderEvent[]);
+          expect(folded).toEqual(states.get(id));
+          expect((await aggregateStream(db, orderDecider, orderStream(id))).state).toEqual(folded);
+        }
+        const incremental = await snapshotOfView(db);
+        await rebuildProjection(db, orderViewProjection, { mode: 'inline', batchSize: 64 });
+        expect(await snapshotOfView(db)).toEqual(incremental);
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it('the timeline lists every transition with its time, causation and correlation', async () => {
+    const stream = orderStream('tl-1');
+    await handleCommand(db, orderDecider, stream, { type: 'CreateOrder', orderId: 'tl-1', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }, { metadata: { correlationId: 'req-1', causationId: 'http-1' } });
+    await handleCommand(db, orderDecider, stream, { type: 'ReserveInventory' }, { metadata: { correlationId: 'req-1', causationId: 'msg-2' } });
+    await handleCommand(db, orderDecider, stream, { type: 'CancelOrder', reason: 'x' }, { metadata: { correlationId: 'req-1', causationId: 'msg-3' } });
+    const timeline = await readTimeline(db, stream);
+    expect(timeline.map(({ version, type, trigger, from, to, causationId, correlationId, kind }) => ({ version, type, trigger, from, to, causationId, correlationId, kind }))).toEqual([
+      { version: 1, type: 'ordo.transition', trigger: 'ordo.start', from: null, to: 'INITIATED', causationId: 'http-1', correlationId: 'req-1', kind: 'timeline' },
+      { version: 2, type: 'ordo.transition', trigger: 'OrderCreated', from: 'INITIATED', to: 'INVENTORY_RESERVING', causationId: 'msg-2', correlationId: 'req-1', kind: 'timeline' },
+      { version: 3, type: 'ordo.transition', trigger: 'CancelRequested', from: 'INVENTORY_RESERVING', to: 'REVERTING_RESERVATION', causationId: 'msg-3', correlationId: 'req-1', kind: 'timeline' },
+    ]);
+    expect(timeline.every((e) => e.at instanceof Date && !Number.isNaN(e.at.getTime()))).toBe(true);
+    expect(await readTimeline(db, orderStream('nope'))).toEqual([]);
+    const details = await getOrderDetails(db, 'tl-1');
+    expect(details).toMatchObject({ orderId: 'tl-1', customerId: 'c', status: 'REVERTING_RESERVATION', total: 1, failureReason: 'canceled: x', version: 3 });
+    expect(details?.timeline).toHaveLength(3);
+    expect(await getOrderDetails(db, 'nope')).toBeUndefined();
+  });
+});
