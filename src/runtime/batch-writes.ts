@@ -1,0 +1,134 @@
+import { ExpectedVersionConflictError, type NewMessage, type Queryable } from '../store/index.js';
+import { RevisionConflictError } from './errors.js';
+import { netTimerOps, type WorkingInstance } from './working-instance.js';
+
+/*
+ * The writes of one batch, as a few set-based statements for all its instances instead
+ * of a few per instance: round trips, not rows, are what a batch transaction pays for.
+ */
+
+/** Records many inbox entries at once; returns the ids seen for the first time. Same table and semantics as the store's recordInbox. */
+export async function recordInboxMany(tx: Queryable, consumer: string, messageIds: readonly string[]): Promise<Set<string>> {
+  if (messageIds.length === 0) return new Set();
+  const r = await tx.query<{ message_id: string }>(
+    `INSERT INTO ordo_inbox (consumer, message_id) SELECT $1, m FROM unnest($2::text[]) AS m ORDER BY m ON CONFLICT DO NOTHING RETURNING message_id`,
+    [consumer, messageIds],
+  );
+  return new Set(r.rows.map((row) => row.message_id));
+}
+
+/** Inserts the new instances and updates the changed ones, each update guarded by the revision it was loaded at. */
+export async function writeInstances(tx: Queryable, items: readonly { w: WorkingInstance; streamVersion: number }[]): Promise<void> {
+  const created = items.filter((i) => !i.w.loaded);
+  const changed = items.filter((i) => i.w.loaded);
+  const cols = (list: typeof items) => [
+    list.map((i) => i.w.id),
+    list.map((i) => i.w.snapshot.state),
+    list.map((i) => i.w.status),
+    list.map((i) => JSON.stringify(i.w.snapshot)),
+    list.map((i) => JSON.stringify(i.w.pending)),
+    list.map((i) => i.w.revision),
+    list.map((i) => i.streamVersion),
+  ];
+  if (created.length > 0) {
+    await tx.query(
+      `INSERT INTO ordo_saga_instances (id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::text[], $9::integer[])`,
+      [...cols(created), created.map((i) => i.w.machineId), created.map((i) => i.w.machineVersion)],
+    );
+  }
+  if (changed.length > 0) {
+    const r = await tx.query<{ id: string }>(
+      `UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[])
+         AS v(id, state, status, snapshot, pending, revision, stream_version, loaded_revision)
+       WHERE i.id = v.id AND i.revision = v.loaded_revision
+       RETURNING i.id`,
+      [...cols(changed), changed.map((i) => i.w.loaded?.revision ?? 0)],
+    );
+    if (r.rows.length !== changed.length) {
+      const done = new Set(r.rows.map((row) => row.id));
+      const lost = changed.find((i) => !done.has(i.w.id));
+      throw new RevisionConflictError(lost?.w.id ?? '?', lost?.w.loaded?.revision ?? 0);
+    }
+  }
+}
+
+/** Applies every instance's net timer changes: deletions first, then one upsert for all new deadlines. */
+export async function writeTimersMany(tx: Queryable, ws: readonly WorkingInstance[]): Promise<void> {
+  const clearAll: string[] = [];
+  const clearStep: string[] = [];
+  const cancelSaga: string[] = [];
+  const cancelTimer: string[] = [];
+  const set: { saga: string; timer: string; kind: string; purpose: string; due: string }[] = [];
+  for (const w of ws) {
+    if (w.timerOps.length === 0) continue;
+    const net = netTimerOps(w.timerOps);
+    if (net.clear === 'all') clearAll.push(w.id);
+    else if (net.clear === 'step') clearStep.push(w.id);
+    for (const t of net.cancel) {
+      cancelSaga.push(w.id);
+      cancelTimer.push(t);
+    }
+    for (const s of net.set) set.push({ saga: w.id, timer: s.timerId, kind: s.kind, purpose: s.purpose, due: String(Math.round(s.dueAt)) });
+  }
+  if (clearAll.length > 0 || clearStep.length > 0 || cancelSaga.length > 0) {
+    await tx.query(
+      `DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($1::text[])
+         OR (t.kind = 'step' AND t.saga_id = ANY($2::text[]))
+         OR (t.saga_id, t.timer_id) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
+      [clearAll, clearStep, cancelSaga, cancelTimer],
+    );
+  }
+  if (set.length > 0) {
+    await tx.query(
+      `INSERT INTO ordo_saga_timers (saga_id, timer_id, kind, purpose, due_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+       ON CONFLICT (saga_id, timer_id) DO UPDATE SET kind = excluded.kind, purpose = excluded.purpose, due_at = excluded.due_at`,
+      [set.map((s) => s.saga), set.map((s) => s.timer), set.map((s) => s.kind), set.map((s) => s.purpose), set.map((s) => s.due)],
+    );
+  }
+}
+
+/**
+ * Appends to many streams in one round trip by calling the store's `ordo_append` function
+ * once per stream inside one statement (same checks, same rows as `appendToStream`).
+ * Returns each stream's new version. A lost race or a newer writer is a retryable
+ * ExpectedVersionConflictError, as with `appendToStream`.
+ * TODO(store): belongs in src/store as `appendToStreams`; kept here until it exists.
+ */
+export async function appendToStreamsOnce(
+  tx: Queryable,
+  appends: readonly { stream: string; expectedVersion: number; messages: readonly NewMessage[] }[],
+): Promise<number[]> {
+  if (appends.length === 0) return [];
+  let rows: { ord: string; version: number; in_order: boolean; positions: string | null }[];
+  try {
+    const r = await tx.query<{ ord: string; version: number; in_order: boolean; positions: string | null }>(
+      `SELECT s.ord::text AS ord, a.version, a.in_order, a.positions
+       FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
+       LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
+       ORDER BY s.ord`,
+      [appends.map((a) => a.stream), appends.map((a) => a.expectedVersion), appends.map((a) => JSON.stringify(a.messages.map((m) => ({ id: m.id, type: m.type, data: m.data ?? null, metadata: m.metadata ?? {} }))))],
+    );
+    rows = r.rows;
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string };
+    if (e.code === '23505' && e.constraint === 'ordo_messages_stream_version_key') throw new ExpectedVersionConflictError(appends[0]?.stream ?? '?', 'any', null);
+    throw err;
+  }
+  return appends.map((a, i) => {
+    const row = rows[i];
+    const version = Number(row?.version ?? 0);
+    if (!row || !row.in_order) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version, 'transaction-order');
+    if (row.positions === null) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version);
+    return version + a.messages.length;
+  });
+}
+
+/** Resolves the open alerts of instances that left the state they were raised in (one statement). */
+export async function resolveAlertsMany(tx: Queryable, ws: readonly WorkingInstance[]): Promise<void> {
+  const ids = ws.filter((w) => w.resolveAlerts).map((w) => w.id);
+  if (ids.length === 0) return;
+  await tx.query('UPDATE ordo_saga_alerts SET resolved_at = now() WHERE saga_id = ANY($1::text[]) AND resolved_at IS NULL', [ids]);
+}

@@ -1,0 +1,22 @@
+export { createSagaEngine, type SagaEngine, type SagaEngineOptions, type SagaInstance, type EngineLogger } from './saga-engine.js';
+export type { IncomingMessage, WorkResult } from './work-item.js';
+export type { Clock } from './clock.js';
+export { systemClock } from './clock.js';
+export { STEP_FAILED, StepFailedPayload } from './step-failed.js';
+export { defaultRetryPolicy, backoffDelay, type RetryPolicy } from './retry-policy.js';
+export type { TopicMapping } from './topics.js';
+export { runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from './runtime-migrations.js';
+export { failureEventFor } from './machine-registry.js';
+export { StepFailureUnhandledError, InvalidStepFailedError, ForgedTimerEventError } from './apply-event.js';
+export {
+  MachineVersionMissingError,
+  UnknownMachineError,
+  SagaNotFoundError,
+  DeadLetterNotFoundError,
+  RevisionConflictError,
+  EngineStoppedError,
+  InvalidEngineOptionError,
+  InvalidSagaInputError,
+} from './errors.js';
+export type { PendingCommand, SagaStatus } from './working-instance.js';
+export { sagaRelayMessage, subscribeSagaEngine } from './transport-wiring.js';

@@ -1,0 +1,82 @@
+import type { Migration } from '../store/index.js';
+
+/** The scope under which the engine's tables are recorded in `ordo_migrations`. */
+export const RUNTIME_MIGRATION_SCOPE = 'runtime';
+
+/** The saga engine's tables (see README.md). Timer deadlines are ms on the engine's clock. */
+export const runtimeMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'saga runtime',
+    sql: `
+      CREATE TABLE ordo_saga_instances (
+        id text PRIMARY KEY,
+        machine_id text NOT NULL,
+        -- pinned when the instance starts; it runs on this version until it finishes
+        machine_version integer NOT NULL,
+        state text NOT NULL,
+        status text NOT NULL CHECK (status IN ('active', 'final', 'parked')),
+        snapshot jsonb NOT NULL,
+        -- the step commands of the current state entry and their send count (for retries)
+        pending jsonb NOT NULL DEFAULT '[]'::jsonb,
+        revision integer NOT NULL,
+        -- number of messages in the instance's stream in the message log
+        stream_version integer NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX ordo_saga_instances_unfinished ON ordo_saga_instances (machine_id, machine_version) WHERE status <> 'final';
+      CREATE INDEX ordo_saga_instances_state ON ordo_saga_instances (machine_id, state);
+
+      CREATE TABLE ordo_saga_timers (
+        saga_id text NOT NULL,
+        timer_id text NOT NULL,
+        -- 'machine': an \`after\` timer of the machine; 'step': the engine's resend/reply timeout of a step command
+        kind text NOT NULL CHECK (kind IN ('machine', 'step')),
+        purpose text NOT NULL DEFAULT 'fire' CHECK (purpose IN ('fire', 'resend', 'timeout')),
+        due_at bigint NOT NULL,
+        PRIMARY KEY (saga_id, timer_id)
+      );
+      CREATE INDEX ordo_saga_timers_due ON ordo_saga_timers (due_at);
+
+      CREATE TABLE ordo_dead_letters (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id text NOT NULL,
+        saga_id text,
+        message jsonb NOT NULL,
+        error_code text NOT NULL,
+        reason text NOT NULL,
+        -- how many times it was refused (1, plus one per failed replay)
+        attempts integer NOT NULL DEFAULT 1,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        replayed_at timestamptz
+      );
+      CREATE INDEX ordo_dead_letters_waiting ON ordo_dead_letters (created_at) WHERE replayed_at IS NULL;
+
+      CREATE TABLE ordo_saga_alerts (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        saga_id text NOT NULL,
+        kind text NOT NULL,
+        detail jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        resolved_at timestamptz
+      );
+      CREATE INDEX ordo_saga_alerts_open ON ordo_saga_alerts (saga_id) WHERE resolved_at IS NULL;
+
+      -- one row per failed send of a step or compensation command (the retry history)
+      CREATE TABLE ordo_command_attempts (
+        saga_id text NOT NULL,
+        step text NOT NULL,
+        compensation boolean NOT NULL,
+        seq integer NOT NULL,
+        attempt integer NOT NULL,
+        retryable boolean NOT NULL,
+        error text NOT NULL,
+        -- the engine's clock, ms; null when no further send follows
+        retry_at bigint,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (saga_id, step, compensation, seq, attempt)
+      );
+    `,
+  },
+];

@@ -1,0 +1,231 @@
+import type { Db, Queryable } from '../store/index.js';
+import { migrate, migrateStore } from '../store/index.js';
+import type { Snapshot } from '../machine/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { EngineStoppedError, InvalidEngineOptionError, InvalidSagaInputError, MachineVersionMissingError } from './errors.js';
+import { GroupCommitter } from './group-commit.js';
+import { readInstance, lockInstances } from './instance-sql.js';
+import { createMachineRegistry, type AnyMachine } from './machine-registry.js';
+import { processBatch, type BatchDeps } from './process-batch.js';
+import { checkRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import { RUNTIME_MIGRATION_SCOPE, runtimeMigrations } from './runtime-migrations.js';
+import type { TopicMapping } from './topics.js';
+import { withConflictRetry } from './transaction-retry.js';
+import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
+import type { PendingCommand, SagaStatus } from './working-instance.js';
+
+/** A pino-like logger. */
+export interface EngineLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface SagaEngineOptions {
+  readonly db: Db;
+  /** Every deployed version of every machine; new instances start on the newest. */
+  readonly machines: readonly AnyMachine[];
+  readonly clock?: Clock;
+  /** Jitter source for retry backoff, in [0, 1). Inject a seeded one in tests. */
+  readonly random?: () => number;
+  /** Inputs per transaction (default 200). */
+  readonly batchSize?: number;
+  /** Batch transactions in flight at once (default 1 on PGlite, 4 on a server). */
+  readonly concurrency?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly topics?: TopicMapping;
+  /** Inbox consumer name (default `ordo-saga-engine`). */
+  readonly consumer?: string;
+  /** The stream of an instance in the message log (default `<machine>-<id>`). */
+  readonly streamOf?: (machineId: string, sagaId: string) => string;
+  /** Timer poll interval in ms when idle (default 100); `false` = no background poller. */
+  readonly pollIntervalMs?: number | false;
+  /** The machine event an operator's `retryCompensation` sends (default `CompensationRetried`). */
+  readonly compensationRetryEvent?: string;
+  /** Run the store's and the engine's migrations in `start()` (default true). */
+  readonly migrate?: boolean;
+  readonly logger?: EngineLogger;
+}
+
+export interface SagaInstance {
+  readonly id: string;
+  readonly machineId: string;
+  readonly machineVersion: number;
+  readonly status: SagaStatus;
+  readonly snapshot: Snapshot;
+  readonly pending: readonly PendingCommand[];
+  readonly revision: number;
+  readonly streamVersion: number;
+  readonly stream: string;
+}
+
+export interface SagaEngine {
+  /** Runs migrations, refuses to start if an unfinished instance's machine version is missing, starts the timer poller. */
+  start(): Promise<void>;
+  /** Stops the poller, waits for batches in flight; later calls are rejected. */
+  stop(): Promise<void>;
+  /** Creates an instance on the newest version of the machine; `exists` if the id is taken (idempotent). */
+  startSaga(id: string, machineId: string, context: unknown): Promise<WorkResult>;
+  /** Applies incoming messages, grouped with concurrent calls into shared transactions. */
+  deliver(messages: readonly IncomingMessage[]): Promise<WorkResult[]>;
+  /** One pass of the timer poller: claims up to `batchSize` due instances' timers and fires them. Returns how many fired. */
+  fireDueTimers(): Promise<number>;
+  /** Applies a dead-lettered message again (after a fix); if it fails again it stays dead-lettered with attempts + 1. */
+  replayDeadLetter(id: string): Promise<WorkResult>;
+  /** Operator action on a parked saga: resolves its alerts and sends the machine's retry event. */
+  retryCompensation(sagaId: string): Promise<WorkResult>;
+  getSaga(id: string): Promise<SagaInstance | undefined>;
+  readonly options: { readonly batchSize: number; readonly concurrency: number; readonly retry: RetryPolicy };
+}
+
+const quietLogger: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Instances not finished, per machine version: what `start` checks against the deployed machines. */
+async function unfinishedByVersion(q: Queryable): Promise<{ machine: string; version: number; instances: number }[]> {
+  const r = await q.query<{ machine_id: string; machine_version: number; n: string }>(
+    `SELECT machine_id, machine_version, count(*)::text AS n FROM ordo_saga_instances WHERE status <> 'final' GROUP BY machine_id, machine_version ORDER BY 1, 2`,
+  );
+  return r.rows.map((row) => ({ machine: row.machine_id, version: Number(row.machine_version), instances: Number(row.n) }));
+}
+
+function messageProblem(m: IncomingMessage): string | undefined {
+  if (typeof m !== 'object' || m === null) return 'must be an object';
+  for (const field of ['id', 'key', 'type'] as const) {
+    if (typeof m[field] !== 'string' || m[field].length === 0) return `${field} must be a non-empty string`;
+  }
+  return undefined;
+}
+
+function firstResult(results: WorkResult[]): WorkResult {
+  const r = results[0];
+  if (!r) throw new Error('no result');
+  if (r.status === 'rejected') throw r.error;
+  return r;
+}
+
+export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
+  const registry = createMachineRegistry(options.machines);
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? quietLogger;
+  const batchSize = options.batchSize ?? 200;
+  const concurrency = options.concurrency ?? (options.db.engine === 'pglite' ? 1 : 4);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidEngineOptionError('batchSize', 'must be a positive integer');
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidEngineOptionError('concurrency', 'must be a positive integer');
+  const retry = checkRetryPolicy({ ...defaultRetryPolicy, ...options.retry });
+  const streamOf = options.streamOf ?? ((machineId: string, sagaId: string) => `${machineId}-${sagaId}`);
+  const deps = (): BatchDeps => ({
+    registry,
+    consumer: options.consumer ?? 'ordo-saga-engine',
+    streamOf,
+    apply: { now: clock.now(), retry, random, topics: options.topics ?? {} },
+  });
+  const db = options.db;
+  let running = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let polling: Promise<unknown> = Promise.resolve();
+  let unsubscribe: (() => void) | undefined;
+
+  const runBatch = (items: readonly WorkItem[]) => withConflictRetry(() => db.transaction((tx) => processBatch(tx, items, deps())));
+  const committer = new GroupCommitter(runBatch, batchSize, concurrency);
+  const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => (running ? committer.submit(items) : Promise.reject(new EngineStoppedError()));
+
+  async function claimAndFire(): Promise<number> {
+    return withConflictRetry(() =>
+      db.transaction(async (tx) => {
+        const now = clock.now();
+        const due = await tx.query<{ saga_id: string }>(
+          'SELECT saga_id FROM ordo_saga_timers WHERE due_at <= $1 GROUP BY saga_id ORDER BY min(due_at) LIMIT $2',
+          [String(now), batchSize],
+        );
+        if (due.rows.length === 0) return 0;
+        // SKIP LOCKED: an instance another engine process (or a delivery batch) holds is left for later.
+        const locked = await lockInstances(tx, due.rows.map((r) => r.saga_id), true);
+        if (locked.size === 0) return 0;
+        const fired = await tx.query<{ saga_id: string; timer_id: string; kind: 'machine' | 'step'; purpose: 'fire' | 'resend' | 'timeout'; due_at: string }>(
+          `DELETE FROM ordo_saga_timers WHERE saga_id = ANY($1::text[]) AND due_at <= $2 RETURNING saga_id, timer_id, kind, purpose, due_at::text AS due_at`,
+          [[...locked.keys()], String(now)],
+        );
+        const rows = fired.rows.sort((a, b) => Number(a.due_at) - Number(b.due_at) || (a.timer_id < b.timer_id ? -1 : 1));
+        const items: WorkItem[] = rows.map((r) => ({ kind: 'timer', sagaId: r.saga_id, timerId: r.timer_id, timerKind: r.kind, purpose: r.purpose }));
+        await processBatch(tx, items, { ...deps(), apply: { ...deps().apply, now } });
+        return items.length;
+      }),
+    );
+  }
+
+  async function fireAllDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await claimAndFire();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  function schedulePoll(interval: number): void {
+    pollTimer = setTimeout(() => {
+      polling = fireAllDue()
+        .catch((err: unknown) => logger.error({ err }, 'timer poll failed'))
+        .finally(() => {
+          if (running) schedulePoll(interval);
+        });
+    }, interval);
+  }
+
+  return {
+    options: { batchSize, concurrency, retry },
+    async start() {
+      if (options.migrate !== false) {
+        await migrateStore(db);
+        await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
+      }
+      const missing = (await unfinishedByVersion(db)).filter((v) => !registry.has(v.machine, v.version));
+      if (missing.length > 0) throw new MachineVersionMissingError(missing);
+      running = true;
+      if (options.pollIntervalMs !== false) schedulePoll(options.pollIntervalMs ?? 100);
+      if (clock.onAdvance) unsubscribe = clock.onAdvance(async () => void (await fireAllDue()));
+      logger.info({ db: db.describe, machines: options.machines.map((m) => `${m.id}@${m.version}`) }, 'saga engine started');
+    },
+    async stop() {
+      running = false;
+      if (pollTimer) clearTimeout(pollTimer);
+      unsubscribe?.();
+      await polling;
+      await committer.close();
+    },
+    async startSaga(id, machineId, context) {
+      if (typeof id !== 'string' || id.length === 0) throw new InvalidSagaInputError('id', 'must be a non-empty string');
+      return firstResult(await submit([{ kind: 'start', sagaId: id, machineId, context }]));
+    },
+    async deliver(messages) {
+      const input: unknown = messages;
+      if (!Array.isArray(input)) throw new InvalidSagaInputError('messages', 'must be an array');
+      // A message without id, key or type cannot even be dead-lettered usefully: it is rejected to the caller.
+      const problems = messages.map((m) => messageProblem(m));
+      const valid: IncomingMessage[] = messages.filter((_, i) => problems[i] === undefined);
+      const applied = valid.length > 0 ? await submit(valid.map((message) => ({ kind: 'message', message }))) : [];
+      let next = 0;
+      return problems.map((p, i): WorkResult => (p === undefined ? (applied[next++] as WorkResult) : { status: 'rejected', error: new InvalidSagaInputError(`messages[${i}]`, p) }));
+    },
+    fireDueTimers: () => (running ? fireAllDue() : Promise.reject(new EngineStoppedError())),
+    replayDeadLetter: async (id) => firstResult(await submit([{ kind: 'replay', deadLetterId: id }])),
+    retryCompensation: async (sagaId) =>
+      firstResult(await submit([{ kind: 'retry-compensation', sagaId, event: options.compensationRetryEvent ?? 'CompensationRetried' }])),
+    async getSaga(id) {
+      const row = await readInstance(db, id);
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        machineId: row.machine_id,
+        machineVersion: row.machine_version,
+        status: row.status,
+        snapshot: row.snapshot,
+        pending: row.pending,
+        revision: row.revision,
+        streamVersion: row.stream_version,
+        stream: streamOf(row.machine_id, row.id),
+      };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/** An incoming message as a transport delivers it (the transport's `Message` fits). */
+export interface IncomingMessage {
+  /** Unique id: the inbox dedup key. */
+  readonly id: string;
+  /** The saga instance id. */
+  readonly key: string;
+  readonly type: string;
+  readonly payload?: unknown;
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+}
+
+/** One unit of work for a batch transaction. */
+export type WorkItem =
+  | { readonly kind: 'start'; readonly sagaId: string; readonly machineId: string; readonly context: unknown }
+  | { readonly kind: 'message'; readonly message: IncomingMessage }
+  | { readonly kind: 'timer'; readonly sagaId: string; readonly timerId: string; readonly timerKind: 'machine' | 'step'; readonly purpose: 'fire' | 'resend' | 'timeout' }
+  | { readonly kind: 'replay'; readonly deadLetterId: string }
+  | { readonly kind: 'retry-compensation'; readonly sagaId: string; readonly event: string };
+
+/** What happened to one work item. */
+export type WorkResult =
+  | { readonly status: 'started'; readonly sagaId: string; readonly state: string; readonly version: number }
+  | { readonly status: 'exists'; readonly sagaId: string; readonly state: string; readonly version: number }
+  | { readonly status: 'applied'; readonly sagaId: string; readonly state: string; readonly changed: boolean }
+  | { readonly status: 'retry-scheduled'; readonly sagaId: string; readonly state: string; readonly attempt: number; readonly retryInMs: number }
+  /** A step failure or engine timer for a state the saga has already left: nothing to do. */
+  | { readonly status: 'stale'; readonly sagaId: string; readonly state: string }
+  | { readonly status: 'duplicate'; readonly messageId: string }
+  | { readonly status: 'dead-lettered'; readonly messageId: string; readonly deadLetterId: string; readonly code: string; readonly reason: string }
+  | { readonly status: 'rejected'; readonly error: Error };

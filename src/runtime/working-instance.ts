@@ -1,0 +1,100 @@
+import type { Effect, Snapshot } from '../machine/index.js';
+import type { NewMessage } from '../store/index.js';
+
+/** A step command of the current state entry that may still need resending. */
+export interface PendingCommand {
+  readonly step: string;
+  readonly compensation: boolean;
+  /** The state entry (`snapshot.seq`) that sent it; a later entry makes it stale. */
+  readonly seq: number;
+  readonly attempts: number;
+  readonly effect: Extract<Effect, { kind: 'send' }>;
+}
+
+export type SagaStatus = 'active' | 'final' | 'parked';
+
+export interface InstanceRow {
+  readonly id: string;
+  readonly machine_id: string;
+  readonly machine_version: number;
+  readonly status: SagaStatus;
+  readonly snapshot: Snapshot;
+  readonly pending: PendingCommand[];
+  readonly revision: number;
+  readonly stream_version: number;
+}
+
+export type TimerOp =
+  | { readonly op: 'set'; readonly timerId: string; readonly kind: 'machine' | 'step'; readonly purpose: 'fire' | 'resend' | 'timeout'; readonly dueAt: number }
+  | { readonly op: 'cancel'; readonly timerId: string }
+  | { readonly op: 'clear'; readonly kind: 'step' | 'all' };
+
+export interface AttemptRecord {
+  readonly step: string;
+  readonly compensation: boolean;
+  readonly seq: number;
+  readonly attempt: number;
+  readonly retryable: boolean;
+  readonly error: string;
+  readonly retryAt: number | null;
+}
+
+/** One instance as a batch changes it in memory, and the writes that will make it durable. */
+export class WorkingInstance {
+  snapshot: Snapshot;
+  pending: PendingCommand[];
+  status: SagaStatus;
+  revision: number;
+  readonly log: NewMessage[] = [];
+  readonly timerOps: TimerOp[] = [];
+  readonly attempts: AttemptRecord[] = [];
+  readonly alerts: { kind: string; detail: Record<string, unknown> }[] = [];
+  resolveAlerts = false;
+
+  constructor(
+    readonly id: string,
+    readonly machineId: string,
+    readonly machineVersion: number,
+    /** The stored row, or undefined when this batch creates the instance. */
+    readonly loaded: InstanceRow | undefined,
+    snapshot: Snapshot,
+  ) {
+    this.snapshot = snapshot;
+    this.pending = loaded ? [...loaded.pending] : [];
+    this.status = loaded?.status ?? 'active';
+    this.revision = loaded?.revision ?? 0;
+  }
+
+  get dirty(): boolean {
+    return this.log.length > 0 || this.timerOps.length > 0 || this.attempts.length > 0 || this.alerts.length > 0 || this.resolveAlerts;
+  }
+}
+
+/**
+ * The net effect of a list of timer operations: which stored timers to delete first,
+ * then which to upsert. Later operations win over earlier ones for the same id.
+ */
+export function netTimerOps(ops: readonly TimerOp[]): { clear?: 'step' | 'all'; cancel: string[]; set: Extract<TimerOp, { op: 'set' }>[] } {
+  let clear: 'step' | 'all' | undefined;
+  const byId = new Map<string, TimerOp>();
+  for (const op of ops) {
+    if (op.op === 'clear') {
+      if (op.kind === 'all') {
+        clear = 'all';
+        byId.clear();
+      } else {
+        if (clear !== 'all') clear = 'step';
+        for (const [id, o] of byId) if (o.op === 'set' && o.kind === 'step') byId.delete(id);
+      }
+    } else {
+      byId.set(op.timerId, op);
+    }
+  }
+  const cancel: string[] = [];
+  const set: Extract<TimerOp, { op: 'set' }>[] = [];
+  for (const [id, op] of byId) {
+    if (op.op === 'cancel') cancel.push(id);
+    else if (op.op === 'set') set.push(op);
+  }
+  return { ...(clear ? { clear } : {}), cancel, set };
+}

@@ -1,0 +1,10 @@
+export { VirtualClock } from './virtual-clock.js';
+export { seededRandom, randomFor } from './seeded-random.js';
+export { crashingDb, CrashInjectedError, type CrashingDb } from './crash-injection.js';
+export { SimulatedServices, type Fate, type ServiceFaults, type SimulationOptions, type SimCommand } from './simulated-services.js';
+export { simulationMigrations, SIMULATION_MIGRATION_SCOPE } from './simulated-services-schema.js';
+export { runSimulationWorker, simulationDelays, type SimulationWorkerConfig } from './simulation-worker.js';
+export { pumpServicesOnce, pumpServicesUntilIdle, type ServicePumpOptions } from './service-pump.js';
+export { checkOrderOutcomes, type OrderOutcomeReport } from './order-outcomes.js';
+export { runUntilQuiet, sampleOrder } from './run-until-quiet.js';
+export { freshPostgres, freshPglite, pgliteFactory, dropPostgresDatabase, TEST_POSTGRES_ADMIN_URL, type FreshDatabase } from './fresh-database.js';
