@@ -11,6 +11,7 @@ import { startOrdersService, type OrdersService } from './orders/orders-service.
 import { hostService, type HostedService } from './service-host.js';
 import { startCarrier } from './services/carrier.js';
 import { inventoryService, paymentService, shippingService, type WiringMode } from './services/service-definitions.js';
+import { createAdminBackend } from './admin-backend.js';
 import { createShopBackend } from './shop-backend.js';
 import { DEFAULT_SIMULATION, type SimulationOptions } from './simulation.js';
 import { openTransport, type TransportChoice } from './transport-choice.js';
@@ -125,6 +126,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       });
       app = await buildGateway({
         backend,
+        admin: createAdminBackend({ orders, shop: backend }),
         tokens,
         logger: log,
         ...(options.plugins ? { plugins: options.plugins } : {}),

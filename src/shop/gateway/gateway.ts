@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { OrdoError } from '../../machine/index.js';
 import type { Logger } from '../../observe/index.js';
+import type { AdminBackend } from './admin-api.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import type { TokenService } from './auth.js';
 import type { ShopBackend } from './backend.js';
 import { HttpError, parseOr400 } from './http-errors.js';
@@ -11,6 +13,8 @@ import { TokenBody } from './schemas.js';
 
 export interface GatewayOptions {
   readonly backend: ShopBackend;
+  /** The operator's API under /admin (admin token only); absent = not served. */
+  readonly admin?: AdminBackend;
   readonly tokens: TokenService;
   readonly logger?: Logger;
   /** Largest accepted body (default 1 MiB); larger ones get 413. */
@@ -61,6 +65,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   registerOrderRoutes(app, backend);
   registerInventoryRoutes(app, backend);
+  if (options.admin) registerAdminRoutes(app, options.admin);
 
   app.post('/tokens', async (req, reply) => {
     requireAdmin(req);

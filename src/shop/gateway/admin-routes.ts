@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AdminBackend } from './admin-api.js';
+import { parseOr400 } from './http-errors.js';
+import { requireAdmin } from './order-routes.js';
+import { OrderIdParam } from './schemas.js';
+
+const StuckAfter = z.coerce.number().int('whole seconds').min(1, 'at least 1 second').max(86_400, 'at most a day');
+const Limit = z.coerce.number().int().min(1).max(500).default(100);
+const Flag = z.enum(['true', 'false']).default('false').transform((v) => v === 'true');
+
+export const OverviewQuery = z.object({ stuckAfterSeconds: StuckAfter.optional() }).strict();
+export const StuckQuery = z.object({ stuckAfterSeconds: StuckAfter.optional(), limit: Limit }).strict();
+export const DeadLettersQuery = z.object({ includeReplayed: Flag, limit: Limit }).strict();
+export const AlertsQuery = z.object({ includeResolved: Flag, limit: Limit }).strict();
+export const DeadLetterIdParam = z.object({ id: z.string().regex(/^\d{1,18}$/, 'must be a dead letter id (digits)') });
+export const CompensateBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict().optional();
+
+/** The operator's API under /admin (DESIGN.md §2 dashboard/): every route needs the admin token. */
+export function registerAdminRoutes(app: FastifyInstance, admin: AdminBackend): void {
+  // Checked before the params and the body: a customer learns nothing about admin routes.
+  const adminOnly = {
+    onRequest: (req: FastifyRequest, _reply: unknown, done: (err?: Error) => void) => {
+      try {
+        requireAdmin(req);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  };
+
+  app.get('/admin/overview', adminOnly, async (req) => {
+    const q = parseOr400(OverviewQuery, req.query, 'query');
+    return admin.overview(q.stuckAfterSeconds);
+  });
+  app.get('/admin/machine', adminOnly, () => admin.machine());
+  app.get('/admin/dead-letters', adminOnly, async (req) => {
+    const q = parseOr400(DeadLettersQuery, req.query, 'query');
+    return { deadLetters: await admin.deadLetters(q) };
+  });
+  app.post('/admin/dead-letters/:id/replay', adminOnly, async (req) => {
+    const { id } = parseOr400(DeadLetterIdParam, req.params, 'path');
+    return admin.replayDeadLetter(id);
+  });
+  app.get('/admin/alerts', adminOnly, async (req) => {
+    const q = parseOr400(AlertsQuery, req.query, 'query');
+    return { alerts: await admin.alerts(q) };
+  });
+  app.get('/admin/stuck', adminOnly, async (req) => {
+    const q = parseOr400(StuckQuery, req.query, 'query');
+    return { stuck: await admin.stuck(q.limit, q.stuckAfterSeconds) };
+  });
+  app.post('/admin/orders/:id/retry-compensation', adminOnly, async (req, reply) => {
+    const { id } = parseOr400(OrderIdParam, req.params, 'path');
+    return reply.code(202).send(await admin.retryCompensation(id));
+  });
+  app.get('/admin/orders/:id/attempts', adminOnly, async (req) => {
+    const { id } = parseOr400(OrderIdParam, req.params, 'path');
+    return { attempts: await admin.attempts(id) };
+  });
+  app.post('/admin/orders/:id/compensate', adminOnly, async (req, reply) => {
+    const { id } = parseOr400(OrderIdParam, req.params, 'path');
+    const body = parseOr400(CompensateBody, req.body ?? undefined, 'body');
+    return reply.code(202).send(await admin.compensate(id, body?.reason ?? 'compensated by an operator'));
+  });
+}
