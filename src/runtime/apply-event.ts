@@ -1,4 +1,5 @@
 import { OrdoError, TIMER_EVENT, isFinal, transition, type AnyEvent, type TransitionResult } from '../machine/index.js';
+import { START, transitionData } from '../eventsourcing/index.js';
 import type { AnyMachine } from './machine-registry.js';
 import { failureEventFor } from './machine-registry.js';
 import { backoffDelay, type RetryPolicy } from './retry-policy.js';
@@ -61,15 +62,20 @@ function commandMessage(w: WorkingInstance, machine: AnyMachine, cmd: PendingCom
 }
 
 /** Makes a transition's result part of the instance: snapshot, timeline, outbox, timers, alerts. */
-export function recordTransition(w: WorkingInstance, machine: AnyMachine, r: TransitionResult, trigger: Trigger, ctx: ApplyContext): void {
+export function recordTransition(w: WorkingInstance, machine: AnyMachine, r: TransitionResult, trigger: Trigger, ctx: ApplyContext, input: { readonly type: string } = trigger): void {
   const from = w.snapshot.state;
+  const starting = trigger.type === START;
+  // The event-sourcing record (event payload, context changes) plus the engine's own
+  // fields: the saga's stream is the order's event stream (one source of truth).
+  const startInput: { readonly type: string } = { type: START, context: r.snapshot.context } as { readonly type: string };
+  const recorded = transitionData(starting ? null : w.snapshot, starting ? startInput : input, r);
   w.revision += 1;
   const rev = w.revision;
   w.snapshot = r.snapshot;
   w.log.push({
     id: `${w.id}/${rev}`,
     type: r.changed ? 'ordo.transition' : 'ordo.ignored',
-    data: { trigger, from, to: r.snapshot.state, path: r.path, effects: r.effects, revision: rev },
+    data: { ...recorded, trigger, effects: r.effects, revision: rev },
     metadata: { kind: 'timeline', key: w.id, machine: machine.id, machineVersion: machine.version, ...(trigger.messageId ? { causationId: trigger.messageId } : {}) },
   });
   if (!r.changed) return;
@@ -125,7 +131,7 @@ export function recordTransition(w: WorkingInstance, machine: AnyMachine, r: Tra
 /** Applies a machine event (or a machine timer). Throws the machine's errors for a poison event. */
 export function applyMachineEvent(w: WorkingInstance, machine: AnyMachine, event: AnyEvent, trigger: Trigger, ctx: ApplyContext): ApplyOutcome {
   const r = transition(machine, w.snapshot, event as { type: string });
-  recordTransition(w, machine, r, trigger, ctx);
+  recordTransition(w, machine, r, trigger, ctx, event);
   return { kind: 'applied', changed: r.changed };
 }
 

@@ -8,3 +8,4 @@ export { pumpServicesOnce, pumpServicesUntilIdle, type ServicePumpOptions } from
 export { checkOrderOutcomes, type OrderOutcomeReport } from './order-outcomes.js';
 export { runUntilQuiet, sampleOrder } from './run-until-quiet.js';
 export { freshPostgres, freshPglite, pgliteFactory, dropPostgresDatabase, TEST_POSTGRES_ADMIN_URL, type FreshDatabase } from './fresh-database.js';
+export { DeciderSpecification, type DeciderGiven, type DeciderThen } from '../eventsourcing/index.js';
