@@ -99,6 +99,12 @@ broker_pid() {
       echo "${d#/proc/}"; return 0
     fi
   done
+  # A broker this script started from another checkout of the project (same layout).
+  for d in /proc/[0-9]*; do
+    if tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -qE "kafka\.Kafka [^ ]*/\.cache/kafka/server\.properties"; then
+      echo "${d#/proc/}"; return 0
+    fi
+  done
   return 1
 }
 

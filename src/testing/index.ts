@@ -9,3 +9,4 @@ export { checkOrderOutcomes, type OrderOutcomeReport } from './order-outcomes.js
 export { runUntilQuiet, sampleOrder } from './run-until-quiet.js';
 export { freshPostgres, freshPglite, pgliteFactory, dropPostgresDatabase, TEST_POSTGRES_ADMIN_URL, type FreshDatabase } from './fresh-database.js';
 export { DeciderSpecification, type DeciderGiven, type DeciderThen } from '../eventsourcing/index.js';
+export { replayTrace, TraceStepNotReplayableError, type ReplayTraceOptions, type ReplayReport, type ReplayDivergence, type ReplayView, type ReplayOrderView } from './replay-trace.js';

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, migrateStore, type Db } from '../store/index.js';
+import { runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from '../runtime/index.js';
+import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../shop/index.js';
+import { checkOrderSystem, FAULTS, OrderSystem, type Fault, type OrderSystemOptions, type TraceStep } from '../verify/index.js';
+import { pgliteFactory, replayTrace, TraceStepNotReplayableError, type ReplayReport, type ReplayTraceOptions } from './index.js';
+
+const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
+const allowed: Record<string, string[]> = Object.fromEntries(Object.entries(SEED_TRANSITIONS).map(([f, ts]) => [f, [...ts]]));
+for (const e of ORDER_EXTENSIONS) (allowed[e.from] ??= []).push(e.to);
+const model = (o: Partial<OrderSystemOptions>): OrderSystemOptions => ({ machine: orderMachine, context, orders: 1, allowedTransitions: allowed, ...o });
+/** A trace as the CLI writes it: plain JSON. */
+const asJson = (t: readonly TraceStep[]): TraceStep[] => JSON.parse(JSON.stringify(t)) as TraceStep[];
+const LIVENESS = ['EventuallyTerminates', 'CompensationWorks', 'InventoryConsistency'];
+const violation = (options: OrderSystemOptions, property: string): TraceStep[] => {
+  const v = checkOrderSystem(options, { liveness: LIVENESS.includes(property) }).violations.find((x) => x.property === property);
+  if (!v) throw new Error(`no ${property} violation`);
+  return asJson(v.trace);
+};
+const lines = (t: readonly TraceStep[]) => t.slice(1).map((s) => `${s.actor} ${s.order} ${s.action}`);
+
+// The seed's compensation removed: a refused payment cancels at once, without releasing the stock (as in src/verify).
+const pp = orderMachine.states.PAYMENT_PROCESSING;
+const skipsRelease = {
+  ...orderMachine,
+  states: { ...orderMachine.states, PAYMENT_PROCESSING: { ...pp, on: { ...pp.on, PaymentRefused: (pp.on['PaymentRefused'] ?? []).map((t) => ({ ...t, target: 'CANCELED' })) } } },
+} as typeof orderMachine;
+
+/**
+ * The shortest path of the model to a goal, in the checker's trace shape: the
+ * checker reports paths only to violations, and a fault trace that ends well is
+ * exactly what a regression test wants to replay.
+ */
+function shortestTrace(options: OrderSystemOptions, goal: (m: OrderSystem, s: Uint8Array) => boolean): TraceStep[] {
+  const m = new OrderSystem(options);
+  const key = (s: Uint8Array) => s.join(',');
+  const init = m.initial();
+  const seen = new Map<string, { prev: Uint8Array | undefined; action: number }>([[key(init), { prev: undefined, action: 0 }]]);
+  const queue: Uint8Array[] = [init];
+  const scratch = new Uint8Array(m.width);
+  let found: Uint8Array | undefined = goal(m, init) ? init : undefined;
+  for (let i = 0; i < queue.length && !found; i++) {
+    const s = queue[i] as Uint8Array;
+    m.successors(s, scratch, (next, _actor, action) => {
+      if (found || seen.has(key(next))) return;
+      const copy = next.slice();
+      seen.set(key(copy), { prev: s, action });
+      queue.push(copy);
+      if (goal(m, copy)) found = copy;
+    });
+  }
+  if (!found) throw new Error('goal unreachable');
+  const path: { s: Uint8Array; prev: Uint8Array | undefined; action: number }[] = [];
+  for (let s: Uint8Array | undefined = found; s; s = seen.get(key(s))?.prev) path.unshift({ s, ...(seen.get(key(s)) ?? { prev: undefined, action: 0 }) });
+  return asJson(
+    path.map((p, n) => {
+      const v = m.view(p.s);
+      const d = p.prev ? m.describe(p.prev, p.action) : { actor: 'init' as const, action: 'start', order: 0 };
+      return { step: n, ...d, states: v.orders.map((o) => o.state), available: v.available, orders: v.orders };
+    }),
+  );
+}
+/** Every order finished, nothing in flight, and the fault's whole budget spent. */
+const endsAfter = (fault: Fault) => (m: OrderSystem, s: Uint8Array) =>
+  s[m.budgetOffset[fault] ?? 0] === 0 && Array.from({ length: m.options.orders }, (_, i) => i).every((i) => m.table.final[s[m.base(i)] ?? 0] === 1 && m.quiet(s, i));
+
+describe('replayTrace: checker traces against the real saga engine on PGlite', () => {
+  let factory: Awaited<ReturnType<typeof pgliteFactory>>;
+  const open: Db[] = [];
+  beforeAll(async () => {
+    factory = await pgliteFactory(async (db) => {
+      await migrateStore(db);
+      await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
+    });
+  });
+  afterAll(async () => {
+    for (const db of open) await db.close();
+    await factory.close();
+  });
+  const replay = async (trace: readonly TraceStep[], options: Partial<ReplayTraceOptions> = {}): Promise<ReplayReport> => {
+    const { db } = await factory.fresh();
+    open.push(db);
+    return replayTrace(trace, { machine: orderMachine, db, ...options });
+  };
+
+  it('replays the shortest path to DELIVERED and to CANCELED (2 orders) with no divergence', async () => {
+    // Forbidding the last edge makes ValidStateTransitions fail on it: the counterexample is the shortest path there.
+    const toDelivered = violation(model({ orders: 2, allowedTransitions: { ...allowed, SHIPPED: [] } }), 'ValidStateTransitions');
+    expect(toDelivered.at(-1)?.states).toEqual(['DELIVERED', 'INITIATED']);
+    const r = await replay(toDelivered);
+    expect(r.divergences).toEqual([]);
+    expect(r.steps).toBe(toDelivered.length);
+    expect(r.final.orders.map((o) => o.state)).toEqual(['DELIVERED', 'INITIATED']);
+    expect(r.commands.map((c) => `${c.sagaId} ${c.type}`)).toEqual(['replay-1 ReserveInventory', 'replay-1 ProcessPayment', 'replay-1 PrepareShipment']);
+
+    const toCanceled = violation(model({ orders: 2, stock: 1, allowedTransitions: { ...allowed, INVENTORY_RESERVING: ['INVENTORY_RESERVED'] } }), 'ValidStateTransitions');
+    expect(toCanceled.at(-1)?.states).toContain('CANCELED');
+    expect((await replay(toCanceled)).divergences).toEqual([]);
+  });
+
+  it('replays fault traces — early timeout, duplicate, loss, crash, decline, silent provider, failed shipment, cancel — with no divergence', async () => {
+    // The checker's own counterexample with the timeout fault: the reservation times out while ReserveInventory is in flight.
+    const early = violation(model({ faults: { timeout: 1 }, allowedTransitions: SEED_TRANSITIONS }), 'ValidStateTransitions');
+    expect(lines(early)).toEqual(['orders 1 send OrderCreated', 'timer 1 fire reservationTimeout']);
+    expect((await replay(early)).divergences).toEqual([]);
+
+    const faults: Fault[] = ['dup', 'loss', 'crash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel'];
+    for (const fault of faults) {
+      const trace = shortestTrace(model({ faults: { [fault]: 1 } }), endsAfter(fault));
+      const r = await replay(trace);
+      expect(r.divergences, `${fault}:\n${lines(trace).join('\n')}`).toEqual([]);
+      expect(r.steps).toBe(trace.length);
+    }
+    expect(FAULTS.filter((f) => !faults.includes(f))).toEqual(['reorder']);
+    // Reorder needs two messages in one queue: a duplicate and a reorder, with two orders sharing one unit.
+    const both = shortestTrace(model({ orders: 2, stock: 1, faults: { dup: 1, reorder: 1, timeout: 1 } }), (m, s) => endsAfter('reorder')(m, s) && endsAfter('timeout')(m, s));
+    expect(lines(both).some((l) => l.includes('reorder'))).toBe(true);
+    expect((await replay(both)).divergences).toEqual([]);
+
+    // Two orders with the same deadline: only the one the trace names may pass.
+    const oneTimesOut = shortestTrace(model({ orders: 2, stock: 2, faults: { timeout: 1 } }), (m, s) => m.view(s).orders.map((o) => o.state).join() === 'INVENTORY_RESERVING,REVERTING_RESERVATION');
+    expect(lines(oneTimesOut)).toEqual(['orders 1 send OrderCreated', 'orders 2 send OrderCreated', 'timer 2 fire reservationTimeout']);
+    const r = await replay(oneTimesOut);
+    expect(r.divergences).toEqual([]);
+    expect(r.final.orders.map((o) => o.state)).toEqual(['INVENTORY_RESERVING', 'REVERTING_RESERVATION']);
+  });
+
+  it('a duplicate in the trace is a duplicate for the engine (same message id, answered `duplicate`)', async () => {
+    const dupReply = shortestTrace(model({ faults: { dup: 1 } }), (m, s) => endsAfter('dup')(m, s) && m.view(s).orders[0]?.state === 'DELIVERED');
+    const r = await replay(dupReply);
+    expect(r.divergences).toEqual([]);
+    // Whatever the duplicate was (a command handled twice or a reply delivered twice), the engine saw its repeat as one.
+    expect(r.results.flatMap((x) => x.results)).toContain('duplicate');
+  });
+
+  it('a counterexample on a broken machine reproduces on the engine running it, and diverges on the fixed one', async () => {
+    const bug = violation(model({ machine: skipsRelease, faults: { decline: 1 } }), 'InventoryConsistency');
+    expect(lines(bug)).toEqual(['orders 1 send OrderCreated', 'inventory 1 handle ReserveInventory', 'orders 1 handle InventoryReserved', 'payment 1 decline ProcessPayment', 'orders 1 handle PaymentRefused']);
+
+    // Regression test: the bug reproduces — CANCELED while still holding the unit, and no release was ever sent.
+    const broken = await replay(bug, { machine: skipsRelease });
+    expect(broken.divergences).toEqual([]);
+    expect(broken.final.orders[0]).toMatchObject({ state: 'CANCELED', inventory: 'reserved' });
+    expect(broken.final.available).toBe(0);
+    expect(broken.commands.map((c) => c.type)).not.toContain('ReleaseInventory');
+
+    // The shipped machine compensates: the replay departs from the counterexample at its last step.
+    const fixed = await replay(bug, { machine: orderMachine });
+    expect(fixed.stoppedAt).toBeUndefined();
+    expect(fixed.divergences.map((d) => d.step)).toEqual([5]);
+    expect(fixed.divergences[0]?.differences).toEqual(['order 1 state: expected CANCELED, actual REVERTING_RESERVATION', 'order 1 in flight: expected [], actual [ReleaseInventory]']);
+  });
+
+  it('stops at a step the engine cannot follow, and rejects a trace without its start', async () => {
+    const happy = violation(model({ allowedTransitions: { ...allowed, SHIPPED: [] } }), 'ValidStateTransitions');
+    // Tampered: the trace claims the inventory handled a ReleaseInventory the engine never sent.
+    const tampered = happy.map((s) => (s.step === 2 ? { ...s, message: 'ReleaseInventory', action: 'handle ReleaseInventory' } : s));
+    const r = await replay(tampered);
+    expect(r.stoppedAt).toEqual({ step: 2, reason: 'the head of the inventory queue is ReserveInventory, the trace handles ReleaseInventory' });
+    expect(r.steps).toBe(2);
+    await expect(replay(happy.slice(1))).rejects.toThrow(TraceStepNotReplayableError);
+  });
+});
