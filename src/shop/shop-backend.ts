@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { accepts } from '../machine/index.js';
+import { InvalidQueryError } from '../eventsourcing/index.js';
 import { appendToStream, readStream, type Db } from '../store/index.js';
 import { topics } from './contracts.js';
 import type { ListOrdersFilter, PlaceOrderRequest, PlaceOrderResult, ShopBackend } from './gateway/backend.js';
 import { HttpError } from './gateway/http-errors.js';
 import type { OrderDetails, StockView } from './gateway/schemas.js';
-import { InvalidCursorError, listOrders, loadOrder } from './orders/order-queries.js';
+import { listOrders, loadOrder } from './orders/order-queries.js';
 import { timelineOf } from './orders/order-timeline.js';
 import type { OrdersService } from './orders/orders-service.js';
 import { getStock, listStock, putStock } from './services/inventory-service.js';
@@ -63,6 +64,8 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
       return { kind: row.order_id === orderId ? 'placed' : 'replayed', orderId: row.order_id, status };
     },
 
+    getOrderSummary: (orderId) => loadOrder(db, orderId),
+
     async getOrder(orderId): Promise<OrderDetails | undefined> {
       const summary = await loadOrder(db, orderId);
       if (!summary) return undefined;
@@ -75,7 +78,7 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
       try {
         return await listOrders(db, filter);
       } catch (err) {
-        if (err instanceof InvalidCursorError) throw new HttpError(400, 'VALIDATION', err.message, [{ path: 'cursor', message: 'not a cursor this server returned' }]);
+        if (err instanceof InvalidQueryError) throw new HttpError(400, 'VALIDATION', 'cursor: not a cursor this server returned', [{ path: 'cursor', message: 'not a cursor this server returned' }]);
         throw err;
       }
     },

@@ -25,7 +25,10 @@ export interface ShopBackend {
   /** Unit prices (cents) of the SKUs that exist; unknown SKUs are absent. */
   prices(skus: readonly string[]): Promise<Map<string, number>>;
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderResult>;
+  /** The order with its timeline (reads its whole stream). */
   getOrder(orderId: string): Promise<OrderDetails | undefined>;
+  /** The order without its timeline: enough to check who owns it. */
+  getOrderSummary(orderId: string): Promise<OrderSummary | undefined>;
   listOrders(filter: ListOrdersFilter): Promise<{ orders: OrderSummary[]; nextCursor?: string }>;
   /** Throws HttpError 409 when the order's state does not allow it. */
   cancelOrder(orderId: string, reason: string): Promise<{ status: string }>;

@@ -47,13 +47,17 @@ export function registerOrderRoutes(app: FastifyInstance, backend: ShopBackend):
     return reply.code(202).send({ orderId: result.orderId, status: result.status });
   });
 
-  app.get('/orders/:id', async (req) => {
+  /** Loads the order named in the path; a foreign order is reported as missing (its existence is not the caller's business). */
+  async function visibleOrder<O extends { customerId: string }>(req: FastifyRequest, load: (id: string) => Promise<O | undefined>): Promise<{ id: string; order: O }> {
     const { id } = parseOr400(OrderIdParam, req.params, 'path');
-    const order = await backend.getOrder(id);
+    const order = await load(id);
     const p = principal(req);
-    // A foreign order is reported as missing: its existence is not the caller's business.
     if (!order || (p.kind === 'customer' && order.customerId !== p.customerId)) throw new HttpError(404, 'NOT_FOUND', `no order ${id}`);
-    return order;
+    return { id, order };
+  }
+
+  app.get('/orders/:id', async (req) => {
+    return (await visibleOrder(req, (id) => backend.getOrder(id))).order;
   });
 
   app.get('/orders', async (req) => {
@@ -64,13 +68,7 @@ export function registerOrderRoutes(app: FastifyInstance, backend: ShopBackend):
     return backend.listOrders({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(customerId ? { customerId } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) });
   });
 
-  const ownOrder = async (req: FastifyRequest) => {
-    const { id } = parseOr400(OrderIdParam, req.params, 'path');
-    const order = await backend.getOrder(id);
-    const p = principal(req);
-    if (!order || (p.kind === 'customer' && order.customerId !== p.customerId)) throw new HttpError(404, 'NOT_FOUND', `no order ${id}`);
-    return id;
-  };
+  const ownOrder = async (req: FastifyRequest) => (await visibleOrder(req, (id) => backend.getOrderSummary(id))).id;
 
   app.post('/orders/:id/cancel', async (req, reply) => {
     const body = parseOr400(CancelBody, req.body ?? undefined, 'body');

@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor, InvalidQueryError } from '../../eventsourcing/index.js';
 import type { Queryable } from '../../store/index.js';
 import type { OrderSummary } from '../gateway/backend.js';
 import type { OrderContext } from '../order-machine.js';
@@ -31,24 +32,6 @@ export async function loadOrder(q: Queryable, orderId: string): Promise<OrderSum
   return r.rows[0] ? summaryOf(r.rows[0]) : undefined;
 }
 
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-export class InvalidCursorError extends Error {
-  readonly code = 'INVALID_CURSOR';
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) return [v[0], v[1]];
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError('cursor: not a cursor this server returned');
-}
-
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listOrders(q: Queryable, f: { status?: string; customerId?: string; limit: number; cursor?: string }): Promise<{ orders: OrderSummary[]; nextCursor?: string }> {
   const where = [`machine_id = 'order'`];
@@ -56,7 +39,8 @@ export async function listOrders(q: Queryable, f: { status?: string; customerId?
   if (f.status) where.push(`state = $${params.push(f.status)}`);
   if (f.customerId) where.push(`snapshot->'context'->>'customerId' = $${params.push(f.customerId)}`);
   if (f.cursor) {
-    const [at, id] = decodeCursor(f.cursor);
+    const [at, id] = decodeCursor(f.cursor, ['string', 'string']);
+    if (Number.isNaN(Date.parse(String(at)))) throw new InvalidQueryError('cursor', 'is not a cursor returned by this API');
     where.push(`(created_at, id) < ($${params.push(at)}::timestamptz, $${params.push(id)})`);
   }
   const r = await q.query<InstanceRow>(
@@ -67,6 +51,6 @@ export async function listOrders(q: Queryable, f: { status?: string; customerId?
   const last = rows[rows.length - 1];
   return {
     orders: rows.map(summaryOf),
-    ...(r.rows.length > f.limit && last ? { nextCursor: encodeCursor(last.created_key ?? new Date(last.created_at).toISOString(), last.id) } : {}),
+    ...(r.rows.length > f.limit && last ? { nextCursor: encodeCursor([last.created_key ?? new Date(last.created_at).toISOString(), last.id]) } : {}),
   };
 }
