@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../observe/index.js';
-import { ensurePostgresDatabase, openPglite, openPostgres, type Db } from '../../store/index.js';
+import { openPglite, type Db } from '../../store/index.js';
+import { freshPglite, freshPostgres, type FreshDatabase } from '../../testing/index.js';
 import { createInProcessTransport } from '../../transport/in-process.js';
 import type { Message, Transport } from '../../transport/index.js';
 import { topics } from '../contracts.js';
@@ -9,8 +10,6 @@ import { hostService, type HostedService } from '../service-host.js';
 import { DEFAULT_SIMULATION } from '../simulation.js';
 import { putStock } from './inventory-service.js';
 import { inventoryService, paymentService } from './service-definitions.js';
-
-const PG = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Collects what arrives on a topic, and waits for a predicate over it. */
 async function collector(transport: Transport, topic: string) {
@@ -34,35 +33,22 @@ async function collector(transport: Transport, topic: string) {
 
 const command = (topic: string, type: string, key: string, payload: unknown, id: string = randomUUID()): Message => ({ id, topic, key, type, payload, headers: {} });
 
-const engines: [string, () => Promise<{ db: Db; drop: () => Promise<void> }>][] = [
-  ['pglite', async () => ({ db: await openPglite(), drop: () => Promise.resolve() })],
-  [
-    'postgres',
-    async () => {
-      const name = `ordo_t_services_${randomUUID().slice(0, 8)}`;
-      const db = openPostgres({ url: await ensurePostgresDatabase(PG, name) });
-      return {
-        db,
-        drop: async () => {
-          const admin = openPostgres({ url: PG });
-          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          await admin.close();
-        },
-      };
-    },
-  ],
+const engines: [string, () => Promise<FreshDatabase>][] = [
+  ['pglite', () => freshPglite()],
+  ['postgres', () => freshPostgres('services')],
 ];
 
 describe.each(engines)('inventory service on %s', (_engine, open) => {
+  let fresh: FreshDatabase;
   let db: Db;
-  let drop: () => Promise<void>;
   let transport: ReturnType<typeof createInProcessTransport>;
   let service: HostedService;
   let replies: Awaited<ReturnType<typeof collector>>;
   const cmd = topics.commands('inventory');
 
   beforeAll(async () => {
-    ({ db, drop } = await open());
+    fresh = await open();
+    db = fresh.db;
     transport = createInProcessTransport({ redeliveryDelayMs: 5 });
     service = await hostService(inventoryService('orchestration'), db, transport, silentLogger(), { relayPollMs: 20 });
     await db.transaction((tx) => putStock(tx, 'SKU-1', { available: 5, unitPrice: 1000 }));
@@ -71,8 +57,7 @@ describe.each(engines)('inventory service on %s', (_engine, open) => {
   afterAll(async () => {
     await service.stop();
     await transport.close();
-    await db.close();
-    await drop();
+    await fresh.close();
   });
 
   const stock = async () => (await db.query<{ available: number; reserved: number; shipped: number }>(`SELECT available, reserved, shipped FROM stock WHERE sku = 'SKU-1'`)).rows[0];
