@@ -1,0 +1,255 @@
+import type { Consumer, ConsumerInfo, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { TransportLogger } from './logger.js';
+import type { Message } from './message.js';
+import { errorReason } from './names.js';
+import { decode } from './nats-codec.js';
+import type { DeadLetter, Delivery } from './transport.js';
+
+/*
+ * One partition of a (group, topic), held by one member at a time (see nats-leases.ts).
+ * Pulls continuously (up to max_ack_pending outstanding), and runs
+ * a chain per key: a key's messages are handled one after another in stream order, different
+ * keys at once. A handler that throws is retried here, in place, so a later message of the
+ * same key can never overtake it; after `maxDeliver` attempts the message is dead-lettered
+ * and the key moves on. Everything delivered and not yet acked is kept alive (working())
+ * while the member still holds a fresh lease.
+ */
+
+export interface PartitionWorkerOptions {
+  readonly consumer: Consumer;
+  readonly label: string;
+  readonly group: string;
+  readonly maxDeliver: number;
+  readonly ackWaitMs: number;
+  readonly redeliveryDelayMs: number;
+  readonly batch: number;
+  readonly logger: TransportLogger;
+  readonly handler: (delivery: Delivery) => Promise<void>;
+  /** Records the dead letter; throws if it could not (then it is tried again). */
+  readonly deadLetter: (dead: DeadLetter) => Promise<void>;
+  /** False while the lease is not known to be fresh: nothing is pulled, no handler starts, nothing is kept alive. */
+  readonly leaseFresh: () => boolean;
+  /** Changes whenever the connection to the broker dropped. */
+  readonly connectionEpoch: () => number;
+  /** Round trip to the broker: everything sent before (acks, unsubscribes) has been processed. */
+  readonly flush: () => Promise<void>;
+  /** The durable's delivered consumer sequence when this member took the partition. */
+  readonly deliveredAtStart: number;
+}
+
+interface Entry {
+  msg: JsMsg;
+  readonly seq: number;
+  readonly message: Message | null;
+  retries: number;
+  /** Set once the message is to be dead-lettered (only writing the dead letter is retried). */
+  dead?: DeadLetter;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export interface PartitionWorker {
+  /** Stops pulling, lets running handlers finish, returns the rest (nak) and says whether every delivery was settled. */
+  stop(): Promise<{ clean: boolean }>;
+}
+
+export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker {
+  let stopping = false;
+  const queues = new Map<string, Entry[]>();
+  const outstanding = new Map<number, Entry>();
+  const chains = new Set<Promise<void>>();
+  let current: ConsumerMessages | null = null;
+  let maxDeliverySeq = o.deliveredAtStart;
+  let wake: () => void = () => undefined;
+  /** Sleeps, but wakes up early when the worker is stopped. */
+  const pause = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      t.unref();
+      wake = () => (clearTimeout(t), r());
+    });
+
+  const keepAlive = setInterval(() => {
+    if (!o.leaseFresh()) return;
+    for (const e of outstanding.values()) e.msg.working();
+  }, Math.max(100, Math.floor(o.ackWaitMs / 3)));
+  keepAlive.unref();
+
+  /** True once the message is acked or dead-lettered; false: try it again after a pause. */
+  async function settle(e: Entry): Promise<boolean> {
+    const message = e.message as Message;
+    const attempt = e.msg.info.deliveryCount + e.retries;
+    if (!e.dead && e.retries === 0 && e.msg.info.deliveryCount > o.maxDeliver) {
+      e.dead = { message, group: o.group, attempts: attempt - 1, reason: `not acked after ${o.maxDeliver} deliveries (the consumer crashed or overran ack_wait)` };
+    }
+    if (!e.dead) {
+      try {
+        await o.handler({ message, attempt });
+        e.msg.ack();
+        return true;
+      } catch (err) {
+        if (attempt < o.maxDeliver) {
+          e.retries += 1;
+          return false;
+        }
+        e.dead = { message, group: o.group, attempts: attempt, reason: errorReason(err) };
+      }
+    }
+    try {
+      await o.deadLetter(e.dead);
+    } catch (err) {
+      o.logger.error({ broker: 'nats', consumer: o.label, id: message.id, err: errorReason(err) }, 'nats: could not dead-letter, will retry');
+      return false;
+    }
+    e.msg.term();
+    return true;
+  }
+
+  async function runChain(key: string, queue: Entry[]): Promise<void> {
+    while (queue.length > 0 && !stopping) {
+      if (!o.leaseFresh()) {
+        await sleep(100);
+        continue;
+      }
+      const e = queue[0] as Entry;
+      if (!(await settle(e))) {
+        await sleep(o.redeliveryDelayMs);
+        continue;
+      }
+      queue.shift();
+      outstanding.delete(e.seq);
+    }
+    if (queue.length === 0) queues.delete(key);
+  }
+
+  function dispatch(msg: JsMsg): void {
+    const seq = msg.seq;
+    maxDeliverySeq = Math.max(maxDeliverySeq, msg.info.deliverySequence);
+    const known = outstanding.get(seq);
+    if (known) {
+      known.msg = msg; // redelivered while still held here: keep the newest delivery
+      return;
+    }
+    let message: Message;
+    try {
+      message = decode(msg.data, msg.headers);
+    } catch (err) {
+      o.logger.error({ broker: 'nats', consumer: o.label, seq, err: errorReason(err) }, 'nats: undecodable message terminated');
+      msg.term();
+      return;
+    }
+    const entry: Entry = { msg, seq, message, retries: 0 };
+    outstanding.set(seq, entry);
+    const queue = queues.get(message.key);
+    if (queue) {
+      queue.push(entry);
+      return;
+    }
+    const fresh = [entry];
+    queues.set(message.key, fresh);
+    const chain = runChain(message.key, fresh).catch((err: unknown) => o.logger.error({ broker: 'nats', consumer: o.label, err: errorReason(err) }, 'nats: chain failed'));
+    chains.add(chain);
+    void chain.finally(() => chains.delete(chain));
+  }
+
+  /**
+   * Deliveries can be lost on the way when a pull is stopped or the connection drops: the
+   * broker counts them as delivered (consumer sequence) but we never saw them, and it gives
+   * them back only after ack_wait. Until then nothing newer may be pulled, or a key's newer
+   * message would be handled before its older one. Returns false if the check could not be made.
+   */
+  async function waitOutLostDeliveries(): Promise<boolean> {
+    const info = await noPullsLeft();
+    if (!info) return false;
+    const delivered = info.delivered.consumer_seq;
+    if (delivered > maxDeliverySeq) {
+      o.logger.warn({ broker: 'nats', consumer: o.label, lost: delivered - maxDeliverySeq, waitMs: o.ackWaitMs }, 'nats: deliveries lost on the way; waiting for their redelivery before pulling newer messages');
+      await pause(o.ackWaitMs + 1_000);
+    }
+    maxDeliverySeq = Math.max(maxDeliverySeq, delivered);
+    return true;
+  }
+
+  /**
+   * Waits until the broker holds no pull request of ours (only the lease holder pulls this
+   * durable), so nothing more can be delivered to a request we stopped listening to.
+   * Returns the consumer's state then, or null if that could not be established.
+   */
+  async function noPullsLeft(): Promise<ConsumerInfo | null> {
+    try {
+      await o.flush();
+      for (let i = 0; i < 40; i++) {
+        const info = await o.consumer.info();
+        if (info.num_waiting === 0) return info;
+        await sleep(50);
+      }
+    } catch {
+      // broker unreachable: unknown
+    }
+    return null;
+  }
+
+  const pulling = (async () => {
+    let check = false;
+    while (!stopping) {
+      if (!o.leaseFresh()) {
+        check = true;
+        await pause(100);
+        continue;
+      }
+      if (check) {
+        if (!(await waitOutLostDeliveries())) {
+          await pause(500);
+          continue;
+        }
+        check = false;
+        if (stopping) break;
+      }
+      const epoch = o.connectionEpoch();
+      let iterator: ConsumerMessages;
+      try {
+        iterator = await o.consumer.consume({ max_messages: o.batch, idle_heartbeat: 2_000, expires: 10_000 });
+      } catch (err) {
+        o.logger.warn({ broker: 'nats', consumer: o.label, err: errorReason(err) }, 'nats: pull failed, retrying');
+        check = true;
+        await pause(500);
+        continue;
+      }
+      current = iterator;
+      // Stop pulling at once when the lease goes stale, the connection dropped, or we stop.
+      const watch = setInterval(() => {
+        if (stopping || !o.leaseFresh() || o.connectionEpoch() !== epoch) iterator.stop();
+      }, 50);
+      try {
+        for await (const msg of iterator) dispatch(msg);
+      } catch (err) {
+        o.logger.warn({ broker: 'nats', consumer: o.label, err: errorReason(err) }, 'nats: pull ended with an error');
+      } finally {
+        clearInterval(watch);
+        current = null;
+      }
+      check = true;
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping = true;
+      current?.stop();
+      wake();
+      await pulling;
+      await Promise.allSettled([...chains]);
+      clearInterval(keepAlive);
+      // Not handled here: give them back, oldest first, once no pull of ours is left on the
+      // broker, so they wait there for the next owner and come to it before anything newer.
+      const settledBefore = await noPullsLeft();
+      const left = [...outstanding.values()].sort((a, b) => a.seq - b.seq);
+      for (const e of left) e.msg.nak();
+      outstanding.clear();
+      queues.clear();
+      const settledAfter = settledBefore && (await noPullsLeft());
+      const clean = settledAfter !== null && settledAfter.delivered.consumer_seq <= maxDeliverySeq;
+      return { clean };
+    },
+  };
+}
