@@ -57,7 +57,8 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
   let stopping = false;
   const queues = new Map<string, Entry[]>();
   const outstanding = new Map<number, Entry>();
-  const chains = new Set<Promise<void>>();
+  let chainsRunning = 0;
+  let chainsDone: (() => void) | null = null;
   let current: ConsumerMessages | null = null;
   let maxDeliverySeq = o.deliveredAtStart;
   let wake: () => void = () => undefined;
@@ -75,6 +76,18 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
   }, Math.max(100, Math.floor(o.ackWaitMs / 3)));
   keepAlive.unref();
 
+  // Acks go out together once per event-loop turn: one socket write for many instead of one each.
+  let acks: JsMsg[] = [];
+  function flushAcks(): void {
+    const batch = acks;
+    acks = [];
+    for (const m of batch) m.ack();
+  }
+  function ackSoon(m: JsMsg): void {
+    acks.push(m);
+    if (acks.length === 1) setImmediate(flushAcks);
+  }
+
   /** True once the message is acked or dead-lettered; false: try it again after a pause. */
   async function settle(e: Entry): Promise<boolean> {
     const message = e.message as Message;
@@ -85,7 +98,7 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
     if (!e.dead) {
       try {
         await o.handler({ message, attempt });
-        e.msg.ack();
+        ackSoon(e.msg);
         return true;
       } catch (err) {
         if (attempt < o.maxDeliver) {
@@ -106,20 +119,28 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
   }
 
   async function runChain(key: string, queue: Entry[]): Promise<void> {
-    while (queue.length > 0 && !stopping) {
-      if (!o.leaseFresh()) {
-        await sleep(100);
-        continue;
+    chainsRunning += 1;
+    try {
+      while (queue.length > 0 && !stopping) {
+        if (!o.leaseFresh()) {
+          await sleep(100);
+          continue;
+        }
+        const e = queue[0] as Entry;
+        if (!(await settle(e))) {
+          await sleep(o.redeliveryDelayMs);
+          continue;
+        }
+        queue.shift();
+        outstanding.delete(e.seq);
       }
-      const e = queue[0] as Entry;
-      if (!(await settle(e))) {
-        await sleep(o.redeliveryDelayMs);
-        continue;
-      }
-      queue.shift();
-      outstanding.delete(e.seq);
+      if (queue.length === 0) queues.delete(key);
+    } catch (err) {
+      o.logger.error({ broker: 'nats', consumer: o.label, err: errorReason(err) }, 'nats: chain failed');
+    } finally {
+      chainsRunning -= 1;
+      if (chainsRunning === 0) chainsDone?.();
     }
-    if (queue.length === 0) queues.delete(key);
   }
 
   function dispatch(msg: JsMsg): void {
@@ -147,9 +168,7 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
     }
     const fresh = [entry];
     queues.set(message.key, fresh);
-    const chain = runChain(message.key, fresh).catch((err: unknown) => o.logger.error({ broker: 'nats', consumer: o.label, err: errorReason(err) }, 'nats: chain failed'));
-    chains.add(chain);
-    void chain.finally(() => chains.delete(chain));
+    void runChain(message.key, fresh);
   }
 
   /**
@@ -238,7 +257,8 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
       current?.stop();
       wake();
       await pulling;
-      await Promise.allSettled([...chains]);
+      if (chainsRunning > 0) await new Promise<void>((r) => (chainsDone = r));
+      flushAcks();
       clearInterval(keepAlive);
       // Not handled here: give them back, oldest first, once no pull of ours is left on the
       // broker, so they wait there for the next owner and come to it before anything newer.
