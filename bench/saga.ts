@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ensurePostgresDatabase, globalPositionOf, LOG_START, openPostgres, readAll, type Db, type GlobalPosition } from '../src/store/index.js';
+import { dropPostgresDatabase, ensurePostgresDatabase, globalPositionOf, LOG_START, openPostgres, readAll, type Db, type GlobalPosition } from '../src/store/index.js';
 import { createSagaEngine, type IncomingMessage, type SagaEngine } from '../src/runtime/index.js';
 import { orderMachine } from '../src/shop/index.js';
 import { machineDescription, progress, summarise, type BenchResult, type BenchRun } from './result.js';
@@ -99,6 +99,7 @@ async function runSagas(db: Db, total: number): Promise<{ run: BenchRun; steps: 
 
 async function runRaw(url: string, seconds: number): Promise<BenchRun> {
   const pool = new pg.Pool({ connectionString: url, max: RAW_CONNECTIONS });
+  pool.on('error', () => undefined); // an idle connection dropped by the server: the next query reports it, the process does not die
   await pool.query('DROP TABLE IF EXISTS bench_raw_state, bench_raw_log');
   await pool.query('CREATE TABLE bench_raw_state (id text PRIMARY KEY, state text NOT NULL, revision integer NOT NULL, snapshot jsonb NOT NULL)');
   await pool.query('CREATE TABLE bench_raw_log (position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, stream text NOT NULL, type text NOT NULL, data jsonb NOT NULL)');
@@ -158,8 +159,6 @@ export default async function sagaBench(options: BenchOptions): Promise<BenchRes
     };
   } finally {
     await db.close();
-    const admin = new pg.Client({ connectionString: options.postgresUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => admin.end());
+    await dropPostgresDatabase(options.postgresUrl, name);
   }
 }

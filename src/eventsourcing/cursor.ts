@@ -21,3 +21,19 @@ export function decodeCursor(cursor: string, kinds: readonly ('string' | 'number
   }
   return key as (string | number)[];
 }
+
+/**
+ * A cursor for pages ordered by (timestamp, id), newest first. Give it the timestamp as
+ * PostgreSQL prints it (`created_at::text`, microseconds), not a JS Date: a Date keeps
+ * milliseconds only, and rows later within that millisecond would be skipped by the next page.
+ */
+export function encodeTimeCursor(at: string, id: string): string {
+  return encodeCursor([at, id]);
+}
+
+/** The (timestamp, id) in a cursor made by encodeTimeCursor; compare it with `$n::timestamptz`. */
+export function decodeTimeCursor(cursor: string): { readonly at: string; readonly id: string } {
+  const [at, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
+  if (Number.isNaN(Date.parse(at))) throw new InvalidQueryError('cursor', 'is not a cursor returned by this API');
+  return { at, id };
+}

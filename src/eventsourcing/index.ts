@@ -26,7 +26,7 @@ export { applyProjection, defineProjection, type Projection, type ProjectionCont
 export { lockProjection, projectBatch, startProjector, type Projector, type ProjectorOptions, type ProjectorStats } from './projector.js';
 export { rebuildProjection, type RebuildOptions, type RebuildProgress, type RebuildResult } from './rebuild.js';
 export { readTimeline, type TimelineEntry } from './timeline.js';
-export { encodeCursor, decodeCursor } from './cursor.js';
+export { encodeCursor, decodeCursor, encodeTimeCursor, decodeTimeCursor } from './cursor.js';
 export { migrateEventsourcing, eventsourcingMigrations, EVENTSOURCING_MIGRATION_SCOPE } from './eventsourcing-migrations.js';
 export {
   ConcurrencyRetriesExhaustedError,

@@ -1,4 +1,4 @@
-import { compareGlobalPositions, globalPositionOf, loadCheckpoint, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition, type Queryable } from '../store/index.js';
+import { compareGlobalPositions, globalPositionOf, lastGlobalPosition, loadCheckpoint, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition, type Queryable } from '../store/index.js';
 import { applyProjection, type Projection } from './projection.js';
 import { noUpcasters, type Upcasters } from './upcasters.js';
 
@@ -31,13 +31,6 @@ export interface Projector {
   stats(): ProjectorStats;
   /** Stops after the batch in flight; resolves when it has. */
   stop(): Promise<void>;
-}
-
-/** The global position of the last committed message (LOG_START for an empty log). */
-async function logHead(q: Queryable): Promise<GlobalPosition> {
-  const r = await q.query<{ tx_id: string; position: string }>('SELECT tx_id::text AS tx_id, position::text AS position FROM ordo_messages ORDER BY tx_id DESC, position DESC LIMIT 1');
-  const row = r.rows[0];
-  return row ? { txId: BigInt(row.tx_id), position: BigInt(row.position) } : LOG_START;
 }
 
 /** Serialises the batches of one projection across processes (two projectors never interleave). */
@@ -133,7 +126,7 @@ export function startProjector(db: Db, projection: Projection, options: Projecto
   return {
     notify,
     catchUp: async () => {
-      const target = await logHead(db);
+      const target = await lastGlobalPosition(db);
       if (stopped) return;
       await new Promise<void>((resolve) => {
         waiters.push({ target, resolve });

@@ -1,4 +1,4 @@
-import { compareGlobalPositions, globalPositionOf, loadCheckpoint, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition, type Queryable, type StoredMessage } from '../store/index.js';
+import { compareGlobalPositions, globalPositionOf, loadCheckpoint, LOG_START, readAll, readAllVisible, saveCheckpoint, type Db, type GlobalPosition, type Queryable, type StoredMessage } from '../store/index.js';
 import { applyProjection, type Projection } from './projection.js';
 import { lockProjection } from './projector.js';
 import { noUpcasters, type Upcasters } from './upcasters.js';
@@ -31,42 +31,6 @@ export interface RebuildResult {
   readonly messages: number;
   readonly position: GlobalPosition;
   readonly mode: 'async' | 'inline';
-}
-
-const VISIBLE_AFTER_SQL = `
-SELECT position::text AS position, tx_id::text AS tx_id, stream, stream_version, id, type, data, metadata, created_at
-FROM ordo_messages WHERE (tx_id, position) > ($1::text::xid8, $2::bigint) ORDER BY tx_id, position LIMIT $3`;
-
-interface Row {
-  position: string;
-  tx_id: string;
-  stream: string;
-  stream_version: number;
-  id: string;
-  type: string;
-  data: unknown;
-  metadata: Record<string, unknown> | null;
-  created_at: Date | string;
-}
-
-/**
- * Every committed message after `after`, without readAll's "finished transactions only"
- * rule. Safe only while the live table is locked against inline writers: the
- * transactions still open then write the new table themselves after the swap.
- */
-async function readVisibleAfter(q: Queryable, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
-  const r = await q.query<Row>(VISIBLE_AFTER_SQL, [after.txId.toString(), after.position.toString(), limit]);
-  return r.rows.map((x) => ({
-    position: BigInt(x.position),
-    txId: BigInt(x.tx_id),
-    stream: x.stream,
-    streamVersion: Number(x.stream_version),
-    id: x.id,
-    type: x.type,
-    data: x.data,
-    metadata: x.metadata ?? {},
-    createdAt: x.created_at instanceof Date ? x.created_at : new Date(x.created_at),
-  }));
 }
 
 type Reader = (q: Queryable, after: GlobalPosition, limit: number) => Promise<StoredMessage[]>;
@@ -132,7 +96,8 @@ export async function rebuildProjection(db: Db, projection: Projection, options:
     // EXCLUSIVE blocks INSERT/UPDATE/DELETE (inline writers) but not SELECT.
     await tx.query(`LOCK TABLE ${live} IN EXCLUSIVE MODE`);
     const mode = options.mode === 'async' || options.mode === 'inline' ? options.mode : compareGlobalPositions(await loadCheckpoint(tx, projection.name), LOG_START) === 0 ? 'inline' : 'async';
-    const reader: Reader = mode === 'inline' ? readVisibleAfter : readAll;
+    // Inline writers are locked out above, so the transactions still open then write the new table themselves after the swap.
+    const reader: Reader = mode === 'inline' ? readAllVisible : readAll;
     const end = await drain(tx, reader, projection, fresh, at, batchSize, upcasters, report('catch-up'));
     const indexes = await tx.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1', [fresh]);
     await tx.query(`DROP TABLE ${live}`);

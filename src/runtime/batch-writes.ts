@@ -1,21 +1,12 @@
-import { ExpectedVersionConflictError, type NewMessage, type Queryable } from '../store/index.js';
+import type { Queryable } from '../store/index.js';
 import { RevisionConflictError } from './errors.js';
 import { netTimerOps, type WorkingInstance } from './working-instance.js';
 
 /*
  * The writes of one batch, as a few set-based statements for all its instances instead
  * of a few per instance: round trips, not rows, are what a batch transaction pays for.
+ * The store's own tables go through the store (appendToStreams, recordInboxMany).
  */
-
-/** Records many inbox entries at once; returns the ids seen for the first time. Same table and semantics as the store's recordInbox. */
-export async function recordInboxMany(tx: Queryable, consumer: string, messageIds: readonly string[]): Promise<Set<string>> {
-  if (messageIds.length === 0) return new Set();
-  const r = await tx.query<{ message_id: string }>(
-    `INSERT INTO ordo_inbox (consumer, message_id) SELECT $1, m FROM unnest($2::text[]) AS m ORDER BY m ON CONFLICT DO NOTHING RETURNING message_id`,
-    [consumer, messageIds],
-  );
-  return new Set(r.rows.map((row) => row.message_id));
-}
 
 /** Inserts the new instances and updates the changed ones, each update guarded by the revision it was loaded at. */
 export async function writeInstances(tx: Queryable, items: readonly { w: WorkingInstance; streamVersion: number }[]): Promise<void> {
@@ -88,42 +79,6 @@ export async function writeTimersMany(tx: Queryable, ws: readonly WorkingInstanc
       [set.map((s) => s.saga), set.map((s) => s.timer), set.map((s) => s.kind), set.map((s) => s.purpose), set.map((s) => s.due)],
     );
   }
-}
-
-/**
- * Appends to many streams in one round trip by calling the store's `ordo_append` function
- * once per stream inside one statement (same checks, same rows as `appendToStream`).
- * Returns each stream's new version. A lost race or a newer writer is a retryable
- * ExpectedVersionConflictError, as with `appendToStream`.
- * TODO(store): belongs in src/store as `appendToStreams`; kept here until it exists.
- */
-export async function appendToStreamsOnce(
-  tx: Queryable,
-  appends: readonly { stream: string; expectedVersion: number; messages: readonly NewMessage[] }[],
-): Promise<number[]> {
-  if (appends.length === 0) return [];
-  let rows: { ord: string; version: number; in_order: boolean; positions: string | null }[];
-  try {
-    const r = await tx.query<{ ord: string; version: number; in_order: boolean; positions: string | null }>(
-      `SELECT s.ord::text AS ord, a.version, a.in_order, a.positions
-       FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
-       LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
-       ORDER BY s.ord`,
-      [appends.map((a) => a.stream), appends.map((a) => a.expectedVersion), appends.map((a) => JSON.stringify(a.messages.map((m) => ({ id: m.id, type: m.type, data: m.data ?? null, metadata: m.metadata ?? {} }))))],
-    );
-    rows = r.rows;
-  } catch (err) {
-    const e = err as { code?: string; constraint?: string };
-    if (e.code === '23505' && e.constraint === 'ordo_messages_stream_version_key') throw new ExpectedVersionConflictError(appends[0]?.stream ?? '?', 'any', null);
-    throw err;
-  }
-  return appends.map((a, i) => {
-    const row = rows[i];
-    const version = Number(row?.version ?? 0);
-    if (!row || !row.in_order) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version, 'transaction-order');
-    if (row.positions === null) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version);
-    return version + a.messages.length;
-  });
 }
 
 /** Resolves the open alerts of instances that left the state they were raised in (one statement). */

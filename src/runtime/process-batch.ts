@@ -1,6 +1,6 @@
 import { OrdoError, TIMER_EVENT, start, type Snapshot } from '../machine/index.js';
-import type { Queryable } from '../store/index.js';
-import { appendToStreamsOnce, recordInboxMany, resolveAlertsMany, writeInstances, writeTimersMany } from './batch-writes.js';
+import { appendToStreams, recordInboxMany, type Queryable } from '../store/index.js';
+import { resolveAlertsMany, writeInstances, writeTimersMany } from './batch-writes.js';
 import { applyIncoming, applyMachineEvent, applyStepFailure, parseStepTimerId, recordTransition, resendCommand, type ApplyContext, type ApplyOutcome } from './apply-event.js';
 import { DeadLetterNotFoundError, SagaNotFoundError } from './errors.js';
 import { insertDeadLetter, lockInstances, writeAttemptsAndAlerts } from './instance-sql.js';
@@ -211,11 +211,11 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
 
   const dirty = [...working.values()].filter((w) => w.dirty || !w.loaded);
   const appending = dirty.filter((w) => w.log.length > 0);
-  const versions = await appendToStreamsOnce(
+  const versions = await appendToStreams(
     tx,
     appending.map((w) => ({ stream: deps.streamOf(w.machineId, w.id), expectedVersion: w.loaded?.stream_version ?? 0, messages: w.log })),
   );
-  const appended = new Map(appending.map((w, i) => [w, versions[i] ?? 0]));
+  const appended = new Map(appending.map((w, i) => [w, versions[i]?.nextExpectedVersion ?? 0]));
   const written = dirty.map((w) => ({ w, streamVersion: appended.get(w) ?? w.loaded?.stream_version ?? 0 }));
   await writeInstances(tx, written);
   await writeTimersMany(tx, dirty);

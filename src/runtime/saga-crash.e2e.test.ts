@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openPglite, openPostgres, type Db } from '../store/index.js';
-import { checkOrderOutcomes, dropPostgresDatabase, freshPostgres, seededRandom, type SimulationWorkerConfig } from '../testing/index.js';
+import { checkOrderOutcomes, dropPostgresDatabase, freshPostgres, seededRandom, TEST_POSTGRES_ADMIN_URL, type SimulationWorkerConfig } from '../testing/index.js';
 
 /*
  * The acceptance crash test: 1,000 order sagas against services that fail, lose
@@ -95,7 +95,7 @@ describe('saga engine survives SIGKILL', () => {
       await crashAndRecover({ ...machine, postgresUrl: d.url, orders: ORDERS, faults }, () => Promise.resolve(openPostgres({ url: d.url, max: 2 })));
     } finally {
       // ORDO_CRASH_KEEP_DB=1 keeps the database for a post-mortem.
-      if (!process.env['ORDO_CRASH_KEEP_DB']) await dropPostgresDatabase(d.name);
+      if (!process.env['ORDO_CRASH_KEEP_DB']) await dropPostgresDatabase(TEST_POSTGRES_ADMIN_URL, d.name);
       else process.stderr.write(`kept database ${d.name}\n`);
     }
   });

@@ -90,6 +90,34 @@ describe.each(engines)('order view and aggregate on %s (property)', (_engine, op
     );
   });
 
+  it('pages through orders created within one millisecond, each exactly once', async () => {
+    // Microseconds a JS Date cannot hold: three rows at the same instant, others around it in the same millisecond.
+    const rows: [string, string][] = [
+      ['ms-a', '2026-03-01 10:00:00.123100+00'],
+      ['ms-b', '2026-03-01 10:00:00.123456+00'],
+      ['ms-c', '2026-03-01 10:00:00.123456+00'],
+      ['ms-d', '2026-03-01 10:00:00.123456+00'],
+      ['ms-e', '2026-03-01 10:00:00.123900+00'],
+      ['ms-f', '2026-03-01 10:00:00.123000+00'],
+    ];
+    for (const [id, at] of rows) {
+      await db.query(
+        `INSERT INTO ${orderViewProjection.table} (order_id, stream, customer_id, status, total, items, failure_reason, version, created_at, updated_at)
+         VALUES ($1, $2, 'same-millisecond', 'INITIATED', 1, '[]', NULL, 1, $3, $3)`,
+        [id, orderStream(id), at],
+      );
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < rows.length; page++) {
+      const r = await listOrders(db, { customerId: 'same-millisecond', limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...r.orders.map((o) => o.orderId));
+      if (!r.nextCursor) break;
+      cursor = r.nextCursor;
+    }
+    expect(seen).toEqual(['ms-e', 'ms-d', 'ms-c', 'ms-b', 'ms-a', 'ms-f']); // newest first, then order id descending
+  });
+
   it('the timeline lists every transition with its time, causation and correlation', async () => {
     const stream = orderStream('tl-1');
     await handleCommand(db, orderDecider, stream, { type: 'CreateOrder', orderId: 'tl-1', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }, { metadata: { correlationId: 'req-1', causationId: 'http-1' } });

@@ -1,5 +1,5 @@
 import type { Queryable, StoredMessage } from '../store/index.js';
-import { aggregateStream, decodeCursor, defineProjection, encodeCursor, InvalidQueryError, readTimeline, START, TRANSITION, type TimelineEntry, type TransitionData } from '../eventsourcing/index.js';
+import { aggregateStream, decodeTimeCursor, defineProjection, encodeTimeCursor, InvalidQueryError, readTimeline, START, TRANSITION, type TimelineEntry, type TransitionData } from '../eventsourcing/index.js';
 import { orderDecider, orderStream } from './order-aggregate.js';
 import { orderMachine, type OrderContext, type OrderState } from './order-machine.js';
 
@@ -124,6 +124,8 @@ interface Row {
   version: number;
   created_at: Date | string;
   updated_at: Date | string;
+  /** created_at as PostgreSQL prints it (microseconds), for the page cursor. */
+  created_key?: string;
 }
 
 const COLUMNS = 'order_id, customer_id, status, total, items, failure_reason, version, created_at, updated_at';
@@ -173,15 +175,14 @@ export async function listOrders(q: Queryable, query: ListOrdersQuery = {}, tabl
   if (query.status !== undefined) where.push(`status = $${params.push(query.status)}`);
   if (query.customerId !== undefined) where.push(`customer_id = $${params.push(query.customerId)}`);
   if (query.cursor !== undefined) {
-    const [at, id] = decodeCursor(query.cursor, ['string', 'string']);
-    if (Number.isNaN(Date.parse(String(at)))) throw new InvalidQueryError('cursor', 'is not a cursor returned by this API');
+    const { at, id } = decodeTimeCursor(query.cursor);
     where.push(`(created_at, order_id) < ($${params.push(at)}::timestamptz, $${params.push(id)})`);
   }
-  const sql = `SELECT ${COLUMNS} FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, order_id DESC LIMIT $${params.push(limit + 1)}`;
+  const sql = `SELECT ${COLUMNS}, created_at::text AS created_key FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, order_id DESC LIMIT $${params.push(limit + 1)}`;
   const r = await q.query<Row>(sql, params);
-  const orders = r.rows.slice(0, limit).map(toView);
-  const last = orders.at(-1);
-  return { orders, nextCursor: r.rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.orderId]) : null };
+  const page = r.rows.slice(0, limit);
+  const last = page.at(-1);
+  return { orders: page.map(toView), nextCursor: r.rows.length > limit && last?.created_key ? encodeTimeCursor(last.created_key, last.order_id) : null };
 }
 
 export async function getOrderView(q: Queryable, orderId: string, table = ORDER_VIEW_TABLE): Promise<OrderView | undefined> {

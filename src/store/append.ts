@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from './db.js';
+import type { Db, Queryable } from './db.js';
 import { DuplicateMessageIdError, ExpectedVersionConflictError, InvalidStoreInputError, whenNotMigrated, type ExpectedVersion } from './errors.js';
 import type { NewMessage } from './stored-message.js';
 
@@ -55,6 +55,89 @@ export async function appendToStream(
   if (!row.in_order) throw new ExpectedVersionConflictError(stream, expectedVersion, version, 'transaction-order');
   if (row.positions === null) throw new ExpectedVersionConflictError(stream, expectedVersion, version);
   return { nextExpectedVersion: version + messages.length, positions: row.positions.split(',').map((p) => BigInt(p)) };
+}
+
+/** One stream's part of an `appendToStreams` call. */
+export interface StreamAppend {
+  readonly stream: string;
+  readonly expectedVersion: ExpectedVersion;
+  readonly messages: readonly NewMessage[];
+}
+
+/* `ordo_append` once per stream, in the order given, inside one statement. */
+const APPEND_MANY_SQL = `SELECT a.version, a.in_order, a.positions
+  FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
+  LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
+  ORDER BY s.ord`;
+
+/**
+ * `appendToStream` for many streams in one round trip (same checks, same rows, same
+ * errors); returns each stream's result in the order given. A stream may appear once.
+ * All or nothing: pass a transaction and let the error roll it back (on a conflict the
+ * other streams' messages are already in it); given a Db, it runs in a transaction of its own.
+ */
+export async function appendToStreams(q: Queryable | Db, appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+  if (!isArray(appends)) throw new InvalidStoreInputError('appends', 'must be an array');
+  if (appends.length === 0) return [];
+  if (isDb(q)) return q.transaction((tx) => appendToStreams(tx, appends));
+  const streams = new Set<string>();
+  const allIds = new Map<string, string>(); // message id -> stream
+  const expected: (number | null)[] = [];
+  const payloads: string[] = [];
+  appends.forEach((a, i) => {
+    if (typeof a !== 'object' || a === null) throw new InvalidStoreInputError(`appends[${i}]`, 'must be an object');
+    checkStream(a.stream);
+    if (streams.has(a.stream)) throw new InvalidStoreInputError(`appends[${i}].stream`, `${a.stream} appears twice in one call: append its messages together`);
+    streams.add(a.stream);
+    expected.push(expectedNumber(a.expectedVersion));
+    const payload = encode(a.messages);
+    for (const id of payload.ids) {
+      if (allIds.has(id)) throw new InvalidStoreInputError(`appends[${i}].messages`, `id ${id} appears twice in one call`);
+      allIds.set(id, a.stream);
+    }
+    payloads.push(payload.json);
+  });
+  let rows: { version: number; in_order: boolean; positions: string | null }[];
+  try {
+    rows = (await q.query<{ version: number; in_order: boolean; positions: string | null }>(APPEND_MANY_SQL, [[...streams], expected, payloads])).rows;
+  } catch (err) {
+    throw translateMany(err, appends, allIds);
+  }
+  if (rows.length !== appends.length) throw new Error(`ordo_append returned ${rows.length} rows for ${appends.length} streams`); // unreachable
+  return appends.map((a, i) => {
+    const row = rows[i]!;
+    const version = Number(row.version);
+    if (a.messages.length === 0) {
+      if (expected[i] !== null && version !== expected[i]) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version);
+      return { nextExpectedVersion: version, positions: [] };
+    }
+    if (!row.in_order) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version, 'transaction-order');
+    if (row.positions === null) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version);
+    return { nextExpectedVersion: version + a.messages.length, positions: row.positions.split(',').map((p) => BigInt(p)) };
+  });
+}
+
+/** Array.isArray without narrowing a typed array to any[] (the check is for callers without types). */
+const isArray = (v: unknown): boolean => Array.isArray(v);
+
+function isDb(q: Queryable | Db): q is Db {
+  return typeof (q as Partial<Db>).transaction === 'function';
+}
+
+/** The error of one `appendToStreams` statement, naming the stream it was about when the database says which. */
+function translateMany(err: unknown, appends: readonly StreamAppend[], ids: ReadonlyMap<string, string>): unknown {
+  const e = err as { code?: string; constraint?: string; detail?: string };
+  if (e.code !== '23505') return whenNotMigrated(err);
+  const key = /^Key \(.+?\)=\((.*)\) already exists/.exec(e.detail ?? '')?.[1];
+  if (e.constraint === 'ordo_messages_id_key') {
+    const stream = key !== undefined ? ids.get(key) : undefined;
+    return stream !== undefined ? new DuplicateMessageIdError(stream, [key!]) : new DuplicateMessageIdError(appends.map((a) => a.stream).join(', '), [...ids.keys()]);
+  }
+  if (e.constraint === 'ordo_messages_stream_version_key') {
+    const raced = appends.find((a) => key?.startsWith(`${a.stream}, `)) ?? appends[0]!;
+    return new ExpectedVersionConflictError(raced.stream, raced.expectedVersion, null);
+  }
+  return err;
 }
 
 /** The number of messages in a stream (0 when it does not exist). */

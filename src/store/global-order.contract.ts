@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Db, Queryable } from './db.js';
 import {
   appendToStream,
   globalPositionOf,
+  lastGlobalPosition,
   loadCheckpoint,
-  migrateStore,
   readAll,
+  readAllVisible,
   saveCheckpoint,
   type GlobalPosition,
   type StoredMessage,
 } from './index.js';
-import { logEnd, readAllUntil, uniqueStream, type EngineCapabilities } from './store.contract.js';
-import type { TestDatabase } from './test-databases.js';
+import { migratedForSuite, readAllUntil, uniqueStream, type ContractDatabase, type EngineCapabilities } from './store.contract.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -41,21 +41,13 @@ async function maxPosition(db: Db): Promise<bigint> {
  * and a reader that polls readAll with its checkpoint sees every message exactly once.
  * On the server a reader by position alone is shown to skip in the same run.
  */
-export function describeGlobalOrderContract(name: string, open: () => Promise<TestDatabase>, engine: EngineCapabilities): void {
+export function describeGlobalOrderContract(name: string, open: () => Promise<ContractDatabase>, engine: EngineCapabilities): void {
   describe(`global order under out-of-order commits: ${name}`, () => {
-    let t: TestDatabase;
     let db: Db;
-    beforeAll(async () => {
-      t = await open();
-      db = t.db;
-      await migrateStore(db);
-    });
-    afterAll(async () => {
-      await t?.close();
-    });
+    migratedForSuite(open, (d) => (db = d));
 
     it.runIf(engine.concurrentTransactions)('a transaction that took a position first and commits last is read, not skipped', async () => {
-      const from = await logEnd(db);
+      const from = await lastGlobalPosition(db);
       const naiveFrom = await maxPosition(db);
       const aAppended = deferred();
       const aMayCommit = deferred();
@@ -72,6 +64,10 @@ export function describeGlobalOrderContract(name: string, open: () => Promise<Te
       expect(naive1).toHaveLength(1);
       // readAll holds back: A's transaction is still running, so nothing after it is final yet.
       expect(await readAll(db, from, 100)).toEqual([]);
+      // readAllVisible does not (safe only for a reader that keeps writers out); B is the newest visible message.
+      const visible = await readAllVisible(db, from, 100);
+      expect(visible.map((m) => m.type)).toEqual(['FromB']);
+      expect(await lastGlobalPosition(db)).toEqual(globalPositionOf(visible[0]!));
 
       aMayCommit.resolve();
       await a;
@@ -81,11 +77,24 @@ export function describeGlobalOrderContract(name: string, open: () => Promise<Te
       expect(read.map((m) => m.type)).toEqual(['FromA', 'FromB']);
     });
 
+    it('readAllVisible and lastGlobalPosition agree with readAll once the writers have finished', async () => {
+      const from = await lastGlobalPosition(db);
+      await appendToStream(db, uniqueStream('v'), 0, [
+        { type: 'V1', data: null },
+        { type: 'V2', data: null },
+      ]);
+      const all = await readAllUntil(db, from, 2);
+      expect(await readAllVisible(db, from, 100)).toEqual(all);
+      expect((await readAllVisible(db, from, 1)).map((m) => m.type)).toEqual(['V1']);
+      expect(await lastGlobalPosition(db)).toEqual(globalPositionOf(all[1]!));
+      await expect(readAllVisible(db, from, 0)).rejects.toThrow(/limit/);
+    });
+
     it('a checkpointed reader sees every message exactly once while many writers commit out of order', async () => {
       const writers = engine.concurrentTransactions ? 12 : 6;
       const txPerWriter = engine.concurrentTransactions ? 25 : 15;
       const readerName = `reader-${randomUUID()}`;
-      const start = await logEnd(db);
+      const start = await lastGlobalPosition(db);
       await saveCheckpoint(db, readerName, start);
       let naiveAt = await maxPosition(db);
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createInProcessTransport, type Transport } from '../transport/index.js';
 import type { Db, Queryable } from './db.js';
 import { appendToStream, handleOnce, migrateStore, saveCheckpoint, startOutboxRelay, LOG_START, type RelayTarget } from './index.js';
-import { freshPgliteDatabase, freshPostgresDatabase, type TestDatabase } from './test-databases.js';
+import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
 
 interface Reservation {
   readonly id: string;
@@ -16,13 +16,13 @@ async function reserve(tx: Queryable, r: Reservation): Promise<void> {
   await tx.query('UPDATE inbox_stock SET reserved = reserved + $2 WHERE sku = $1', [r.sku, r.quantity]);
 }
 
-const engines: [string, () => Promise<TestDatabase>][] = [
-  ['PostgreSQL server', () => freshPostgresDatabase('inbox')],
-  ['PGlite (in memory)', freshPgliteDatabase],
+const engines: [string, () => Promise<FreshDatabase>][] = [
+  ['PostgreSQL server', () => freshPostgres('inbox', 24)],
+  ['PGlite (in memory)', freshPglite],
 ];
 
 describe.each(engines)('inbox: %s', (_name, open) => {
-  let t: TestDatabase;
+  let t: FreshDatabase;
   let db: Db;
   beforeAll(async () => {
     t = await open();

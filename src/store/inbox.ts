@@ -16,6 +16,25 @@ export async function recordInbox(tx: Queryable, consumer: string, messageId: st
   return r.rows.length === 1;
 }
 
+/**
+ * `recordInbox` for many message ids in one statement; returns the ids seen for the first
+ * time. Rows go in in id order, so two transactions recording overlapping ids wait for
+ * each other instead of deadlocking.
+ */
+export async function recordInboxMany(tx: Queryable, consumer: string, messageIds: readonly string[]): Promise<Set<string>> {
+  if (typeof consumer !== 'string' || consumer.length === 0) throw new InvalidStoreInputError('consumer', 'must be a non-empty string');
+  if (!Array.isArray(messageIds)) throw new InvalidStoreInputError('messageIds', 'must be an array');
+  messageIds.forEach((id, i) => {
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidStoreInputError(`messageIds[${i}]`, 'must be a non-empty string');
+  });
+  if (messageIds.length === 0) return new Set();
+  const r = await tx.query<{ message_id: string }>(
+    'INSERT INTO ordo_inbox (consumer, message_id) SELECT $1, m FROM unnest($2::text[]) AS m ORDER BY m ON CONFLICT DO NOTHING RETURNING message_id',
+    [consumer, messageIds],
+  );
+  return new Set(r.rows.map((row) => row.message_id));
+}
+
 export interface HandleOnceResult<T> {
   readonly duplicate: boolean;
   /** `fn`'s result; absent for a duplicate. */

@@ -1,5 +1,5 @@
 export type { Db, Queryable, QueryResult, Engine } from './db.js';
-export { openPostgres, ensurePostgresDatabase, type PostgresOptions } from './postgres-db.js';
+export { openPostgres, ensurePostgresDatabase, dropPostgresDatabase, type PostgresOptions } from './postgres-db.js';
 export { openPglite, type PgliteOptions } from './pglite-db.js';
 export {
   ExpectedVersionConflictError,
@@ -12,11 +12,11 @@ export {
 export { migrate, type Migration, type MigrateResult } from './migrate.js';
 export { migrateStore, storeMigrations, STORE_MIGRATION_SCOPE } from './store-migrations.js';
 export type { NewMessage, StoredMessage } from './stored-message.js';
-export { appendToStream, streamVersion, type AppendResult } from './append.js';
+export { appendToStream, appendToStreams, streamVersion, type AppendResult, type StreamAppend } from './append.js';
 export { readStream, type ReadStreamOptions } from './read-stream.js';
-export { readAll, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
+export { readAll, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
 export { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
-export { recordInbox, handleOnce, type HandleOnceResult } from './inbox.js';
+export { recordInbox, recordInboxMany, handleOnce, type HandleOnceResult } from './inbox.js';
 export {
   startOutboxRelay,
   defaultRelayMessage,

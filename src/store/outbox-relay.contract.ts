@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Db } from './db.js';
 import {
   appendToStream,
+  lastGlobalPosition,
   loadCheckpoint,
-  migrateStore,
   saveCheckpoint,
   startOutboxRelay,
   type NewMessage,
@@ -13,8 +13,7 @@ import {
   type RelayMessage,
   type RelayTarget,
 } from './index.js';
-import { logEnd, uniqueStream, type EngineCapabilities } from './store.contract.js';
-import type { TestDatabase } from './test-databases.js';
+import { migratedForSuite, uniqueStream, type ContractDatabase, type EngineCapabilities } from './store.contract.js';
 
 /** A broker stand-in that records what was published and can be made to fail. */
 class RecordingTarget implements RelayTarget {
@@ -54,9 +53,8 @@ async function until(what: string, condition: () => boolean): Promise<void> {
 }
 
 /** The outbox relay's contract, run against every engine. */
-export function describeOutboxRelayContract(name: string, open: () => Promise<TestDatabase>, engine: EngineCapabilities): void {
+export function describeOutboxRelayContract(name: string, open: () => Promise<ContractDatabase>, engine: EngineCapabilities): void {
   describe(`outbox relay: ${name}`, () => {
-    let t: TestDatabase;
     let db: Db;
     const relays: OutboxRelay[] = [];
     const start = (options: Omit<Parameters<typeof startOutboxRelay>[0], 'db' | 'log'> & { db?: Db; log?: RelayLogger }): OutboxRelay => {
@@ -66,17 +64,12 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Te
     };
     /** A relay that starts at the current end of the log, so earlier tests' messages are not its business. */
     const startAtEnd = async (options: Parameters<typeof start>[0]): Promise<OutboxRelay> => {
-      await saveCheckpoint(db, options.name, await logEnd(options.db ?? db));
+      await saveCheckpoint(db, options.name, await lastGlobalPosition(options.db ?? db));
       return start(options);
     };
-    beforeAll(async () => {
-      t = await open();
-      db = t.db;
-      await migrateStore(db);
-    });
+    migratedForSuite(open, (d) => (db = d));
     afterAll(async () => {
-      await Promise.all(relays.map((r) => r.stop()));
-      await t?.close();
+      await Promise.all(relays.map((r) => r.stop())); // after hooks run last-registered first: before the database closes
     });
 
     it('publishes the messages marked with a topic, in order per stream, with the log id, key and headers', async () => {
@@ -227,7 +220,7 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Te
     it('of several relays with one name, one publishes; another takes over when it stops', async () => {
       const target = new RecordingTarget();
       const name = `relay-${randomUUID()}`;
-      await saveCheckpoint(db, name, await logEnd(db));
+      await saveCheckpoint(db, name, await lastGlobalPosition(db));
       const a = start({ name, transport: target });
       await until('a holds the lease', () => a.stats.leader);
       const b = start({ name, transport: target });

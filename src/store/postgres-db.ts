@@ -49,20 +49,36 @@ export function openPostgres(options: PostgresOptions): Db {
 
 /** Creates the database if it does not exist (each service owns its own database). */
 export async function ensurePostgresDatabase(adminUrl: string, name: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new RangeError(`invalid database name ${name}`);
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
+  checkDatabaseName(name);
+  await withAdmin(adminUrl, async (client) => {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) {
       await client.query(`CREATE DATABASE ${name}`).catch((err: { code?: string }) => {
         if (err.code !== '42P04' && err.code !== '23505') throw err; // created concurrently
       });
     }
-  } finally {
-    await client.end();
-  }
+  });
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+/** Drops the database if it exists, disconnecting its sessions (scratch and test databases). */
+export async function dropPostgresDatabase(adminUrl: string, name: string): Promise<void> {
+  checkDatabaseName(name);
+  await withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+function checkDatabaseName(name: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new RangeError(`invalid database name ${name}`);
+}
+
+async function withAdmin(adminUrl: string, fn: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await fn(client);
+  } finally {
+    await client.end();
+  }
 }

@@ -40,13 +40,44 @@ LIMIT $3`;
  * position), from finished transactions only. Checkpoint the last one's
  * `globalPositionOf(m)` and pass it next time: no message is ever skipped or repeated.
  */
-export async function readAll(q: Queryable, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
+export function readAll(q: Queryable, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
+  return readAfter(q, READ_ALL_SQL, after, limit);
+}
+
+const READ_VISIBLE_SQL = `
+SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
+WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
+ORDER BY m.tx_id, m.position
+LIMIT $3`;
+
+/**
+ * `readAll` without its finished-transactions-only rule: every message this snapshot sees
+ * after `after`. A transaction still open may commit messages before the last one
+ * returned later, so a reader may use it only while it keeps every writer out (e.g. holds
+ * a lock all writers of its messages take) — a projection rebuild's final catch-up.
+ */
+export function readAllVisible(q: Queryable, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
+  return readAfter(q, READ_VISIBLE_SQL, after, limit);
+}
+
+async function readAfter(q: Queryable, sql: string, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
   if (typeof after?.txId !== 'bigint' || typeof after.position !== 'bigint' || after.txId < 0n || after.position < 0n) {
     throw new InvalidStoreInputError('after', 'must be a GlobalPosition { txId: bigint, position: bigint } (LOG_START to begin)');
   }
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidStoreInputError('limit', `must be a positive integer, got ${String(limit)}`);
-  const r = await q.query<MessageRow>(READ_ALL_SQL, [after.txId.toString(), after.position.toString(), limit]).catch((err: unknown) => {
+  const r = await q.query<MessageRow>(sql, [after.txId.toString(), after.position.toString(), limit]).catch((err: unknown) => {
     throw whenNotMigrated(err);
   });
   return r.rows.map(toStoredMessage);
+}
+
+/** The global position of the newest message this snapshot sees (LOG_START for an empty log): where "from now on" starts. */
+export async function lastGlobalPosition(q: Queryable): Promise<GlobalPosition> {
+  const r = await q
+    .query<{ tx_id: string; position: string }>('SELECT m.tx_id::text AS tx_id, m.position::text AS position FROM ordo_messages m ORDER BY m.tx_id DESC, m.position DESC LIMIT 1')
+    .catch((err: unknown) => {
+      throw whenNotMigrated(err);
+    });
+  const row = r.rows[0];
+  return row ? { txId: BigInt(row.tx_id), position: BigInt(row.position) } : LOG_START;
 }

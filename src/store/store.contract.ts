@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
 import {
   DuplicateMessageIdError,
   ExpectedVersionConflictError,
@@ -11,6 +11,7 @@ import {
   appendToStream,
   globalPositionOf,
   handleOnce,
+  lastGlobalPosition,
   loadCheckpoint,
   migrate,
   migrateStore,
@@ -22,7 +23,6 @@ import {
   type GlobalPosition,
   type StoredMessage,
 } from './index.js';
-import type { TestDatabase } from './test-databases.js';
 
 /** A stream name no other test uses. */
 export const uniqueStream = (prefix = 's'): string => `${prefix}-${randomUUID()}`;
@@ -47,13 +47,23 @@ export async function readAllUntil(db: Db, from: GlobalPosition, count: number, 
   return out;
 }
 
-/** The global position of the newest finished message: a starting point that ignores earlier tests. */
-export async function logEnd(db: Db): Promise<GlobalPosition> {
-  const r = await db.query<{ tx_id: string; position: string }>(
-    'SELECT m.tx_id::text AS tx_id, m.position::text AS position FROM ordo_messages m ORDER BY m.tx_id DESC, m.position DESC LIMIT 1',
-  );
-  const row = r.rows[0];
-  return row ? { txId: BigInt(row.tx_id), position: BigInt(row.position) } : LOG_START;
+/**
+ * Server only: a transaction B that takes its transaction id first (by writing to another
+ * stream), then waits for `proceed()` before running `then`, so that a transaction A
+ * started meanwhile has a newer id than B.
+ */
+export function olderTransaction<T>(db: Db, then: (tx: Queryable) => Promise<T>): { idTaken: Promise<void>; proceed(): void; result: Promise<T> } {
+  let proceed!: () => void;
+  const mayProceed = new Promise<void>((r) => (proceed = r));
+  let taken!: () => void;
+  const idTaken = new Promise<void>((r) => (taken = r));
+  const result = db.transaction(async (tx) => {
+    await appendToStream(tx, uniqueStream('elsewhere'), 0, [{ type: 'Elsewhere', data: null }]);
+    taken();
+    await mayProceed;
+    return then(tx);
+  });
+  return { idTaken, proceed, result };
 }
 
 /** Appending to and reading a database without the store's tables fail with StoreNotMigratedError. */
@@ -62,11 +72,36 @@ export async function expectNotMigrated(db: Db): Promise<void> {
   await expect(readAll(db, LOG_START, 10)).rejects.toBeInstanceOf(StoreNotMigratedError);
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
   return p.then(
     () => expect.unreachable('expected a rejection'),
     (err: unknown) => err,
   );
+}
+
+/**
+ * A database a contract runs against, and how to get rid of it. The test files pass the
+ * testing kit's freshPglite/freshPostgres (contract files may not import the testing layer).
+ */
+export interface ContractDatabase {
+  readonly db: Db;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the suite's database before its tests, with the store migrated, hands it to
+ * `opened`, and closes it after them. Call inside a describe.
+ */
+export function migratedForSuite(open: () => Promise<ContractDatabase>, opened: (db: Db) => void): void {
+  let t: ContractDatabase | undefined;
+  beforeAll(async () => {
+    t = await open();
+    await migrateStore(t.db);
+    opened(t.db);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
 }
 
 export interface EngineCapabilities {
@@ -82,21 +117,13 @@ export interface EngineCapabilities {
  */
 export function describeStoreContract(
   name: string,
-  open: () => Promise<TestDatabase>,
+  open: () => Promise<ContractDatabase>,
   engine: EngineCapabilities,
-  openEmpty: (() => Promise<TestDatabase>) | null = open,
+  openEmpty: (() => Promise<ContractDatabase>) | null = open,
 ): void {
   describe(`store contract: ${name}`, () => {
-    let t: TestDatabase;
     let db: Db;
-    beforeAll(async () => {
-      t = await open();
-      db = t.db;
-      await migrateStore(db);
-    });
-    afterAll(async () => {
-      await t?.close();
-    });
+    migratedForSuite(open, (d) => (db = d));
 
     describe('migrations', () => {
       it('applies each version once and is idempotent, also when started twice at once', async () => {
@@ -275,7 +302,7 @@ export function describeStoreContract(
       });
 
       it('reads the whole log in global order, page by page, each message once', async () => {
-        const from = await logEnd(db);
+        const from = await lastGlobalPosition(db);
         const streams = [uniqueStream('a'), uniqueStream('b'), uniqueStream('c')];
         const versions = new Map<string, number>();
         const written: string[] = [];
@@ -299,21 +326,11 @@ export function describeStoreContract(
 
       it.runIf(engine.concurrentTransactions)('refuses an append that would put a stream out of global order (older transaction id)', async () => {
         const s = uniqueStream();
-        let release!: () => void;
-        const held = new Promise<void>((r) => (release = r));
-        let hasXid!: () => void;
-        const xidTaken = new Promise<void>((r) => (hasXid = r));
-        // B takes its transaction id first (by writing elsewhere), then appends after A committed.
-        const b = db.transaction(async (tx) => {
-          await appendToStream(tx, uniqueStream(), 0, [{ type: 'Elsewhere', data: null }]);
-          hasXid();
-          await held;
-          return appendToStream(tx, s, 1, [{ type: 'FromB', data: null }]);
-        });
-        await xidTaken;
+        const b = olderTransaction(db, (tx) => appendToStream(tx, s, 1, [{ type: 'FromB', data: null }]));
+        await b.idTaken;
         await db.transaction((tx) => appendToStream(tx, s, 0, [{ type: 'FromA', data: null }]));
-        release();
-        const err = await rejection(b);
+        b.proceed();
+        const err = await rejection(b.result);
         expect(err).toBeInstanceOf(ExpectedVersionConflictError);
         expect(err).toMatchObject({ reason: 'transaction-order', actual: 1, retryable: true });
         // The retry in a fresh transaction succeeds, and stream order equals global order.

@@ -2,18 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeBatchWritesContract } from './batch-writes.contract.js';
 import { describeGlobalOrderContract } from './global-order.contract.js';
 import { describeOutboxRelayContract } from './outbox-relay.contract.js';
 import { describeStoreContract, expectNotMigrated } from './store.contract.js';
 import { appendToStream, globalPositionOf, LOG_START, migrateStore, openPglite, readAll, storeMigrations } from './index.js';
-import { freshPgliteDatabase, type TestDatabase } from './test-databases.js';
+import { freshPglite, type FreshDatabase } from '../testing/fresh-database.js';
 
 // PGlite has one connection: transactions run one after another, so the race tests of the server do not apply.
 const embedded = { concurrentTransactions: false };
 // Starting PGlite is the slow part (WASM + initdb): the three suites share one instance.
-let instance: Promise<TestDatabase> | undefined;
-const shared = async (): Promise<TestDatabase> => {
-  instance ??= freshPgliteDatabase();
+let instance: Promise<FreshDatabase> | undefined;
+const shared = async (): Promise<FreshDatabase> => {
+  instance ??= freshPglite();
   return { db: (await instance).db, close: () => Promise.resolve() };
 };
 afterAll(async () => {
@@ -22,6 +23,7 @@ afterAll(async () => {
 describeStoreContract('PGlite (in memory)', shared, embedded, null); // not-migrated: tested below with the data directory
 describeGlobalOrderContract('PGlite (in memory)', shared, embedded);
 describeOutboxRelayContract('PGlite (in memory)', shared, embedded);
+describeBatchWritesContract('PGlite (in memory)', shared, embedded);
 
 describe('PGlite with a data directory', () => {
   it('keeps the log across a reopen, and new messages still sort after the checkpoint', async () => {

@@ -1,9 +1,11 @@
+import { describeBatchWritesContract } from './batch-writes.contract.js';
 import { describeGlobalOrderContract } from './global-order.contract.js';
 import { describeOutboxRelayContract } from './outbox-relay.contract.js';
 import { describeStoreContract } from './store.contract.js';
-import { freshPostgresDatabase } from './test-databases.js';
+import { freshPostgres } from '../testing/fresh-database.js';
 
 const server = { concurrentTransactions: true };
-describeStoreContract('PostgreSQL server', () => freshPostgresDatabase('store'), server);
-describeGlobalOrderContract('PostgreSQL server', () => freshPostgresDatabase('order'), server);
-describeOutboxRelayContract('PostgreSQL server', () => freshPostgresDatabase('relay'), server);
+describeStoreContract('PostgreSQL server', () => freshPostgres('store', 24), server);
+describeGlobalOrderContract('PostgreSQL server', () => freshPostgres('order', 24), server);
+describeOutboxRelayContract('PostgreSQL server', () => freshPostgres('relay', 24), server);
+describeBatchWritesContract('PostgreSQL server', () => freshPostgres('batch', 24), server);

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
-import { ensurePostgresDatabase, openPglite, openPostgres, type Db, type Queryable, type QueryResult } from '../store/index.js';
+import { dropPostgresDatabase, ensurePostgresDatabase, openPglite, openPostgres, type Db, type Queryable, type QueryResult } from '../store/index.js';
 
 export const TEST_POSTGRES_ADMIN_URL = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -13,25 +12,15 @@ export interface FreshDatabase {
   close(): Promise<void>;
 }
 
-/** A new server database `ordo_t_<area>_<random>`, dropped by `close()`. */
+/** A new server database `ordo_t_<area>_<random>` with a pool of `max` connections, dropped by `close()`. */
 export async function freshPostgres(area: string, max = 10): Promise<FreshDatabase & { url: string; name: string }> {
   const name = `ordo_t_${area}_${randomBytes(4).toString('hex')}`;
   const url = await ensurePostgresDatabase(TEST_POSTGRES_ADMIN_URL, name);
   const db = openPostgres({ url, max, applicationName: `ordo-test-${area}` });
   return { db, url, name, close: async () => {
-    await db.close();
-    await dropPostgresDatabase(name);
+    await db.close().catch(() => undefined); // drop the database even if the test closed the pool already
+    await dropPostgresDatabase(TEST_POSTGRES_ADMIN_URL, name);
   } };
-}
-
-export async function dropPostgresDatabase(name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
 }
 
 /** A new in-memory PGlite database. */

@@ -2,7 +2,7 @@ import { delayOfTimer } from '../machine/index.js';
 import { openPglite, readStream, type Db } from '../store/index.js';
 import { createSagaEngine, subscribeSagaEngine, type IncomingMessage, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
 import { createInProcessTransport } from '../transport/index.js';
-import type { TraceStep } from '../verify/index.js';
+import type { SystemView, TraceStep } from '../verify/index.js';
 import { ModelServices, TraceStepNotReplayableError, newRecords, replyTo, type QueuedCommand, type ServiceRecords } from './replay-services.js';
 import { sampleOrder } from './run-until-quiet.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -22,20 +22,13 @@ export interface ReplayTraceOptions {
   readonly db?: Db;
 }
 
-/** What the checker's trace says about one order, and what the replay sees. */
-export interface ReplayOrderView {
-  readonly state: string;
-  readonly inventory: string;
-  readonly payment: string;
-  readonly captures: number;
-  readonly shipping: string;
-  /** Commands then replies in flight, in the model's queue order (inventory, payment, shipping, replies). */
-  readonly inFlight: readonly string[];
-}
-export interface ReplayView {
-  readonly available: number;
-  readonly orders: readonly ReplayOrderView[];
-}
+/**
+ * What the checker's trace says about the system, and what the replay sees: the checker's
+ * own view (available stock; per order its state, the services' records, and the commands
+ * then replies in flight, in the model's queue order).
+ */
+export type ReplayView = SystemView;
+export type ReplayOrderView = SystemView['orders'][number];
 
 export interface ReplayDivergence {
   readonly step: number;

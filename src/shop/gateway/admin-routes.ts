@@ -16,20 +16,23 @@ export const AlertsQuery = z.object({ includeResolved: Flag, limit: Limit }).str
 export const DeadLetterIdParam = z.object({ id: z.string().regex(/^\d{1,18}$/, 'must be a dead letter id (digits)') });
 export const CompensateBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict().optional();
 
+/**
+ * Route options for an admin-only route: the token is checked before the params and the
+ * body, so a customer learns nothing about admin routes.
+ */
+export const adminOnly = {
+  onRequest: (req: FastifyRequest, _reply: unknown, done: (err?: Error) => void) => {
+    try {
+      requireAdmin(req);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  },
+};
+
 /** The operator's API under /admin (DESIGN.md §2 dashboard/): every route needs the admin token. */
 export function registerAdminRoutes(app: FastifyInstance, admin: AdminBackend): void {
-  // Checked before the params and the body: a customer learns nothing about admin routes.
-  const adminOnly = {
-    onRequest: (req: FastifyRequest, _reply: unknown, done: (err?: Error) => void) => {
-      try {
-        requireAdmin(req);
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-  };
-
   app.get('/admin/overview', adminOnly, async (req) => {
     const q = parseOr400(OverviewQuery, req.query, 'query');
     return admin.overview(q.stuckAfterSeconds);

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, InvalidQueryError } from '../../eventsourcing/index.js';
+import { decodeTimeCursor, encodeTimeCursor } from '../../eventsourcing/index.js';
 import type { Queryable } from '../../store/index.js';
 import type { OrderSummary } from '../gateway/backend.js';
 import type { OrderContext } from '../order-machine.js';
@@ -39,8 +39,7 @@ export async function listOrders(q: Queryable, f: { status?: string; customerId?
   if (f.status) where.push(`state = $${params.push(f.status)}`);
   if (f.customerId) where.push(`snapshot->'context'->>'customerId' = $${params.push(f.customerId)}`);
   if (f.cursor) {
-    const [at, id] = decodeCursor(f.cursor, ['string', 'string']);
-    if (Number.isNaN(Date.parse(String(at)))) throw new InvalidQueryError('cursor', 'is not a cursor returned by this API');
+    const { at, id } = decodeTimeCursor(f.cursor);
     where.push(`(created_at, id) < ($${params.push(at)}::timestamptz, $${params.push(id)})`);
   }
   const r = await q.query<InstanceRow>(
@@ -51,6 +50,6 @@ export async function listOrders(q: Queryable, f: { status?: string; customerId?
   const last = rows[rows.length - 1];
   return {
     orders: rows.map(summaryOf),
-    ...(r.rows.length > f.limit && last ? { nextCursor: encodeCursor([last.created_key ?? new Date(last.created_at).toISOString(), last.id]) } : {}),
+    ...(r.rows.length > f.limit && last ? { nextCursor: encodeTimeCursor(last.created_key ?? new Date(last.created_at).toISOString(), last.id) } : {}),
   };
 }
