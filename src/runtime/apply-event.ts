@@ -69,13 +69,16 @@ export function recordTransition(w: WorkingInstance, machine: AnyMachine, r: Tra
   // fields: the saga's stream is the order's event stream (one source of truth).
   const startInput: { readonly type: string } = { type: START, context: r.snapshot.context } as { readonly type: string };
   const recorded = transitionData(starting ? null : w.snapshot, starting ? startInput : input, r);
+  // The record replays with the machine alone, so its trigger is the event the machine saw;
+  // an input the engine turned into it (a StepFailed → the step's failure event) stays as `via`.
+  const recordedTrigger = input.type === trigger.type ? trigger : { ...trigger, type: input.type, via: trigger.type };
   w.revision += 1;
   const rev = w.revision;
   w.snapshot = r.snapshot;
   w.log.push({
     id: `${w.id}/${rev}`,
     type: r.changed ? 'ordo.transition' : 'ordo.ignored',
-    data: { ...recorded, trigger, effects: r.effects, revision: rev },
+    data: { ...recorded, trigger: recordedTrigger, effects: r.effects, revision: rev },
     metadata: { kind: 'timeline', key: w.id, machine: machine.id, machineVersion: machine.version, ...(trigger.messageId ? { causationId: trigger.messageId } : {}) },
   });
   if (!r.changed) return;

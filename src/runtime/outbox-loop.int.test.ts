@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendToStream, handleOnce, migrate, migrateStore, startOutboxRelay, type Db } from '../store/index.js';
+import { migrate, migrateStore, startOutboxRelay, type Db } from '../store/index.js';
 import { createInProcessTransport } from '../transport/index.js';
 import { orderMachine } from '../shop/index.js';
-import { SIMULATION_MIGRATION_SCOPE, SimulatedServices, pgliteFactory, sampleOrder, simulationMigrations, type FreshDatabase } from '../testing/index.js';
+import { SIMULATION_MIGRATION_SCOPE, SimulatedServices, pgliteFactory, sampleOrder, serveSimulatedServices, simulationMigrations, type FreshDatabase } from '../testing/index.js';
 import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE, sagaRelayMessage, subscribeSagaEngine } from './index.js';
 
 /*
@@ -34,35 +34,9 @@ describe('engine, outbox relay and transport together (PGlite, in-process transp
     await engine.start();
     const transport = createInProcessTransport();
     const relay = startOutboxRelay({ db, transport, name: 'outbox', toMessages: sagaRelayMessage, pollMs: 10 });
-    const services = new SimulatedServices({ seed: 3 });
-    const subs = await Promise.all(
-      ['inventory', 'payment', 'shipping'].map((service) =>
-        transport.subscribe({
-          topic: `${service}-commands`,
-          group: service,
-          handler: async ({ message }) => {
-            await handleOnce(db, `sim-${service}`, message.id, async (tx) => {
-              const h = message.headers;
-              const { replies } = await services.handle(tx, {
-                id: message.id,
-                type: message.type,
-                data: message.payload,
-                metadata: { key: message.key, to: service, step: h['step'], compensation: h['compensation'] === 'true', attempt: Number(h['attempt'] ?? 1) },
-              });
-              // The service's outbox: its replies commit with its side effects.
-              await appendToStream(
-                tx,
-                `${service}-${message.id}`,
-                'no_stream',
-                replies.map((r, i) => ({ id: `${message.id}:reply:${i}`, type: r.type, data: r.payload, metadata: { topic: 'order-replies', key: r.key } })),
-              );
-            });
-            relay.notify();
-          },
-        }),
-      ),
-    );
-    subs.push(await subscribeSagaEngine(engine, transport, { topic: 'order-replies' }));
+    // Engine and services share this one database, so one relay publishes both outboxes.
+    const services = await serveSimulatedServices({ db, transport, services: new SimulatedServices({ seed: 3 }), repliesTopic: 'order-replies', relay });
+    const subs = [await subscribeSagaEngine(engine, transport, { topic: 'order-replies' })];
 
     const ids = Array.from({ length: 20 }, (_, i) => `loop-${i}`);
     await Promise.all(ids.map((id) => engine.startSaga(id, 'order', sampleOrder(id))));
@@ -88,6 +62,7 @@ describe('engine, outbox relay and transport together (PGlite, in-process transp
     expect((await db.query('SELECT 1 FROM ordo_dead_letters')).rows).toEqual([]);
 
     for (const s of subs) await s.close();
+    await services.close();
     await relay.stop();
     await engine.stop();
     await transport.close();

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deciderFromMachine, foldEvents, TRANSITION, type MachineRecord } from '../eventsourcing/index.js';
 import { withDelays } from '../machine/index.js';
 import { migrate, readStream, type Db } from '../store/index.js';
 import { orderMachine } from '../shop/index.js';
@@ -177,12 +178,18 @@ describe.each(['PGlite', 'PostgreSQL server'])('saga engine on %s', (name) => {
   });
 
   it('takes the failure transition at once for a non-retryable failure, and ignores a stale one', async () => {
-    const { engine } = await setup();
+    const { db, engine } = await setup();
     await place(engine, 'o1');
     const stale = await engine.deliver([{ id: 's', key: 'o1', type: STEP_FAILED, payload: { step: 'processPayment', attempt: 1, retryable: false, reason: 'x' } }]);
     expect(stale[0]).toMatchObject({ status: 'stale', state: 'INVENTORY_RESERVING' });
     const r = await engine.deliver([{ id: 'f', key: 'o1', type: STEP_FAILED, payload: { step: 'reserveInventory', attempt: 1, retryable: false, reason: 'unknown sku' } }]);
     expect(r[0]).toMatchObject({ status: 'applied', state: 'CANCELED' });
+    // The timeline records the event the machine took (the StepFailed stays as `via`), so the stream replays to the snapshot.
+    const records = (await readStream(db, 'order-o1')).filter((m) => m.type === TRANSITION);
+    expect(records.at(-1)?.data).toMatchObject({ trigger: { type: 'InventoryInsufficient', via: STEP_FAILED, messageId: 'f' } });
+    const folded = foldEvents(deciderFromMachine(machine), records as unknown as MachineRecord[]);
+    expect(folded?.state).toBe('CANCELED');
+    expect(folded?.context).toEqual((await engine.getSaga('o1'))?.snapshot.context);
   });
 
   it('parks a saga whose compensation keeps failing in COMPENSATION_FAILED with an alert; an operator retry finishes it', async () => {

@@ -5,8 +5,11 @@ export { SimulatedServices, type Fate, type ServiceFaults, type SimulationOption
 export { simulationMigrations, SIMULATION_MIGRATION_SCOPE } from './simulated-services-schema.js';
 export { runSimulationWorker, simulationDelays, type SimulationWorkerConfig } from './simulation-worker.js';
 export { pumpServicesOnce, pumpServicesUntilIdle, type ServicePumpOptions } from './service-pump.js';
+export { serveSimulatedServices, type TransportServices, type TransportServicesOptions, type SimulatedServiceName } from './transport-services.js';
 export { checkOrderOutcomes, type OrderOutcomeReport } from './order-outcomes.js';
+export { checkSplitOrderOutcomes, type SplitOrderOutcomeOptions, type SplitOrderOutcomeReport } from './split-order-outcomes.js';
 export { runUntilQuiet, sampleOrder } from './run-until-quiet.js';
-export { freshPostgres, freshPglite, pgliteFactory, dropPostgresDatabase, TEST_POSTGRES_ADMIN_URL, type FreshDatabase } from './fresh-database.js';
+export { freshPostgres, freshPglite, pgliteFactory, TEST_POSTGRES_ADMIN_URL, type FreshDatabase } from './fresh-database.js';
+export { dropPostgresDatabase } from '../store/index.js';
 export { DeciderSpecification, type DeciderGiven, type DeciderThen } from '../eventsourcing/index.js';
 export { replayTrace, TraceStepNotReplayableError, type ReplayTraceOptions, type ReplayReport, type ReplayDivergence, type ReplayView, type ReplayOrderView } from './replay-trace.js';

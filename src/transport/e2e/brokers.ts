@@ -27,13 +27,28 @@ async function waitPort(port: number, open: boolean, timeoutMs = 30_000): Promis
   }
 }
 
+const NATS = '/usr/sbin/nats-server';
+/** Our own pid file, so another nats-server on this machine (a test's private one) neither stops with ours nor keeps ours from starting. */
+const NATS_PIDFILE = '/run/ordo-nats-4222.pid';
+
+/** The pid of the process listening on 127.0.0.1:`port`, if any. */
+async function listenerPid(port: number): Promise<number | undefined> {
+  const { stdout } = await exec('ss', ['-ltnpH', `sport = :${port}`]);
+  const m = /pid=(\d+)/.exec(stdout);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Stops the nats-server serving 127.0.0.1:4222 with start-stop-daemon, and no other nats-server. */
 export async function stopNats(): Promise<void> {
-  await exec('start-stop-daemon', ['--stop', '--retry', 'TERM/10/KILL/5', '--exec', '/usr/sbin/nats-server']);
+  const pid = await listenerPid(4222);
+  if (pid !== undefined) await exec('start-stop-daemon', ['--stop', '--retry', 'TERM/10/KILL/5', '--pid', String(pid), '--exec', NATS]);
   await waitPort(4222, false);
 }
 
+/** Starts it again with the command of scripts/services.sh (a no-op when 4222 answers). */
 export async function startNats(): Promise<void> {
-  await exec('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/nats-server', '--', '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log']);
+  if (await portOpen(4222)) return; // a second server on the same store directory must never run
+  await exec('start-stop-daemon', ['--start', '--oknodo', '--background', '--make-pidfile', '--pidfile', NATS_PIDFILE, '--exec', NATS, '--', '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log']);
   await waitPort(4222, true);
 }
 
