@@ -6,6 +6,7 @@ import { registerExport } from './export-command.js';
 import { registerStart } from './start-command.js';
 import { registerDemo } from './demo-command.js';
 import { registerProjections } from './projections-command.js';
+import { registerChaos } from './chaos-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('ordo')
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerExport(program);
   registerProjections(program);
+  registerChaos(program);
   return program;
 }

@@ -27,6 +27,9 @@ export function registerStart(program: Command): void {
     .option('--payment-timeout-ms <ms>', 'how long the saga waits for the provider')
     .option('--reservation-timeout-ms <ms>', 'how long the saga waits for the inventory')
     .option('--no-seed', 'do not stock the demo catalogue')
+    .option('--nats-ack-wait-ms <ms>', 'NATS: an unacked message of a crashed process is redelivered after this long (default 30000)')
+    .option('--relay-lease-ms <ms>', 'outbox relay lease: a crashed process blocks its replacement this long (default 15000)')
+    .option('--reconcile-interval-ms <ms>', 'the orders service compares the services\' databases and corrects what disagrees this often (default 30000; 0: only on POST /admin/reconcile)')
     .option('--namespace <name>', 'prefix of the server databases (<name>_orders, …) and the NATS stream name', 'ordo')
     .action(async (flags: StartFlags) => {
       let options;

@@ -18,10 +18,14 @@ export interface StartFlags {
   shipmentFailureRate?: string;
   refundFailureRate?: string;
   latencyMs?: string;
-  paymentTimeout?: string;
-  reservationTimeout?: string;
+  /** Named as commander names `--payment-timeout-ms` (start-options.test.ts parses the real command). */
+  paymentTimeoutMs?: string;
+  reservationTimeoutMs?: string;
   seed: boolean;
   namespace: string;
+  reconcileIntervalMs?: string;
+  natsAckWaitMs?: string;
+  relayLeaseMs?: string;
 }
 
 export class StartFlagError extends Error {}
@@ -45,6 +49,12 @@ function duration(name: string, v: string | undefined): `${number}ms` | undefine
   return n === undefined ? undefined : `${n}ms`;
 }
 
+/** `--reconcile-interval-ms`: 0 turns the periodic rounds off (the admin route still runs one). */
+function reconcileInterval(v: string | undefined): { reconcileIntervalMs?: number | false } {
+  const ms = int('reconcile-interval-ms', v, 0, 86_400_000);
+  return ms === undefined ? {} : { reconcileIntervalMs: ms === 0 ? false : ms };
+}
+
 /** Turns `ordo start` flags into shop options, rejecting combinations that cannot work. */
 export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'> {
   if (flags.mode !== 'orchestration' && flags.mode !== 'choreography') throw new StartFlagError(`--mode must be orchestration or choreography, got "${flags.mode}"`);
@@ -61,7 +71,10 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
   const port = int('port', flags.port, 0, 65535) ?? 3000;
   if (!/^[a-z][a-z0-9_]{0,30}$/.test(flags.namespace)) throw new StartFlagError(`--namespace must be 1-31 of a-z 0-9 _ starting with a letter, got "${flags.namespace}"`);
   const storage: StorageChoice = flags.postgres ? { kind: 'postgres', url: flags.postgres, databasePrefix: flags.namespace } : { kind: 'pglite', dataDir: resolve(flags.dataDir) };
-  const transport: TransportChoice = flags.nats ? { kind: 'nats', servers: flags.nats, stream: flags.namespace.toUpperCase() } : flags.kafka ? { kind: 'kafka', brokers: flags.kafka.split(',') } : { kind: 'inprocess' };
+  const ackWaitMs = int('nats-ack-wait-ms', flags.natsAckWaitMs, 100, 3_600_000);
+  if (ackWaitMs !== undefined && !flags.nats) throw new StartFlagError('--nats-ack-wait-ms applies to the NATS transport: add --nats URL');
+  const relayLeaseMs = int('relay-lease-ms', flags.relayLeaseMs, 100, 3_600_000);
+  const transport: TransportChoice = flags.nats ? { kind: 'nats', servers: flags.nats, stream: flags.namespace.toUpperCase(), ...(ackWaitMs ? { ackWaitMs } : {}) } : flags.kafka ? { kind: 'kafka', brokers: flags.kafka.split(',') } : { kind: 'inprocess' };
   const simulation = Object.fromEntries(
     Object.entries({
       deliveryDelayMs: int('delivery-delay-ms', flags.deliveryDelayMs, -1, 86_400_000),
@@ -74,7 +87,7 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
     }).filter(([, v]) => v !== undefined),
   );
   const delays = Object.fromEntries(
-    Object.entries({ paymentTimeout: duration('payment-timeout-ms', flags.paymentTimeout), reservationTimeout: duration('reservation-timeout-ms', flags.reservationTimeout) }).filter(
+    Object.entries({ paymentTimeout: duration('payment-timeout-ms', flags.paymentTimeoutMs), reservationTimeout: duration('reservation-timeout-ms', flags.reservationTimeoutMs) }).filter(
       ([, v]) => v !== undefined,
     ),
   ) as Record<string, `${number}ms`>;
@@ -88,6 +101,8 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
     simulation,
     ...(Object.keys(delays).length ? { delays } : {}),
     seed: flags.seed,
+    ...reconcileInterval(flags.reconcileIntervalMs),
+    ...(relayLeaseMs ? { relayLeaseMs } : {}),
     ...(process.env['ORDO_ADMIN_TOKEN'] ? { adminToken: process.env['ORDO_ADMIN_TOKEN'] } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../observe/index.js';
 import { createInProcessTransport, createKafkaTransport, createNatsTransport, type Transport, type TransportStatus } from '../transport/index.js';
 
-export type TransportChoice = { kind: 'inprocess' } | { kind: 'nats'; servers: string; stream?: string } | { kind: 'kafka'; brokers: string[]; clientId?: string };
+export type TransportChoice = { kind: 'inprocess' } | { kind: 'nats'; servers: string; stream?: string; ackWaitMs?: number } | { kind: 'kafka'; brokers: string[]; clientId?: string };
 
 /** Opens the transport the flags chose (`--nats URL`, `--kafka HOST:PORT`, else in-process). */
 export async function openTransport(choice: TransportChoice, log: Logger, onStatus?: (s: TransportStatus) => void): Promise<Transport> {
@@ -10,7 +10,7 @@ export async function openTransport(choice: TransportChoice, log: Logger, onStat
     case 'inprocess':
       return createInProcessTransport({ redeliveryDelayMs: 50 });
     case 'nats':
-      return createNatsTransport({ servers: choice.servers, ...(choice.stream ? { stream: choice.stream } : {}), name: 'ordo', logger, ...(onStatus ? { onStatus } : {}) });
+      return createNatsTransport({ servers: choice.servers, ...(choice.stream ? { stream: choice.stream } : {}), ...(choice.ackWaitMs ? { ackWaitMs: choice.ackWaitMs } : {}), name: 'ordo', logger, ...(onStatus ? { onStatus } : {}) });
     case 'kafka':
       return createKafkaTransport({ brokers: choice.brokers, clientId: choice.clientId ?? 'ordo', logger, ...(onStatus ? { onStatus } : {}) });
   }

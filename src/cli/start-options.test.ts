@@ -1,0 +1,39 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { registerStart } from './start-command.js';
+import { shopOptionsFromFlags, StartFlagError, type StartFlags } from './start-options.js';
+
+/** The flags exactly as commander hands them to `ordo start` (its action replaced, so nothing starts). */
+async function startFlags(...args: string[]): Promise<StartFlags> {
+  const program = new Command('ordo');
+  registerStart(program);
+  const start = program.commands.find((c) => c.name() === 'start');
+  if (!start) throw new Error('no start command');
+  let flags: StartFlags | undefined;
+  start.action((f: StartFlags) => void (flags = f));
+  await program.parseAsync(['node', 'ordo', 'start', ...args]);
+  if (!flags) throw new Error('start did not run');
+  return flags;
+}
+
+describe('ordo start flags', () => {
+  it('the saga timeouts given on the command line reach the order machine', async () => {
+    const options = shopOptionsFromFlags(await startFlags('--payment-timeout-ms', '3000', '--reservation-timeout-ms', '4000'));
+    expect(options.delays).toEqual({ paymentTimeout: '3000ms', reservationTimeout: '4000ms' });
+  });
+
+  it('the NATS ack wait and the relay lease reach the transport and the shop', async () => {
+    const options = shopOptionsFromFlags(await startFlags('--postgres', 'postgres://x@h/db', '--nats', 'nats://127.0.0.1:4222', '--nats-ack-wait-ms', '2000', '--relay-lease-ms', '3000'));
+    expect(options.transport).toMatchObject({ kind: 'nats', ackWaitMs: 2000 });
+    expect(options.relayLeaseMs).toBe(3000);
+  });
+
+  it('rejects an ack wait without NATS and a lease that is not a number', () => {
+    expect(() => shopOptionsFromFlags({ ...startFlagsDefaults(), natsAckWaitMs: '2000' })).toThrow(/--nats-ack-wait-ms applies to the NATS transport/);
+    expect(() => shopOptionsFromFlags({ ...startFlagsDefaults(), relayLeaseMs: 'soon' })).toThrow(StartFlagError);
+  });
+});
+
+function startFlagsDefaults(): StartFlags {
+  return { dataDir: '.ordo', mode: 'orchestration', port: '3000', host: '127.0.0.1', deliveryDelayMs: '5000', seed: true, namespace: 'ordo' };
+}
