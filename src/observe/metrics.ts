@@ -16,6 +16,8 @@ export interface OrdoMetrics {
   readonly brokerUp: Gauge<'transport'>;
   readonly outboxLag: Gauge<'service'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** What the reconciler recorded: outcome corrected | failed | check-failed. */
+  readonly reconciliations: Counter<'check' | 'outcome'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): OrdoMetrics {
@@ -40,5 +42,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): OrdoM
     brokerUp: new Gauge({ name: 'ordo_broker_up', help: '1 when the broker is reachable', labelNames: ['transport'], registers: r }),
     outboxLag: new Gauge({ name: 'ordo_outbox_lag_messages', help: 'Log messages not yet forwarded by the relay', labelNames: ['service'], registers: r }),
     httpRequests: new Counter({ name: 'ordo_http_requests_total', help: 'HTTP requests served', labelNames: ['method', 'route', 'status'], registers: r }),
+    reconciliations: new Counter({ name: 'ordo_reconciliations_total', help: 'Corrections the reconciler applied or tried, and checks that failed', labelNames: ['check', 'outcome'], registers: r }),
   };
 }

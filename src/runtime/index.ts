@@ -20,3 +20,17 @@ export {
 } from './errors.js';
 export type { PendingCommand, SagaStatus } from './working-instance.js';
 export { sagaRelayMessage, subscribeSagaEngine } from './transport-wiring.js';
+export {
+  createReconciler,
+  InvalidReconcilerOptionError,
+  ReconcilerTimeoutError,
+  type Reconciler,
+  type ReconcilerOptions,
+  type ReconcilerCheck,
+  type Discrepancy,
+  type Reconciliation,
+  type RoundReport,
+  type CheckReport,
+  type ReconcilerStats,
+} from './reconciler.js';
+export { reconcilerMigrations, RECONCILER_MIGRATION_SCOPE, type ReconciliationOutcome, type ListFilter as ReconciliationFilter } from './reconciler-sql.js';

@@ -7,3 +7,5 @@ export { DEFAULT_SIMULATION, type SimulationOptions } from './simulation.js';
 export { DEMO_CATALOGUE } from './catalogue.js';
 export { orderDecider, orderStream, ORDER_STATE_SCHEMA, ORDER_COMMAND_EVENTS, CreateOrder, type OrderCommand, type OrderEvent, type OrderAggregateState } from './order-aggregate.js';
 export { orderViewProjection, listOrders, getOrderView, getOrderDetails, ORDER_VIEW_TABLE, MAX_PAGE, type OrderView, type OrderPage, type ListOrdersQuery, type OrderDetails } from './order-view.js';
+export { checkShopInvariants, type ShopDbs, type InvariantReport } from './shop-invariants.js';
+export { createShopReconciler, shopReconcilerChecks, DEFAULT_RECONCILE_INTERVAL_MS, type ShopReconcilerOptions } from './reconcile/shop-reconciler.js';

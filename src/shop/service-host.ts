@@ -61,10 +61,10 @@ function orderIdOf(payload: unknown, message: Message): string {
  * Runs a service: its migrations, a consumer per subscribed topic (inbox + handler
  * + outbox in one transaction), and an outbox relay forwarding its reports.
  */
-export async function hostService(def: ServiceDefinition, db: Db, transport: Transport, log: Logger, options: { relayPollMs?: number; maxDeliver?: number } = {}): Promise<HostedService> {
+export async function hostService(def: ServiceDefinition, db: Db, transport: Transport, log: Logger, options: { relayPollMs?: number; relayLeaseMs?: number; maxDeliver?: number } = {}): Promise<HostedService> {
   await migrateStore(db);
   await migrate(db, [...def.migrations, serviceDeadLetterMigration], `service:${def.name}`);
-  const relay: OutboxRelay = startOutboxRelay({ db, transport, name: `${def.name}-outbox`, pollMs: options.relayPollMs ?? 100, log });
+  const relay: OutboxRelay = startOutboxRelay({ db, transport, name: `${def.name}-outbox`, pollMs: options.relayPollMs ?? 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), log });
 
   async function emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void> {
     if (events.length === 0) return;

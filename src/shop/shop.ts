@@ -15,6 +15,8 @@ import { createAdminBackend } from './admin-backend.js';
 import { createShopBackend } from './shop-backend.js';
 import { DEFAULT_SIMULATION, type SimulationOptions } from './simulation.js';
 import { openTransport, type TransportChoice } from './transport-choice.js';
+import type { Reconciler } from '../runtime/index.js';
+import { startShopReconciler } from './reconcile/shop-reconciler.js';
 
 export const SHOP_SERVICES = ['orders', 'inventory', 'payment', 'shipping', 'gateway'] as const;
 export type ShopService = (typeof SHOP_SERVICES)[number];
@@ -35,6 +37,10 @@ export interface ShopOptions {
   readonly adminToken?: string;
   /** Stock the demo catalogue when the inventory is empty (default true). */
   readonly seed?: boolean;
+  /** Outbox relay lease: how long a crashed process's relay blocks the one that replaces it. */
+  readonly relayLeaseMs?: number;
+  /** Reconciliation rounds in the orders service's process: every this many ms (default 30 000), `false` = only on demand. */
+  readonly reconcileIntervalMs?: number | false;
   readonly log: Logger;
   readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
 }
@@ -46,6 +52,7 @@ export interface RunningShop {
   readonly transport: Transport;
   readonly dbs: Readonly<Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>>>;
   readonly orders?: OrdersService;
+  readonly reconciler?: Reconciler;
   readonly app?: FastifyInstance;
   stop(): Promise<void>;
 }
@@ -72,21 +79,22 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
   const dbs: Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>> = {};
   const stops: (() => Promise<void>)[] = [];
   const hosted: HostedService[] = [];
+  const hostOptions = options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {};
   const dbOf = async (name: 'orders' | 'inventory' | 'payment' | 'shipping') => (dbs[name] ??= await openServiceDb(options.storage, name));
 
   try {
     if (parts.has('inventory')) {
       const db = await dbOf('inventory');
-      hosted.push(await hostService(inventoryService(options.mode), db, transport, log.child({ service: 'inventory' })));
+      hosted.push(await hostService(inventoryService(options.mode), db, transport, log.child({ service: 'inventory' }), hostOptions));
       if (options.seed !== false) await seedCatalogue(db);
     }
     if (parts.has('payment')) {
       const db = await dbOf('payment');
-      hosted.push(await hostService(paymentService(options.mode, db, sim), db, transport, log.child({ service: 'payment' })));
+      hosted.push(await hostService(paymentService(options.mode, db, sim), db, transport, log.child({ service: 'payment' }), hostOptions));
     }
     if (parts.has('shipping')) {
       const db = await dbOf('shipping');
-      const shipping = await hostService(shippingService(options.mode, sim), db, transport, log.child({ service: 'shipping' }));
+      const shipping = await hostService(shippingService(options.mode, sim), db, transport, log.child({ service: 'shipping' }), hostOptions);
       hosted.push(shipping);
       if (sim.deliveryDelayMs >= 0) {
         const carrier = startCarrier(shipping, sim.deliveryDelayMs, log.child({ service: 'carrier' }));
@@ -104,9 +112,19 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
         mode: options.mode,
         consume: parts.has('orders'),
         ...(options.delays ? { delays: options.delays } : {}),
+        ...hostOptions,
       });
       const o = orders;
       stops.unshift(() => o.stop());
+    }
+
+    // Beside the orders service; a gateway-only process keeps one for POST /admin/reconcile.
+    let reconciler: Reconciler | undefined;
+    if (orders) {
+      const views = { inventory: await dbOf('inventory'), payment: await dbOf('payment'), shipping: await dbOf('shipping') };
+      const r = await startShopReconciler({ orders, views, mode: options.mode, periodic: parts.has('orders'), ...(options.reconcileIntervalMs !== undefined ? { intervalMs: options.reconcileIntervalMs } : {}), log: log.child({ component: 'reconciler' }), metrics });
+      reconciler = r;
+      stops.unshift(() => r.stop());
     }
 
     let app: FastifyInstance | undefined;
@@ -127,6 +145,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       app = await buildGateway({
         backend,
         admin: createAdminBackend({ orders, shop: backend }),
+        ...(reconciler ? { reconciler } : {}),
         tokens,
         logger: log,
         ...(options.plugins ? { plugins: options.plugins } : {}),
@@ -144,6 +163,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       transport,
       dbs,
       ...(orders ? { orders } : {}),
+      ...(reconciler ? { reconciler } : {}),
       ...(app ? { app } : {}),
       async stop() {
         for (const s of stops) await s().catch((err: unknown) => log.warn({ err }, 'stopping a part failed'));

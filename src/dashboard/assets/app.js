@@ -110,11 +110,13 @@ function stuckAfter() {
 
 async function refresh() {
   const after = stuckAfter();
-  const [o, alerts, stuck, dead] = await Promise.all([
+  const [o, alerts, stuck, dead, reconciled] = await Promise.all([
     api(`/admin/overview?stuckAfterSeconds=${after}`),
     api('/admin/alerts'),
     api(`/admin/stuck?stuckAfterSeconds=${after}&limit=50`),
     api('/admin/dead-letters?limit=50'),
+    // The reconciler's recent corrections; a gateway without the reconciler leaves them out.
+    api('/admin/reconciliations?limit=5').catch(() => ({ reconciliations: [] })),
   ]);
   connected(true);
   ui.updateCounts?.(o.states);
@@ -126,7 +128,7 @@ async function refresh() {
   $('#stat-alerts').textContent = String(o.openAlerts);
   for (const [id, n] of [['#stat-stuck', o.stuck], ['#stat-dead', o.deadLettersWaiting], ['#stat-alerts', o.openAlerts]]) $(id).parentElement.classList.toggle('lit', n > 0);
   $('#updated').textContent = `updated ${time(o.at)}`;
-  renderAlerts(alerts.alerts);
+  renderAlerts(alerts.alerts, reconciled.reconciliations.filter((r) => Date.now() - Date.parse(r.at) < RECONCILED_SHOWN_MS));
   renderStuck(stuck.stuck);
   renderDeadLetters(dead.deadLetters);
 }
@@ -137,8 +139,21 @@ function workList(container, items, row) {
   else node.replaceChildren(h('ul', { class: 'worklist' }, items.map(row)));
 }
 
-function renderAlerts(alerts) {
-  workList('#alerts', alerts, (a) => {
+const RECONCILED_SHOWN_MS = 10 * 60 * 1000;
+
+/** A line for what the reconciler found and did (or failed to do) in the last minutes. */
+function reconciledRow(r) {
+  return h(
+    'li',
+    { class: 'item alert', 'data-reconciliation': r.id },
+    h('div', { class: 'row' }, h('span', { class: 'kind' }, `reconciler ${r.outcome}`), r.subject ? orderLink(r.subject) : null, h('span', { class: 'muted small' }, r.check), h('span', { class: 'muted small right' }, ago(r.at))),
+    h('div', { class: r.outcome === 'corrected' ? 'small' : 'why small' }, r.error ? `${r.action}: ${r.error}` : `${r.action} (found ${compact(r.found)})`),
+  );
+}
+
+function renderAlerts(alerts, reconciled = []) {
+  workList('#alerts', [...alerts, ...reconciled.map((r) => ({ reconciled: r }))], (a) => {
+    if (a.reconciled) return reconciledRow(a.reconciled);
     const d = a.detail ?? {};
     return h(
       'li',

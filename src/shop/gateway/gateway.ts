@@ -9,12 +9,15 @@ import { HttpError, parseOr400 } from './http-errors.js';
 import { registerInventoryRoutes } from './inventory-routes.js';
 import { openApiDocument } from './openapi.js';
 import { registerOrderRoutes, requireAdmin } from './order-routes.js';
+import { registerReconcileRoutes, type ReconcileBackend } from './reconcile-routes.js';
 import { TokenBody } from './schemas.js';
 
 export interface GatewayOptions {
   readonly backend: ShopBackend;
   /** The operator's API under /admin (admin token only); absent = not served. */
   readonly admin?: AdminBackend;
+  /** `GET /admin/reconciliations`, `POST /admin/reconcile` (admin token only); absent = not served. */
+  readonly reconciler?: ReconcileBackend;
   readonly tokens: TokenService;
   readonly logger?: Logger;
   /** Largest accepted body (default 1 MiB); larger ones get 413. */
@@ -66,13 +69,14 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   registerOrderRoutes(app, backend);
   registerInventoryRoutes(app, backend);
   if (options.admin) registerAdminRoutes(app, options.admin);
+  if (options.reconciler) registerReconcileRoutes(app, options.reconciler);
 
   app.post('/tokens', async (req, reply) => {
     requireAdmin(req);
     const { customerId } = parseOr400(TokenBody, req.body, 'body');
     return reply.code(201).send({ customerId, token: tokens.customerToken(customerId) });
   });
-  app.get('/openapi.json', (_req, reply) => reply.send(openApiDocument()));
+  app.get('/openapi.json', (_req, reply) => reply.send(openApiDocument({ admin: options.admin !== undefined, reconcile: options.reconciler !== undefined })));
   app.get('/health', async (_req, reply) => {
     const h = await backend.health();
     return reply.code(h.ok ? 200 : 503).send(h);

@@ -6,6 +6,7 @@ import type { Subscription, Transport } from '../../transport/index.js';
 import { topics } from '../contracts.js';
 import { orderMachine } from '../order-machine.js';
 import type { WiringMode } from '../services/service-definitions.js';
+import { replyWanted } from '../reconcile/correction-messages.js';
 import { ordersMigrations } from './orders-migrations.js';
 
 export interface OrdersServiceOptions {
@@ -18,6 +19,8 @@ export interface OrdersServiceOptions {
   /** Consume service events and forward the outbox (false in a gateway-only process). */
   readonly consume?: boolean;
   readonly relayPollMs?: number;
+  /** How long a crashed process's relay lease blocks its successor (default: the relay's). */
+  readonly relayLeaseMs?: number;
   readonly timerPollMs?: number;
 }
 
@@ -54,7 +57,7 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
   let relay: OutboxRelay | undefined;
   const subs: Subscription[] = [];
   if (options.consume !== false) {
-    relay = startOutboxRelay({ db, transport, name: 'orders-outbox', pollMs: options.relayPollMs ?? 100, toMessages: ordersRelayFilter(options.mode), log });
+    relay = startOutboxRelay({ db, transport, name: 'orders-outbox', pollMs: options.relayPollMs ?? 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), log });
     for (const service of ['inventory', 'payment', 'shipping'] as const) {
       subs.push(
         await transport.subscribe({
@@ -63,6 +66,8 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
           maxDeliver: 20,
           handler: async ({ message }) => {
             const incoming: IncomingMessage = { id: message.id, key: message.key, type: message.type, payload: message.payload, headers: message.headers };
+            // A second answer to a reconciler's question (the first got there after all): nothing waits for it.
+            if (!(await replyWanted({ engine, machine, db }, incoming))) return;
             const [result] = await engine.deliver([incoming]);
             if (result?.status === 'rejected') throw result.error;
             if (result?.status === 'dead-lettered') log.warn({ messageId: message.id, type: message.type, reason: result.reason }, 'order event dead-lettered');
