@@ -25,6 +25,15 @@
 # tests that want exact partition counts should still create their topics with the Admin API.
 # Set KAFKA_AUTO_CREATE_TOPICS=false to turn that off (takes effect at the next start).
 #
+# One broker serves the port, whichever checkout of the project started it (a CI run in a fresh
+# clone uses the broker the main checkout left running, and the other way round), and `stop` stops
+# it. Each checkout has its own storage, though, a cluster of its own: had `start` then started
+# this checkout's broker, every topic, committed offset and consumer group of the stopped one
+# would be gone for the clients that reconnect (they never recover: "Unknown topic"). So `stop`
+# records how another checkout's broker was started (in /tmp/ordo-kafka-9092.stopped) and the next
+# `start` starts that broker again, same jars, config and data; only when its checkout is gone
+# does it start this checkout's own.
+#
 # Env overrides: KAFKA_VERSION (default 4.4.0), KAFKA_AUTO_CREATE_TOPICS (default true),
 # KAFKA_START_TIMEOUT (seconds, default 60), JAVA_HOME.
 #
@@ -55,6 +64,7 @@ LOG4J_CONF="$BASE/log4j2.properties"
 TOOLS_LOG4J_CONF="$BASE/tools-log4j2.properties"
 LOG="$BASE/kafka.log"
 PIDFILE="$BASE/kafka.pid"
+STOPPED="/tmp/ordo-kafka-$PORT.stopped" # machine-wide, like the port: see "One broker serves the port" above
 
 if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
 
@@ -85,27 +95,67 @@ broker_answers() {
 
 port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$PORT" 2>/dev/null; }
 
-# pid of our broker: from the pid file if alive, else a java process started with our config file
-broker_pid() {
-  local pid
-  if [[ -f "$PIDFILE" ]]; then
-    pid=$(cat "$PIDFILE" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "kafka.Kafka"; then
-      echo "$pid"; return 0
-    fi
-  fi
-  for d in /proc/[0-9]*; do
-    if tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -qF "kafka.Kafka $PROPS"; then
-      echo "${d#/proc/}"; return 0
-    fi
-  done
-  # A broker this script started from another checkout of the project (same layout).
-  for d in /proc/[0-9]*; do
-    if tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -qE "kafka\.Kafka [^ ]*/\.cache/kafka/server\.properties"; then
-      echo "${d#/proc/}"; return 0
-    fi
+# Sets BROKER_PROPS to the config file that process $1 runs kafka.Kafka with; fails for any
+# other process. Bash builtins only, like broker_pid: a fork per process in /proc (tr, grep)
+# made finding the broker take 10-30 s on a busy machine, in both stop and start.
+read_broker_props() {
+  local args i
+  BROKER_PROPS=""
+  mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
+  for ((i = 0; i + 1 < ${#args[@]}; i++)); do
+    if [[ "${args[i]}" == kafka.Kafka ]]; then BROKER_PROPS="${args[i + 1]}"; return 0; fi
   done
   return 1
+}
+
+# pid of the broker: ours from the pid file if alive, else a java process started with our
+# config file, else one this script started from another checkout of the project (same layout).
+broker_pid() {
+  local pid="" d other=""
+  if [[ -f "$PIDFILE" ]]; then read -r pid <"$PIDFILE" || true; fi
+  if [[ -n "$pid" ]] && read_broker_props "$pid"; then echo "$pid"; return 0; fi
+  for d in /proc/[0-9]*; do
+    read_broker_props "${d#/proc/}" || continue
+    if [[ "$BROKER_PROPS" == "$PROPS" ]]; then echo "${d#/proc/}"; return 0; fi
+    if [[ -z "$other" && "$BROKER_PROPS" == */.cache/kafka/server.properties ]]; then other="${d#/proc/}"; fi
+  done
+  if [[ -n "$other" ]]; then echo "$other"; return 0; fi
+  return 1
+}
+
+# Before stopping broker $1: if another checkout started it, record its working directory and
+# command line (one per line) so that `start` brings back that broker, with its data.
+remember_stopped() {
+  local props=""
+  if read_broker_props "$1"; then props=$BROKER_PROPS; fi
+  if [[ -z "$props" || "$props" == "$PROPS" ]]; then rm -f "$STOPPED"; return 0; fi
+  { readlink "/proc/$1/cwd"; tr '\0' '\n' <"/proc/$1/cmdline"; } >"$STOPPED.tmp" && mv -f "$STOPPED.tmp" "$STOPPED"
+  say "it was started from another checkout ($props); the next start restarts that broker, with its data"
+}
+
+# Starts the broker recorded by remember_stopped again, exactly as it was started; sets
+# LAUNCHED_PID and LAUNCHED_LOG. Fails (the record forgotten) when there is none or its checkout is gone.
+restart_stopped() {
+  [[ -f "$STOPPED" ]] || return 1
+  local lines cwd props dir i
+  mapfile -t lines <"$STOPPED"
+  rm -f "$STOPPED"
+  cwd="${lines[0]:-}"
+  local args=("${lines[@]:1}")
+  props=""
+  for ((i = 0; i + 1 < ${#args[@]}; i++)); do [[ "${args[i]}" == kafka.Kafka ]] && props="${args[i + 1]}"; done
+  dir=$(dirname "${props:-/nonexistent/x}")
+  if [[ -z "$props" || ! -f "$props" || ! -d "$dir/jars" || ! -d "$cwd" ]]; then
+    say "the broker stopped last (${props:-unknown config}) is gone with its checkout; starting this checkout's"
+    return 1
+  fi
+  say "restarting the broker stopped last, from another checkout ($props; log: $dir/kafka.log)…"
+  cd "$cwd"
+  setsid nohup "${args[@]}" >>"$dir/kafka.log" 2>&1 </dev/null &
+  LAUNCHED_PID=$!
+  cd - >/dev/null
+  echo "$LAUNCHED_PID" >"$dir/kafka.pid"
+  LAUNCHED_LOG="$dir/kafka.log"
 }
 
 # --- jars from Maven Central -------------------------------------------------------------------
@@ -244,28 +294,34 @@ format_storage() {
 cmd_start() {
   ensure_gitignore
   if broker_answers; then
+    rm -f "$STOPPED" # whatever was stopped, a broker is back
     say "already running on $HOST:$PORT"
     return 0
   fi
-  local pid
+  local pid log="$LOG"
   if pid=$(broker_pid); then
     say "broker process $pid exists but does not answer yet; waiting…"
   else
     if port_open; then die "port $PORT is in use by something that does not speak Kafka"; fi
-    resolve_jars
-    write_config
-    format_storage
-    say "starting broker on $HOST:$PORT (log: ${LOG#"$ROOT"/})…"
-    : >"$LOG"
-    cd "$BASE"
-    # setsid: own session, so a CI step's process-group cleanup/ctrl-c does not hit it by accident
-    setsid nohup "$JAVA" -Xmx512m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-      -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J_CONF" \
-      -Dkafka.logs.dir="$BASE" \
-      -cp "$JARS/*" kafka.Kafka "$PROPS" >>"$LOG" 2>&1 </dev/null &
-    pid=$!
-    echo "$pid" >"$PIDFILE"
-    cd - >/dev/null
+    if restart_stopped; then
+      pid=$LAUNCHED_PID
+      log=$LAUNCHED_LOG
+    else
+      resolve_jars
+      write_config
+      format_storage
+      say "starting broker on $HOST:$PORT (log: ${LOG#"$ROOT"/})…"
+      : >"$LOG"
+      cd "$BASE"
+      # setsid: own session, so a CI step's process-group cleanup/ctrl-c does not hit it by accident
+      setsid nohup "$JAVA" -Xmx512m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J_CONF" \
+        -Dkafka.logs.dir="$BASE" \
+        -cp "$JARS/*" kafka.Kafka "$PROPS" >>"$LOG" 2>&1 </dev/null &
+      pid=$!
+      echo "$pid" >"$PIDFILE"
+      cd - >/dev/null
+    fi
   fi
   local t0=$SECONDS
   while ((SECONDS - t0 < START_TIMEOUT)); do
@@ -274,13 +330,13 @@ cmd_start() {
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
-      echo "----- last lines of $LOG -----" >&2; tail -n 40 "$LOG" >&2
+      echo "----- last lines of $log -----" >&2; tail -n 40 "$log" >&2
       rm -f "$PIDFILE"
       die "broker exited during startup"
     fi
     sleep 0.5
   done
-  echo "----- last lines of $LOG -----" >&2; tail -n 40 "$LOG" >&2
+  echo "----- last lines of $log -----" >&2; tail -n 40 "$log" >&2
   die "broker did not answer on $HOST:$PORT within ${START_TIMEOUT}s (pid $pid left running; 'scripts/kafka.sh stop' to kill it)"
 }
 
@@ -293,6 +349,7 @@ cmd_stop() {
     return 0
   fi
   say "stopping broker (pid $pid)…"
+  remember_stopped "$pid"
   kill -TERM "$pid" 2>/dev/null || true
   local t0=$SECONDS
   while kill -0 "$pid" 2>/dev/null && ((SECONDS - t0 < 30)); do sleep 0.5; done

@@ -1,6 +1,7 @@
 import { Consumer, stringDeserializers, type Message as KafkaMessage, type MessagesStream } from '@platformatic/kafka';
 import { decode } from './kafka-codec.js';
-import type { ConnectionState, TransportLogger } from './logger.js';
+import type { KafkaHealth } from './kafka-health.js';
+import type { TransportLogger } from './logger.js';
 import type { Message } from './message.js';
 import { DEFAULT_MAX_DELIVER, errorReason } from './names.js';
 import type { DeadLetter, SubscribeOptions, Subscription } from './transport.js';
@@ -13,8 +14,10 @@ export interface KafkaSubscriptionContext {
   readonly heartbeatIntervalMs: number;
   readonly redeliveryDelayMs: number;
   readonly logger: TransportLogger;
-  readonly state: ConnectionState;
+  readonly health: KafkaHealth;
   deadLetter(dead: DeadLetter, perSubscription: SubscribeOptions['onDeadLetter']): Promise<void>;
+  /** Checks the topic exists (again), creating it if it vanished. */
+  ensureTopic(topic: string): Promise<void>;
 }
 
 /** The work of one assigned partition: handled strictly one record at a time, in offset order. */
@@ -32,6 +35,9 @@ interface PartitionWork {
 }
 
 const MAX_BUFFERED = 512;
+/** While a member cannot be rebuilt, it says so at most this often. */
+const STILL_DOWN_LOG_MS = 30_000;
+let members = 0;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Force-closes a consumer (leaves the group); never throws. */
 const closeConsumer = (c: Consumer<string, string, string, string>) => new Promise<void>((r) => c.close(true, () => r()));
@@ -57,8 +63,10 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
   let assigned: Set<number> | undefined;
   /** Handlers still finishing on a partition that was revoked; a new owner-local worker waits for them. */
   const finishing = new Map<number, Promise<void>>();
-  let committing = false;
+  let committing: Promise<void> | undefined;
   let commitAgain = false;
+  /** This member's name in the transport's health. */
+  const part = `consumer ${kafkaGroupId(sub.group, sub.topic)} #${++members}`;
 
   function cancelAll(keep: (partition: number) => boolean): void {
     for (const [partition, w] of work) {
@@ -70,6 +78,13 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
       work.delete(partition);
     }
     if (buffered < 0) buffered = 0;
+    // The dropped records may have been what paused the stream, and no handler may be left to
+    // resume it: a paused stream stops fetching for every partition this member keeps.
+    resumeIfDrained();
+  }
+
+  function resumeIfDrained(): void {
+    if (buffered < MAX_BUFFERED / 2 && stream?.isPaused() && !stopping) stream.resume();
   }
 
   function onRecord(record: Record): void {
@@ -111,7 +126,7 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
       if (w.cancelled) return;
       w.queue.shift();
       buffered -= 1;
-      if (buffered < MAX_BUFFERED / 2 && stream?.isPaused()) stream.resume();
+      resumeIfDrained();
       w.handled = record.offset + 1n;
       void commit();
     }
@@ -154,31 +169,39 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
     }
   }
 
-  /** Commits every partition's handled offset; coalesces while a commit is in flight. */
-  async function commit(): Promise<void> {
+  /**
+   * Commits every partition's handled offset; coalesces while a commit is in flight, and then
+   * resolves when that one and the one it owes are done (so `close()` does not close the
+   * client under a commit: "Client is closed", and the last offsets not committed).
+   */
+  function commit(): Promise<void> {
     if (committing) {
       commitAgain = true;
-      return;
+      return committing;
     }
-    committing = true;
-    try {
-      do {
-        commitAgain = false;
-        const pending = [...work.values()].filter((w) => w.handled !== undefined && w.handled !== w.committed && !w.cancelled);
-        if (pending.length === 0 || !consumer) break;
-        const offsets = pending.map((w) => ({ topic: sub.topic, partition: w.partition, offset: w.handled as bigint, leaderEpoch: -1 }));
-        try {
-          await consumer.commit({ offsets });
-          for (let i = 0; i < pending.length; i++) (pending[i] as PartitionWork).committed = offsets[i]?.offset;
-        } catch (err) {
-          // A rebalance or a broker restart: the records will be delivered again (the inbox absorbs them).
-          ctx.logger.warn({ broker: 'kafka', group: sub.group, err: errorReason(err) }, 'kafka: offset commit failed');
-          break;
-        }
-      } while (commitAgain);
-    } finally {
-      committing = false;
-    }
+    committing = commitLoop().finally(() => {
+      committing = undefined;
+    });
+    return committing;
+  }
+
+  async function commitLoop(): Promise<void> {
+    do {
+      commitAgain = false;
+      const pending = [...work.values()].filter((w) => w.handled !== undefined && w.handled !== w.committed && !w.cancelled);
+      const c = consumer;
+      if (pending.length === 0 || !c) break;
+      const offsets = pending.map((w) => ({ topic: sub.topic, partition: w.partition, offset: w.handled as bigint, leaderEpoch: -1 }));
+      try {
+        await c.commit({ offsets });
+        for (let i = 0; i < pending.length; i++) (pending[i] as PartitionWork).committed = offsets[i]?.offset;
+      } catch (err) {
+        // A rebalance or a broker restart: the records will be delivered again (the inbox absorbs them).
+        // Said only for the live member: one closed meanwhile by a rejoin fails with "Client is closed".
+        if (consumer === c) ctx.logger.warn({ broker: 'kafka', group: sub.group, err: errorReason(err) }, 'kafka: offset commit failed');
+        break;
+      }
+    } while (commitAgain);
   }
 
   async function start(): Promise<void> {
@@ -205,8 +228,18 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
     // Emitted when a rejoin after a lost membership failed; without a listener it would crash the process.
     c.on('error', (err: Error) => {
       if (stopping || consumer !== c) return;
-      ctx.state.down('consumer', errorReason(err));
+      ctx.health.down(part, errorReason(err));
       ctx.logger.warn({ broker: 'kafka', group: sub.group, topic: sub.topic, err: errorReason(err) }, 'kafka: consumer lost its group membership, rejoining');
+      void restart();
+    });
+    // @platformatic/kafka 1.x stops heartbeating for good after a heartbeat fails with an error
+    // that does not ask for a rejoin (a timeout, a lost connection): it cancels the timer and
+    // then refreshes the cancelled one. The broker then drops the member while its fetch loop,
+    // if it is idle or paused, goes on later with partitions that are someone else's. Rebuild it.
+    c.on('consumer:heartbeat:error', (payload: { error?: unknown }) => {
+      if (stopping || consumer !== c) return;
+      ctx.health.down(part, errorReason(payload.error));
+      ctx.logger.warn({ broker: 'kafka', group: sub.group, topic: sub.topic, err: errorReason(payload.error) }, 'kafka: consumer heartbeat failed, rejoining');
       void restart();
     });
     c.on('consumer:group:join', (payload) => {
@@ -214,33 +247,45 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
       assigned = mine;
       cancelAll((p) => mine.has(p));
     });
-    stream.on('data', onRecord);
+    const current = stream;
+    // A member being replaced may still deliver a fetch it had in flight: not ours any more.
+    stream.on('data', (record: Record) => {
+      if (stream === current) onRecord(record);
+    });
     stream.on('error', (err: Error) => {
       if (stopping) return;
-      ctx.state.down('consumer', errorReason(err));
+      ctx.health.down(part, errorReason(err));
       ctx.logger.warn({ broker: 'kafka', group: sub.group, topic: sub.topic, err: errorReason(err) }, 'kafka: consumer stream failed, rejoining');
     });
-    const current = stream;
     stream.on('close', () => {
       if (!stopping && stream === current) void restart();
     });
-    ctx.state.up('consumer');
+    ctx.health.up(part);
   }
 
   function restart(): Promise<void> {
     restarting ??= (async () => {
-      cancelAll(() => false);
       const old = consumer;
       consumer = undefined;
       stream = undefined;
+      cancelAll(() => false);
       if (old) await closeConsumer(old);
-      for (let wait = 250; !stopping; wait = Math.min(wait * 2, 4_000)) {
+      const since = Date.now();
+      let saidAt = 0;
+      for (let attempt = 1, wait = 250; !stopping; attempt++, wait = Math.min(wait * 2, 4_000)) {
         try {
+          // The broker may have come back without the topic (deleted, or another broker's data).
+          await ctx.ensureTopic(sub.topic);
           await start();
-          ctx.logger.info({ broker: 'kafka', group: sub.group, topic: sub.topic }, 'kafka: consumer rejoined');
+          ctx.logger.info({ broker: 'kafka', group: sub.group, topic: sub.topic, attempts: attempt }, 'kafka: consumer rejoined');
           return;
         } catch (err) {
-          ctx.state.down('consumer', errorReason(err));
+          ctx.health.down(part, errorReason(err));
+          // Never silently: a member that cannot come back consumes nothing.
+          if (Date.now() - saidAt >= STILL_DOWN_LOG_MS) {
+            saidAt = Date.now();
+            ctx.logger.warn({ broker: 'kafka', group: sub.group, topic: sub.topic, attempts: attempt, downForMs: saidAt - since, err: errorReason(err) }, 'kafka: consumer cannot rejoin yet, retrying with backoff');
+          }
           await sleep(wait);
         }
       }
@@ -264,6 +309,7 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
       stream = undefined;
       await s?.close().catch(() => undefined);
       if (consumer) await closeConsumer(consumer);
+      ctx.health.forget(part);
     },
   };
 }

@@ -47,4 +47,51 @@ describe('kafka transport', () => {
       await t.close();
     }
   });
+
+  // A broker that comes back without the topics (deleted meanwhile, or another broker's storage
+  // behind the same address) used to leave the producer failing with "Unknown topic" for good
+  // and every consumer unable to rejoin, silently, while status() said connected.
+  it('re-creates a topic that vanished and its subscription resumes, saying so meanwhile', async () => {
+    const lines: string[] = [];
+    const push = (_: object, msg: string) => void lines.push(msg);
+    const t = await createKafkaTransport({ ...fast, logger: { info: push, warn: push, error: push } });
+    const topic = uniqueName('vanish');
+    const received: string[] = [];
+    const first = message(topic, 'k', 1);
+    const second = message(topic, 'k', 2);
+    const admin = new Admin({ clientId: 'ordo-test-vanish', bootstrapBrokers: brokers });
+    try {
+      await t.subscribe({ topic, group: uniqueName('g'), handler: ({ message: m }) => {
+          received.push(m.id);
+          return Promise.resolve();
+        },
+      });
+      await t.publish([first]);
+      await waitFor('the first message', () => received.length === 1);
+
+      await admin.deleteTopics({ topics: [topic, t.deadLetterTopic(topic)] });
+      for (const until = Date.now() + 30_000; (await admin.listTopics()).includes(topic); await new Promise((r) => setTimeout(r, 100))) {
+        if (Date.now() > until) throw new Error(`${topic} was not deleted`);
+      }
+
+      // As an outbox relay does: publish again until it succeeds.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          await t.publish([second]);
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      await waitFor('the message published after the topic came back', () => received.includes(second.id));
+      expect(received).toEqual([first.id, second.id]);
+      expect(lines).toContain('kafka: consumer rejoined');
+      await waitFor('status connected', () => t.status().connected);
+    } finally {
+      await admin.close();
+      await t.close();
+    }
+  });
 });
