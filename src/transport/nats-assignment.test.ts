@@ -45,7 +45,24 @@ describe('NATS partition assignment', () => {
     const fresh = planPartitions(input({ me: 'a', members, leases: new Map([[0, lease('dead', now - 4_000)]]) }));
     expect(fresh.acquire.find((a) => a.partition === 0)).toBeUndefined();
     const expired = planPartitions(input({ me: 'a', members, leases: new Map([[0, lease('dead', now - 5_000)]]) }));
-    expect(expired.acquire.find((a) => a.partition === 0)).toEqual({ partition: 0, revision: 7, startAt: now - 5_000 + 1_000 + 30_000 + 1_000 });
+    expect(expired.acquire.find((a) => a.partition === 0)).toEqual({ partition: 0, revision: 7, startAt: now - 5_000 + 5_000 + 30_000 + 1_000 });
+  });
+
+  it('lets a new owner pull only after every delivery a stalled owner could still have kept alive is redeliverable (property)', () => {
+    // The owner counts freshness from when it sent its last renewal (at or before the server's
+    // writtenAt) and hands out or keeps alive deliveries until leaseTtl − tick after it; each
+    // stays out for ack_wait after that. The taker's startAt must come after all of them.
+    fc.assert(
+      fc.property(fc.integer({ min: 50, max: 5_000 }), fc.integer({ min: 3, max: 10 }), fc.integer({ min: 100, max: 60_000 }), fc.nat(10_000), (tickMs, ttlTicks, ackWaitMs, sentBefore) => {
+        const leaseTtlMs = tickMs * ttlTicks;
+        const writtenAt = now - leaseTtlMs;
+        const lastFresh = writtenAt - sentBefore + leaseTtlMs - tickMs;
+        const plan = planPartitions(input({ me: 'a', members: new Map([['dead', now - 60_000]]), leases: new Map([[0, lease('dead', writtenAt)]]), tickMs, leaseTtlMs, ackWaitMs }));
+        const take = plan.acquire.find((a) => a.partition === 0);
+        expect(take).toBeDefined();
+        expect(take?.startAt).toBeGreaterThan(lastFresh + ackWaitMs);
+      }),
+    );
   });
 
   it('never plans for two members to take the same partition, and every partition has exactly one desired owner', () => {

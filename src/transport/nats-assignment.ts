@@ -93,11 +93,15 @@ export function planPartitions(input: PlanInput): Plan {
     } else if (lease.owner === input.me) {
       // Ours on the broker but not held here: a restart of this member under the same id
       // cannot happen (ids are random), so this is a lease we lost track of. Treat as expired.
-      acquire.push({ partition: p, revision: lease.revision, startAt: lease.writtenAt + input.tickMs + input.ackWaitMs + MARGIN_MS });
+      acquire.push({ partition: p, revision: lease.revision, startAt: lease.writtenAt + input.leaseTtlMs + input.ackWaitMs + MARGIN_MS });
     } else if (input.now - lease.writtenAt >= input.leaseTtlMs) {
-      // The owner stopped renewing. Its last deliveries were kept alive at most one tick
-      // after its last renewal; they are redeliverable ack_wait after that.
-      acquire.push({ partition: p, revision: lease.revision, startAt: lease.writtenAt + input.tickMs + input.ackWaitMs + MARGIN_MS });
+      // The owner stopped renewing. It goes on pulling, handling and keeping deliveries alive
+      // until leaseTtl − tick after it *sent* its last renewal, which was before the server
+      // stamped writtenAt; so its last deliveries are redeliverable ack_wait after
+      // writtenAt + leaseTtl at the latest. (Counting from one tick, as this once did, let a
+      // new owner pull a key's newer message while the older one was still out: a stalled
+      // owner, e.g. a starved event loop, broke per-key order.)
+      acquire.push({ partition: p, revision: lease.revision, startAt: lease.writtenAt + input.leaseTtlMs + input.ackWaitMs + MARGIN_MS });
     }
   }
   return { renew, release, acquire };

@@ -1,5 +1,7 @@
+import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { Message } from './message.js';
+import { headerFields, type HeaderFields } from './nats-header-block.js';
 
 // Ordo's own fields travel as headers beside the message's; the id is Nats-Msg-Id so the
 // stream's duplicate window drops a re-publish. Message.headers keep their names, so a
@@ -12,7 +14,12 @@ export const DEAD_REASON = 'Ordo-Dead-Reason';
 export const DEAD_GROUP = 'Ordo-Dead-Group';
 export const DEAD_ATTEMPTS = 'Ordo-Dead-Attempts';
 
-const reserved = (name: string) => /^(nats-|ordo-)/i.test(name);
+const RESERVED = /^(nats-|ordo-)/i;
+/** Nats-* and Ordo-* names belong to the transport; the first-letter test skips the regex for most names. */
+function reserved(name: string): boolean {
+  const first = name.charCodeAt(0) | 32;
+  return (first === 110 || first === 111) && RESERVED.test(name);
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -30,14 +37,19 @@ export function encodePayload(payload: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(payload ?? null));
 }
 
-/** Rebuilds the Message; throws on a message not written by ordo (no dead letter can fix it, so it is dead-lettered). */
-export function decode(data: Uint8Array, h: MsgHdrs | undefined): Message {
-  const id = h?.get(ID);
-  const type = h?.get(TYPE);
-  const key = h?.get(KEY);
-  const topic = h?.get(TOPIC);
-  if (!h || !id || !type || !key || !topic) throw new Error('not an ordo message (missing Nats-Msg-Id/Ordo-* headers)');
+/** Rebuilds the Message from header fields and payload; throws on a message not written by ordo. */
+export function decodeFields(data: Uint8Array, fields: Readonly<HeaderFields>): Message {
+  const id = fields[ID];
+  const type = fields[TYPE];
+  const key = fields[KEY];
+  const topic = fields[TOPIC];
+  if (!id || !type || !key || !topic) throw new Error('not an ordo message (missing Nats-Msg-Id/Ordo-* headers)');
   const carried: Record<string, string> = {};
-  for (const [name, values] of h) if (!reserved(name) && values[0] !== undefined) carried[name] = values[0];
+  for (const name in fields) if (!reserved(name)) carried[name] = fields[name] as string;
   return { id, topic, key, type, payload: JSON.parse(decoder.decode(data)) as unknown, headers: carried };
+}
+
+/** Rebuilds the Message of a delivery (throws on a message not written by ordo: it cannot be handled, only terminated). */
+export function decodeDelivery(msg: JsMsg): Message {
+  return decodeFields(msg.data, headerFields(msg));
 }

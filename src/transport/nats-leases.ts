@@ -196,8 +196,11 @@ export class LeaseCoordinator {
     try {
       await this.serially(h, async () => {
         if (this.held.get(p) !== h) return;
+        // Freshness counts from when the renewal was sent, not when its answer came: the server
+        // stamps the lease in between, and the others count its expiry from that stamp.
+        const sentAt = Date.now();
         h.revision = await this.o.kv.update(this.key('p', p), encode({ owner: this.me }), h.revision);
-        h.lastRenewOk = Date.now();
+        h.lastRenewOk = sentAt;
       });
     } catch (err) {
       if (!isConflict(err)) return; // broker unreachable: the lease goes stale and handlers pause
@@ -212,8 +215,9 @@ export class LeaseCoordinator {
     this.busy.add(p);
     try {
       const value = encode({ owner: this.me });
+      const sentAt = Date.now();
       const revision = a.revision === null ? await this.o.kv.create(this.key('p', p), value) : await this.o.kv.update(this.key('p', p), value, a.revision);
-      const h: Held = { revision, lastRenewOk: Date.now(), phase: 'waiting', cleanStart: a.startAt === 0, writes: Promise.resolve() };
+      const h: Held = { revision, lastRenewOk: sentAt, phase: 'waiting', cleanStart: a.startAt === 0, writes: Promise.resolve() };
       this.held.set(p, h);
       if (a.startAt > Date.now()) {
         this.o.logger.info({ broker: 'nats', prefix: this.o.prefix, partition: p, waitMs: a.startAt - Date.now() }, 'nats: took over a partition from a member that stopped; waiting for its unacked messages to come back first');

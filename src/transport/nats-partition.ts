@@ -2,8 +2,9 @@ import type { Consumer, ConsumerInfo, ConsumerMessages, JsMsg } from '@nats-io/j
 import type { TransportLogger } from './logger.js';
 import type { Message } from './message.js';
 import { errorReason } from './names.js';
-import { decode } from './nats-codec.js';
+import { decodeDelivery } from './nats-codec.js';
 import type { DeadLetter, Delivery } from './transport.js';
+import { KeyChain, type ChainHost, type Entry } from './nats-key-chain.js';
 
 /*
  * One partition of a (group, topic), held by one member at a time (see nats-leases.ts).
@@ -35,15 +36,6 @@ export interface PartitionWorkerOptions {
   readonly flush: () => Promise<void>;
   /** The durable's delivered consumer sequence when this member took the partition. */
   readonly deliveredAtStart: number;
-}
-
-interface Entry {
-  msg: JsMsg;
-  readonly seq: number;
-  readonly message: Message | null;
-  retries: number;
-  /** Set once the message is to be dead-lettered (only writing the dead letter is retried). */
-  dead?: DeadLetter;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -88,60 +80,33 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
     if (acks.length === 1) setImmediate(flushAcks);
   }
 
-  /** True once the message is acked or dead-lettered; false: try it again after a pause. */
-  async function settle(e: Entry): Promise<boolean> {
-    const message = e.message as Message;
-    const attempt = e.msg.info.deliveryCount + e.retries;
-    if (!e.dead && e.retries === 0 && e.msg.info.deliveryCount > o.maxDeliver) {
-      e.dead = { message, group: o.group, attempts: attempt - 1, reason: `not acked after ${o.maxDeliver} deliveries (the consumer crashed or overran ack_wait)` };
-    }
-    if (!e.dead) {
+  const host: ChainHost = {
+    group: o.group,
+    maxDeliver: o.maxDeliver,
+    redeliveryDelayMs: o.redeliveryDelayMs,
+    handler: o.handler,
+    stopping: () => stopping,
+    leaseFresh: o.leaseFresh,
+    ack: ackSoon,
+    async bury(e, dead) {
+      e.dead = dead;
       try {
-        await o.handler({ message, attempt });
-        ackSoon(e.msg);
-        return true;
+        await o.deadLetter(dead);
       } catch (err) {
-        if (attempt < o.maxDeliver) {
-          e.retries += 1;
-          return false;
-        }
-        e.dead = { message, group: o.group, attempts: attempt, reason: errorReason(err) };
+        o.logger.error({ broker: 'nats', consumer: o.label, id: dead.message.id, err: errorReason(err) }, 'nats: could not dead-letter, will retry');
+        return false;
       }
-    }
-    try {
-      await o.deadLetter(e.dead);
-    } catch (err) {
-      o.logger.error({ broker: 'nats', consumer: o.label, id: message.id, err: errorReason(err) }, 'nats: could not dead-letter, will retry');
-      return false;
-    }
-    e.msg.term();
-    return true;
-  }
-
-  async function runChain(key: string, queue: Entry[]): Promise<void> {
-    chainsRunning += 1;
-    try {
-      while (queue.length > 0 && !stopping) {
-        if (!o.leaseFresh()) {
-          await sleep(100);
-          continue;
-        }
-        const e = queue[0] as Entry;
-        if (!(await settle(e))) {
-          await sleep(o.redeliveryDelayMs);
-          continue;
-        }
-        queue.shift();
-        outstanding.delete(e.seq);
-      }
-      if (queue.length === 0) queues.delete(key);
-    } catch (err) {
-      o.logger.error({ broker: 'nats', consumer: o.label, err: errorReason(err) }, 'nats: chain failed');
-    } finally {
+      e.msg.term();
+      return true;
+    },
+    settled: (e) => void outstanding.delete(e.seq),
+    ended(chain) {
+      if (chain.queue.length === 0) queues.delete(chain.key);
       chainsRunning -= 1;
       if (chainsRunning === 0) chainsDone?.();
-    }
-  }
+    },
+    error: (err) => o.logger.error({ broker: 'nats', consumer: o.label, err: errorReason(err) }, 'nats: chain failed'),
+  };
 
   function dispatch(msg: JsMsg): void {
     const seq = msg.seq;
@@ -153,7 +118,7 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
     }
     let message: Message;
     try {
-      message = decode(msg.data, msg.headers);
+      message = decodeDelivery(msg);
     } catch (err) {
       o.logger.error({ broker: 'nats', consumer: o.label, seq, err: errorReason(err) }, 'nats: undecodable message terminated');
       msg.term();
@@ -168,7 +133,8 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
     }
     const fresh = [entry];
     queues.set(message.key, fresh);
-    void runChain(message.key, fresh);
+    chainsRunning += 1;
+    new KeyChain(message.key, fresh, host).next();
   }
 
   /**

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Message } from './message.js';
 import { createNatsTransport } from './nats.js';
 import { message, waitFor } from './transport-contract.js';
 import type { Delivery, Subscription, Transport } from './transport.js';
@@ -53,11 +52,13 @@ describe('nats partition ownership', () => {
     };
 
     const publisher = await transport();
-    const all: Message[] = [];
-    for (let seq = 0; seq < perKey; seq++) for (const key of keys) all.push(message(topic, key, seq));
+    // One message per key per round; rounds go on until the last member has had work too.
+    let rounds = 0;
+    let enough = false;
     const publishing = (async () => {
-      for (let i = 0; i < all.length; i += 24) {
-        await publisher.publish(all.slice(i, i + 24));
+      while (rounds < perKey || (!enough && rounds < 2_000)) {
+        await publisher.publish(keys.map((key) => message(topic, key, rounds)));
+        rounds += 1;
         await sleep(5);
       }
     })();
@@ -69,11 +70,13 @@ describe('nats partition ownership', () => {
     await b.close();
     const c = await (await transport()).subscribe({ topic, group, handler: handler(2) });
     await a.close();
+    await waitFor('member c to handle some', () => (byMember[2] ?? 0) > 50);
+    enough = true;
     await publishing;
-    await waitFor('every message', () => handledIds.size === all.length, 60_000);
+    await waitFor('every message', () => handledIds.size === rounds * keys.length, 60_000);
     await c.close();
 
-    for (const key of keys) expect(firstSeen.get(key), key).toEqual(Array.from({ length: perKey }, (_, i) => i));
+    for (const key of keys) expect(firstSeen.get(key), key).toEqual(Array.from({ length: rounds }, (_, i) => i));
     expect(maxInFlight).toBe(1);
     expect(byMember.every((n) => n > 0)).toBe(true);
   });
