@@ -65,6 +65,7 @@ export {
   saveCheckpoint,
   recordInbox,
   recordInboxMany,
+  inboxContains,
   handleOnce,
   startOutboxRelay,
   ExpectedVersionConflictError,

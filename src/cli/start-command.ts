@@ -30,6 +30,8 @@ export function registerStart(program: Command): void {
     .option('--nats-ack-wait-ms <ms>', 'NATS: an unacked message of a crashed process is redelivered after this long (default 30000)')
     .option('--relay-lease-ms <ms>', 'outbox relay lease: a crashed process blocks its replacement this long (default 15000)')
     .option('--reconcile-interval-ms <ms>', 'the orders service compares the services\' databases and corrects what disagrees this often (default 30000; 0: only on POST /admin/reconcile)')
+    .option('--metrics-port <port>', 'a service process without the gateway serves GET /metrics and GET /health on this port (default 0: off)')
+    .option('--metrics-host <host>', 'interface the metrics listener listens on', '127.0.0.1')
     .option('--namespace <name>', 'prefix of the server databases (<name>_orders, …) and the NATS stream name', 'ordo')
     .action(async (flags: StartFlags) => {
       let options;
@@ -54,7 +56,7 @@ export function registerStart(program: Command): void {
         out.write(`  try: curl -s -X POST ${shop.url}/orders -H 'Authorization: Bearer ${customer}' -H 'Content-Type: application/json' -d '{"items":[{"sku":"TEA-GREEN","quantity":2}]}'\n`);
         out.write(`       npx ordo demo --url ${shop.url} --token ${shop.tokens.adminToken} --orders 200\n\n`);
       } else {
-        out.write(`ordo ${options.services?.join(', ')} is running\n`);
+        out.write(`ordo ${options.services?.join(', ')} is running${shop.metricsUrl ? ` (metrics at ${shop.metricsUrl}/metrics)` : ''}\n`);
       }
       let stopping = false;
       const stop = (signal: string) => {

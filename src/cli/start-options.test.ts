@@ -32,6 +32,22 @@ describe('ordo start flags', () => {
     expect(() => shopOptionsFromFlags({ ...startFlagsDefaults(), natsAckWaitMs: '2000' })).toThrow(/--nats-ack-wait-ms applies to the NATS transport/);
     expect(() => shopOptionsFromFlags({ ...startFlagsDefaults(), relayLeaseMs: 'soon' })).toThrow(StartFlagError);
   });
+
+  it('--metrics-port gives a service process a metrics listener, on 127.0.0.1 unless --metrics-host says otherwise', async () => {
+    const server = ['--postgres', 'postgres://x@h/db', '--nats', 'nats://127.0.0.1:4222'];
+    expect(shopOptionsFromFlags(await startFlags('--service', 'orders', ...server, '--metrics-port', '9464')).metricsListener).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(shopOptionsFromFlags(await startFlags('--service', 'payment', ...server, '--metrics-port', '9465', '--metrics-host', '0.0.0.0')).metricsListener).toEqual({ port: 9465, host: '0.0.0.0' });
+    // Off by default and with 0.
+    expect(shopOptionsFromFlags(await startFlags('--service', 'orders', ...server)).metricsListener).toBeUndefined();
+    expect(shopOptionsFromFlags(await startFlags('--service', 'orders', ...server, '--metrics-port', '0')).metricsListener).toBeUndefined();
+  });
+
+  it('rejects a metrics port that is not a port, and one for a process whose gateway serves /metrics already', () => {
+    const orders: StartFlags = { ...startFlagsDefaults(), service: 'orders', postgres: 'postgres://x@h/db', nats: 'nats://127.0.0.1:4222' };
+    for (const bad of ['-1', '65536', '94.64', 'http', '']) expect(() => shopOptionsFromFlags({ ...orders, metricsPort: bad }), bad).toThrow(/--metrics-port must be a whole number from 0 to 65535/);
+    expect(() => shopOptionsFromFlags({ ...orders, service: 'gateway', metricsPort: '9464' })).toThrow(/--metrics-port is for a process without the gateway/);
+    expect(() => shopOptionsFromFlags({ ...startFlagsDefaults(), metricsPort: '9464' })).toThrow(/--metrics-port is for a process without the gateway/);
+  });
 });
 
 function startFlagsDefaults(): StartFlags {

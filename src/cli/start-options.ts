@@ -26,6 +26,8 @@ export interface StartFlags {
   reconcileIntervalMs?: string;
   natsAckWaitMs?: string;
   relayLeaseMs?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 export class StartFlagError extends Error {}
@@ -39,7 +41,8 @@ function rate(name: string, v: string | undefined): number | undefined {
 
 function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
+  // Number('') is 0: an empty value would pass as a number instead of failing.
+  const n = v.trim() === '' ? NaN : Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new StartFlagError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
   return n;
 }
@@ -53,6 +56,17 @@ function duration(name: string, v: string | undefined): `${number}ms` | undefine
 function reconcileInterval(v: string | undefined): { reconcileIntervalMs?: number | false } {
   const ms = int('reconcile-interval-ms', v, 0, 86_400_000);
   return ms === undefined ? {} : { reconcileIntervalMs: ms === 0 ? false : ms };
+}
+
+/**
+ * `--metrics-port`: a service process without the gateway has no HTTP server, so its
+ * metrics need a listener of their own; 0 (the default) leaves it off.
+ */
+function metricsListener(flags: StartFlags, service: string): { metricsListener?: { port: number; host: string } } {
+  const port = int('metrics-port', flags.metricsPort, 0, 65535);
+  if (!port) return {};
+  if (service === 'all' || service === 'gateway') throw new StartFlagError('--metrics-port is for a process without the gateway (--service orders|inventory|payment|shipping); the gateway serves /metrics and /health on --port');
+  return { metricsListener: { port, host: flags.metricsHost ?? '127.0.0.1' } };
 }
 
 /** Turns `ordo start` flags into shop options, rejecting combinations that cannot work. */
@@ -103,6 +117,7 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
     seed: flags.seed,
     ...reconcileInterval(flags.reconcileIntervalMs),
     ...(relayLeaseMs ? { relayLeaseMs } : {}),
+    ...metricsListener(flags, service),
     ...(process.env['ORDO_ADMIN_TOKEN'] ? { adminToken: process.env['ORDO_ADMIN_TOKEN'] } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { childTraceparent, type Logger } from '../observe/index.js';
-import { appendToStream, migrate, migrateStore, recordInbox, startOutboxRelay, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
+import { appendToStream, inboxContains, migrate, migrateStore, recordInbox, startOutboxRelay, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
 import type { Delivery, Message, Subscription, Transport } from '../transport/index.js';
 import type { ServiceEvent } from './contracts.js';
 
@@ -114,8 +114,7 @@ export async function hostService(def: ServiceDefinition, db: Db, transport: Tra
             await deadLetter(message, `invalid ${message.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
             return;
           }
-          const seen = await db.query('SELECT 1 FROM ordo_inbox WHERE consumer = $1 AND message_id = $2', [def.name, message.id]);
-          if (seen.rows.length > 0) return;
+          if (await inboxContains(db, def.name, message.id)) return;
           const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
           const wrote = await db.transaction(async (tx) => {
             if (!(await recordInbox(tx, def.name, message.id))) return false;

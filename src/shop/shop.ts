@@ -8,6 +8,7 @@ import { seedCatalogue } from './catalogue.js';
 import { createTokenService, type TokenService } from './gateway/auth.js';
 import { buildGateway } from './gateway/gateway.js';
 import { startOrdersService, type OrdersService } from './orders/orders-service.js';
+import { startMetricsListener } from './metrics-listener.js';
 import { hostService, type HostedService } from './service-host.js';
 import { startCarrier } from './services/carrier.js';
 import { inventoryService, paymentService, shippingService, type WiringMode } from './services/service-definitions.js';
@@ -41,12 +42,19 @@ export interface ShopOptions {
   readonly relayLeaseMs?: number;
   /** Reconciliation rounds in the orders service's process: every this many ms (default 30 000), `false` = only on demand. */
   readonly reconcileIntervalMs?: number | false;
+  /**
+   * `GET /metrics` and `GET /health` on a port of their own, for a process without the
+   * gateway (which serves both on `port`). Port 0 picks a free one.
+   */
+  readonly metricsListener?: { readonly port: number; readonly host?: string };
   readonly log: Logger;
   readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
 }
 
 export interface RunningShop {
   readonly url?: string;
+  /** Where the metrics listener serves `/metrics` and `/health`, when one was asked for. */
+  readonly metricsUrl?: string;
   readonly tokens: TokenService;
   readonly metrics: OrdoMetrics;
   readonly transport: Transport;
@@ -156,8 +164,25 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       stops.unshift(() => a.close());
     }
 
+    let metricsUrl: string | undefined;
+    if (options.metricsListener) {
+      const listener = await startMetricsListener({
+        registry: metrics.registry,
+        ...options.metricsListener,
+        health: async () => {
+          const status = transport.status();
+          const databases: Record<string, string> = {};
+          for (const [name, db] of Object.entries(dbs)) databases[name] = await db.query('SELECT 1').then(() => 'ok', (e: Error) => e.message);
+          return { ok: status.connected && Object.values(databases).every((v) => v === 'ok'), services: [...parts], transport: { kind: options.transport.kind, ...status }, databases };
+        },
+      });
+      metricsUrl = listener.url;
+      stops.unshift(() => listener.close());
+    }
+
     return {
       ...(url ? { url } : {}),
+      ...(metricsUrl ? { metricsUrl } : {}),
       tokens,
       metrics,
       transport,

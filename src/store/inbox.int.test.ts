@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createInProcessTransport, type Transport } from '../transport/index.js';
 import type { Db, Queryable } from './db.js';
-import { appendToStream, handleOnce, migrateStore, saveCheckpoint, startOutboxRelay, LOG_START, type RelayTarget } from './index.js';
+import { appendToStream, handleOnce, inboxContains, InvalidStoreInputError, migrateStore, recordInbox, saveCheckpoint, startOutboxRelay, LOG_START, type RelayTarget } from './index.js';
 import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
 
 interface Reservation {
@@ -60,6 +60,28 @@ describe.each(engines)('inbox: %s', (_name, open) => {
       ),
       { numRuns: 15 },
     );
+  });
+
+  it('inboxContains sees a message once its record committed, for that consumer only', async () => {
+    const consumer = `consumer-${randomUUID()}`;
+    const id = randomUUID();
+    expect(await inboxContains(db, consumer, id)).toBe(false);
+    // A handler that fails rolls its inbox record back: the message is still to be handled.
+    await expect(
+      db.transaction(async (tx) => {
+        await recordInbox(tx, consumer, id);
+        expect(await inboxContains(tx, consumer, id)).toBe(true);
+        throw new Error('handler failed');
+      }),
+    ).rejects.toThrow('handler failed');
+    expect(await inboxContains(db, consumer, id)).toBe(false);
+
+    await handleOnce(db, consumer, id, () => Promise.resolve());
+    expect(await inboxContains(db, consumer, id)).toBe(true);
+    expect(await inboxContains(db, `${consumer}-other`, id)).toBe(false);
+    expect(await inboxContains(db, consumer, randomUUID())).toBe(false);
+    await expect(inboxContains(db, '', id)).rejects.toThrow(InvalidStoreInputError);
+    await expect(inboxContains(db, consumer, '')).rejects.toThrow(InvalidStoreInputError);
   });
 
   it('end to end: outbox relay → in-process transport → inbox, with the log republished from the start', async () => {

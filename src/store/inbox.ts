@@ -17,6 +17,18 @@ export async function recordInbox(tx: Queryable, consumer: string, messageId: st
 }
 
 /**
+ * Whether `consumer` has recorded `messageId`: lets a consumer skip a redelivery before it
+ * calls the outside world. A hint only, since a concurrent copy may commit right after;
+ * `recordInbox` in the handler's transaction stays the guard.
+ */
+export async function inboxContains(q: Queryable, consumer: string, messageId: string): Promise<boolean> {
+  if (typeof consumer !== 'string' || consumer.length === 0) throw new InvalidStoreInputError('consumer', 'must be a non-empty string');
+  if (typeof messageId !== 'string' || messageId.length === 0) throw new InvalidStoreInputError('messageId', 'must be a non-empty string');
+  const r = await q.query('SELECT 1 FROM ordo_inbox WHERE consumer = $1 AND message_id = $2', [consumer, messageId]);
+  return r.rows.length > 0;
+}
+
+/**
  * `recordInbox` for many message ids in one statement; returns the ids seen for the first
  * time. Rows go in in id order, so two transactions recording overlapping ids wait for
  * each other instead of deadlocking.

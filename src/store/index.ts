@@ -16,7 +16,7 @@ export { appendToStream, appendToStreams, streamVersion, type AppendResult, type
 export { readStream, type ReadStreamOptions } from './read-stream.js';
 export { readAll, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
 export { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
-export { recordInbox, recordInboxMany, handleOnce, type HandleOnceResult } from './inbox.js';
+export { recordInbox, recordInboxMany, inboxContains, handleOnce, type HandleOnceResult } from './inbox.js';
 export {
   startOutboxRelay,
   defaultRelayMessage,
