@@ -23,6 +23,8 @@ import type { BenchOptions } from './suites.js';
 
 const BATCH = 100;
 const WARMUP = 1_000;
+/** Rounds per broker; the machines are shared and noisy, so ratios are medians of rounds. */
+const ROUNDS = 3;
 const NATS_PARTITIONS = 16;
 const NATS_URL = process.env.ORDO_NATS_URL ?? '127.0.0.1:4222';
 const KAFKA_BROKER = process.env.ORDO_KAFKA_BROKER ?? '127.0.0.1:9092';
@@ -43,6 +45,8 @@ interface Measured {
   readonly ops: number;
   readonly seconds: number;
   readonly latencies: number[];
+  /** Consume only: ms from subscribing until the first message arrived. */
+  readonly startupMs?: number;
 }
 
 async function timedBatches(all: readonly Message[], publishBatch: (batch: readonly Message[]) => Promise<void>): Promise<Measured> {
@@ -64,14 +68,24 @@ async function until(count: () => number, n: number, what: string): Promise<void
   }
 }
 
+/**
+ * Consume rate in steady state: from the first message handled to the last. Joining the
+ * group (ordo: partition leases; Kafka: the group rebalance; raw NATS: creating durables)
+ * happens before the first message and is reported apart as startupMs, for both sides alike.
+ */
 async function timedConsume(n: number, start: (onMessage: () => void) => Promise<() => Promise<void>>, what: string): Promise<Measured> {
   let got = 0;
+  let first = 0;
+  let last = 0;
   const t0 = performance.now();
-  const stop = await start(() => void (got += 1));
+  const stop = await start(() => {
+    last = performance.now();
+    if (got === 0) first = last;
+    got += 1;
+  });
   await until(() => got, n, what);
-  const seconds = (performance.now() - t0) / 1000;
   await stop();
-  return { ops: n, seconds, latencies: [] };
+  return { ops: n - 1, seconds: (last - first) / 1000, latencies: [], startupMs: first - t0 };
 }
 
 async function ordoRuns(label: string, transport: Transport, topic: string, n: number): Promise<{ publish: Measured; consume: Measured }> {
@@ -197,6 +211,23 @@ async function kafkaRaw(topic: string, n: number): Promise<{ publish: Measured; 
   return { publish, consume };
 }
 
+interface Round<T> {
+  readonly raw: T;
+  readonly ordo: { publish: Measured; consume: Measured };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** One line for several rounds: the median rate, latency percentiles over every round's batches. */
+function medianRun(name: string, rounds: readonly Measured[]): BenchRun {
+  const base = summarise(name, 0, 0, rounds.flatMap((m) => m.latencies));
+  const startups = rounds.flatMap((m) => (m.startupMs === undefined ? [] : [m.startupMs]));
+  return { ...base, opsPerSec: median(rounds.map(rate)), ...(startups.length > 0 ? { startupMs: Math.round(median(startups)) } : {}) };
+}
+
 function rate(m: Measured): number {
   return m.ops / m.seconds;
 }
@@ -206,7 +237,7 @@ function endToEnd(r: { publish: Measured; consume: Measured }): number {
 }
 
 const suite = async (options: BenchOptions): Promise<BenchResult> => {
-  const n = Math.max(BATCH, Math.round(20_000 * options.scale));
+  const n = Math.max(BATCH, Math.round(50_000 * options.scale));
   const id = randomUUID().slice(0, 8);
   const runs: BenchRun[] = [];
   const ratios: Record<string, number> = {};
@@ -224,18 +255,21 @@ const suite = async (options: BenchOptions): Promise<BenchResult> => {
     return { raw, ordo };
   };
   await natsOnce(WARMUP, 'warm');
-  const { raw: natsRawResult, ordo: natsOrdo } = await natsOnce(n, 'run');
+  const nats: Round<{ publish: Measured; consume: Measured; consumeSameLayout: Measured }>[] = [];
+  for (let r = 0; r < ROUNDS; r++) nats.push(await natsOnce(n, `r${r}`));
   runs.push(
-    summarise('nats raw publish (batch of 100)', n, natsRawResult.publish.seconds, natsRawResult.publish.latencies),
-    summarise('nats ordo publish (batch of 100)', n, natsOrdo.publish.seconds, natsOrdo.publish.latencies),
-    summarise('nats raw consume+ack', n, natsRawResult.consume.seconds, []),
-    summarise('nats ordo consume+ack', n, natsOrdo.consume.seconds, []),
-    summarise(`nats raw consume+ack, ordo's layout (${NATS_PARTITIONS} durables, max_ack_pending 256, no order)`, n, natsRawResult.consumeSameLayout.seconds, []),
+    medianRun('nats raw publish (batch of 100)', nats.map((x) => x.raw.publish)),
+    medianRun('nats ordo publish (batch of 100)', nats.map((x) => x.ordo.publish)),
+    medianRun('nats raw consume+ack', nats.map((x) => x.raw.consume)),
+    medianRun('nats ordo consume+ack', nats.map((x) => x.ordo.consume)),
+    medianRun(`nats raw consume+ack, ordo's layout (${NATS_PARTITIONS} durables, max_ack_pending 256, no order)`, nats.map((x) => x.raw.consumeSameLayout)),
   );
-  ratios.natsConsumeVsRawSameLayout = rate(natsOrdo.consume) / rate(natsRawResult.consumeSameLayout);
-  ratios.natsPublishVsRaw = rate(natsOrdo.publish) / rate(natsRawResult.publish);
-  ratios.natsConsumeVsRaw = rate(natsOrdo.consume) / rate(natsRawResult.consume);
-  ratios.natsVsRaw = endToEnd(natsOrdo) / endToEnd(natsRawResult);
+  const natsRatios = {
+    natsConsumeVsRawSameLayout: nats.map((x) => rate(x.ordo.consume) / rate(x.raw.consumeSameLayout)),
+    natsPublishVsRaw: nats.map((x) => rate(x.ordo.publish) / rate(x.raw.publish)),
+    natsConsumeVsRaw: nats.map((x) => rate(x.ordo.consume) / rate(x.raw.consume)),
+    natsVsRaw: nats.map((x) => endToEnd(x.ordo) / endToEnd(x.raw)),
+  };
 
   const kafkaOnce = async (size: number, tag: string) => {
     const raw = await kafkaRaw(`bench-raw-${id}-${tag}`, size);
@@ -249,16 +283,24 @@ const suite = async (options: BenchOptions): Promise<BenchResult> => {
     return { raw, ordo };
   };
   await kafkaOnce(WARMUP, 'warm');
-  const { raw: kafkaRawResult, ordo: kafkaOrdo } = await kafkaOnce(n, 'run');
+  const kafka: Round<{ publish: Measured; consume: Measured }>[] = [];
+  for (let r = 0; r < ROUNDS; r++) kafka.push(await kafkaOnce(n, `r${r}`));
   runs.push(
-    summarise('kafka raw publish (batch of 100)', n, kafkaRawResult.publish.seconds, kafkaRawResult.publish.latencies),
-    summarise('kafka ordo publish (batch of 100)', n, kafkaOrdo.publish.seconds, kafkaOrdo.publish.latencies),
-    summarise('kafka raw consume+commit', n, kafkaRawResult.consume.seconds, []),
-    summarise('kafka ordo consume+commit', n, kafkaOrdo.consume.seconds, []),
+    medianRun('kafka raw publish (batch of 100)', kafka.map((x) => x.raw.publish)),
+    medianRun('kafka ordo publish (batch of 100)', kafka.map((x) => x.ordo.publish)),
+    medianRun('kafka raw consume+commit', kafka.map((x) => x.raw.consume)),
+    medianRun('kafka ordo consume+commit', kafka.map((x) => x.ordo.consume)),
   );
-  ratios.kafkaPublishVsRaw = rate(kafkaOrdo.publish) / rate(kafkaRawResult.publish);
-  ratios.kafkaConsumeVsRaw = rate(kafkaOrdo.consume) / rate(kafkaRawResult.consume);
-  ratios.kafkaVsRaw = endToEnd(kafkaOrdo) / endToEnd(kafkaRawResult);
+  const kafkaRatios = {
+    kafkaPublishVsRaw: kafka.map((x) => rate(x.ordo.publish) / rate(x.raw.publish)),
+    kafkaConsumeVsRaw: kafka.map((x) => rate(x.ordo.consume) / rate(x.raw.consume)),
+    kafkaVsRaw: kafka.map((x) => endToEnd(x.ordo) / endToEnd(x.raw)),
+  };
+  const perRound: string[] = [];
+  for (const [name, values] of Object.entries({ ...natsRatios, ...kafkaRatios })) {
+    ratios[name] = median(values);
+    perRound.push(`${name} ${values.map((v) => v.toFixed(2)).join(' / ')}`);
+  }
 
   return {
     suite: 'transport',
@@ -266,7 +308,9 @@ const suite = async (options: BenchOptions): Promise<BenchResult> => {
     runs,
     ratios,
     notes: [
+      `${ROUNDS} rounds of raw then ordo per broker after a warm-up; each rate and ratio is the median of the rounds (per round: ${perRound.join('; ')})`,
       `${n} messages, ${Math.floor(n / 10)} keys, publish in batches of ${BATCH}; natsVsRaw/kafkaVsRaw = end to end (publish then consume) messages/s`,
+      'consume rates are steady state, first message to last; the time from subscribing to the first message (joining the group: leases, rebalance, durables) is each run\'s startupMs',
       'ordo NATS consume keeps per-key order across group members (16 partition durables, each held by one member, a chain per key); raw is one unordered durable with max_ack_pending 1000; natsConsumeVsRawSameLayout compares with the raw client pulling ordo\'s 16 durables without order',
       'ordo Kafka commits only handled offsets; raw autocommits received offsets every 100 ms',
     ],
