@@ -1,6 +1,5 @@
 import { OrdoError, TIMER_EVENT, start, type Snapshot } from '../machine/index.js';
 import { appendToStreams, recordInboxMany, type Queryable } from '../store/index.js';
-import type { BatchObservations } from './batch-observations.js';
 import { resolveAlertsMany, writeInstances, writeTimersMany } from './batch-writes.js';
 import { applyIncoming, applyMachineEvent, applyStepFailure, parseStepTimerId, recordTransition, resendCommand, type ApplyContext, type ApplyOutcome } from './apply-event.js';
 import { DeadLetterNotFoundError, SagaNotFoundError } from './errors.js';
@@ -15,8 +14,6 @@ export interface BatchDeps {
   readonly consumer: string;
   readonly streamOf: (machineId: string, sagaId: string) => string;
   readonly apply: ApplyContext;
-  /** Filled for the metrics when the engine has them; counted after the commit. */
-  readonly observed?: BatchObservations;
 }
 
 interface DeadLetterRow {
@@ -108,7 +105,6 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
   const deadLetter = async (message: IncomingMessage, err: unknown, w: WorkingInstance | undefined): Promise<WorkResult> => {
     const { code, reason } = errorInfo(err);
     const deadLetterId = await insertDeadLetter(tx, { messageId: message.id, sagaId: w?.id ?? null, message, code, reason });
-    deps.observed?.deadLetters.push(code);
     if (w) {
       w.revision += 1;
       w.log.push({
@@ -225,6 +221,5 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
   await writeTimersMany(tx, dirty);
   await resolveAlertsMany(tx, dirty);
   for (const w of dirty) await writeAttemptsAndAlerts(tx, w);
-  if (deps.observed) deps.observed.instances = dirty;
   return results;
 }

@@ -1,8 +1,6 @@
 import type { Db, Queryable } from '../store/index.js';
 import { migrate, migrateStore } from '../store/index.js';
 import type { Snapshot } from '../machine/index.js';
-import type { OrdoMetrics } from '../observe/index.js';
-import { countBatch, newObservations } from './batch-observations.js';
 import { systemClock, type Clock } from './clock.js';
 import { EngineStoppedError, InvalidEngineOptionError, InvalidSagaInputError, MachineVersionMissingError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
@@ -47,13 +45,6 @@ export interface SagaEngineOptions {
   /** Run the store's and the engine's migrations in `start()` (default true). */
   readonly migrate?: boolean;
   readonly logger?: EngineLogger;
-  /**
-   * Counts transitions, sagas started and finished (with their duration), dead letters
-   * and alerts into these metrics once each batch commits. Absent = nothing is counted.
-   */
-  readonly metrics?: OrdoMetrics;
-  /** The `service` label of the engine's dead letters (default: the consumer name). */
-  readonly metricsService?: string;
 }
 
 export interface SagaInstance {
@@ -135,29 +126,13 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   let polling: Promise<unknown> = Promise.resolve();
   let unsubscribe: (() => void) | undefined;
 
-  const metrics = options.metrics;
-  const metricsService = options.metricsService ?? options.consumer ?? 'ordo-saga-engine';
-  /** One batch transaction; with metrics, what it did is counted after it committed. */
-  const inTransaction = async <T>(body: (tx: Queryable, d: BatchDeps) => Promise<T>): Promise<T> => {
-    if (!metrics) return db.transaction((tx) => body(tx, deps()));
-    const observed = newObservations();
-    const out = await db.transaction((tx) => body(tx, { ...deps(), observed }));
-    try {
-      countBatch(metrics, metricsService, observed);
-    } catch (err) {
-      // The batch committed: a metrics fault must not make its callers retry it.
-      logger.warn({ err }, 'counting a batch in the metrics failed');
-    }
-    return out;
-  };
-
-  const runBatch = (items: readonly WorkItem[]) => withConflictRetry(() => inTransaction((tx, d) => processBatch(tx, items, d)));
+  const runBatch = (items: readonly WorkItem[]) => withConflictRetry(() => db.transaction((tx) => processBatch(tx, items, deps())));
   const committer = new GroupCommitter(runBatch, batchSize, concurrency);
   const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => (running ? committer.submit(items) : Promise.reject(new EngineStoppedError()));
 
   async function claimAndFire(): Promise<number> {
     return withConflictRetry(() =>
-      inTransaction(async (tx, d) => {
+      db.transaction(async (tx) => {
         const now = clock.now();
         const due = await tx.query<{ saga_id: string }>(
           'SELECT saga_id FROM ordo_saga_timers WHERE due_at <= $1 GROUP BY saga_id ORDER BY min(due_at) LIMIT $2',
@@ -173,7 +148,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
         );
         const rows = fired.rows.sort((a, b) => Number(a.due_at) - Number(b.due_at) || (a.timer_id < b.timer_id ? -1 : 1));
         const items: WorkItem[] = rows.map((r) => ({ kind: 'timer', sagaId: r.saga_id, timerId: r.timer_id, timerKind: r.kind, purpose: r.purpose }));
-        await processBatch(tx, items, { ...d, apply: { ...d.apply, now } });
+        await processBatch(tx, items, { ...deps(), apply: { ...deps().apply, now } });
         return items.length;
       }),
     );

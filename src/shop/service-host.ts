@@ -3,7 +3,6 @@ import { childTraceparent, type Logger } from '../observe/index.js';
 import { appendToStream, inboxContains, migrate, migrateStore, recordInbox, startOutboxRelay, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
 import type { Delivery, Message, Subscription, Transport } from '../transport/index.js';
 import type { ServiceEvent } from './contracts.js';
-import { relayMetricHooks, type ServiceMetrics } from './service-metrics.js';
 
 /** How a service handles one message type. */
 export interface ServiceHandler<P = unknown, X = unknown> {
@@ -62,25 +61,10 @@ function orderIdOf(payload: unknown, message: Message): string {
  * Runs a service: its migrations, a consumer per subscribed topic (inbox + handler
  * + outbox in one transaction), and an outbox relay forwarding its reports.
  */
-export async function hostService(
-  def: ServiceDefinition,
-  db: Db,
-  transport: Transport,
-  log: Logger,
-  options: { relayPollMs?: number; relayLeaseMs?: number; maxDeliver?: number; metrics?: ServiceMetrics } = {},
-): Promise<HostedService> {
+export async function hostService(def: ServiceDefinition, db: Db, transport: Transport, log: Logger, options: { relayPollMs?: number; relayLeaseMs?: number; maxDeliver?: number } = {}): Promise<HostedService> {
   await migrateStore(db);
   await migrate(db, [...def.migrations, serviceDeadLetterMigration], `service:${def.name}`);
-  const relay: OutboxRelay = startOutboxRelay({
-    db,
-    transport,
-    name: `${def.name}-outbox`,
-    pollMs: options.relayPollMs ?? 100,
-    ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}),
-    log,
-    ...relayMetricHooks(options.metrics, def.name),
-  });
-  const metrics = options.metrics?.metrics;
+  const relay: OutboxRelay = startOutboxRelay({ db, transport, name: `${def.name}-outbox`, pollMs: options.relayPollMs ?? 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), log });
 
   async function emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void> {
     if (events.length === 0) return;
@@ -122,41 +106,26 @@ export async function hostService(
         // Transient failures (a provider hiccup) are retried this many times before the dead-letter channel.
         maxDeliver: options.maxDeliver ?? 20,
         handler: async (delivery) => {
-          if (!metrics) return void (await handle(handlers, delivery));
-          const labels = { service: def.name, type: delivery.message.type };
-          try {
-            metrics.messagesHandled.inc({ ...labels, outcome: await handle(handlers, delivery) });
-          } catch (err) {
-            metrics.messagesHandled.inc({ ...labels, outcome: 'failed' });
-            throw err;
+          const { message } = delivery;
+          const handler = handlers[message.type] as ServiceHandler<unknown, unknown> | undefined;
+          if (!handler) return;
+          const parsed = handler.schema.safeParse(message.payload);
+          if (!parsed.success) {
+            await deadLetter(message, `invalid ${message.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+            return;
           }
+          if (await inboxContains(db, def.name, message.id)) return;
+          const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
+          const wrote = await db.transaction(async (tx) => {
+            if (!(await recordInbox(tx, def.name, message.id))) return false;
+            const events = await handler.apply(tx, parsed.data, external, delivery);
+            await emit(tx, orderIdOf(parsed.data, message), events, message);
+            return events.length > 0;
+          });
+          if (wrote) relay.notify();
         },
       }),
     );
-  }
-
-  /** Handles one delivery; says what became of it, for the metrics. Throws to have it redelivered. */
-  async function handle(handlers: ServiceDefinition['subscriptions'][string], delivery: Delivery): Promise<'handled' | 'duplicate' | 'ignored' | 'dead-lettered'> {
-    const { message } = delivery;
-    const handler = handlers[message.type] as ServiceHandler<unknown, unknown> | undefined;
-    if (!handler) return 'ignored';
-    const parsed = handler.schema.safeParse(message.payload);
-    if (!parsed.success) {
-      await deadLetter(message, `invalid ${message.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-      metrics?.deadLetters.inc({ service: def.name, reason: 'invalid-payload' });
-      return 'dead-lettered';
-    }
-    if (await inboxContains(db, def.name, message.id)) return 'duplicate';
-    const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
-    const wrote = await db.transaction(async (tx) => {
-      if (!(await recordInbox(tx, def.name, message.id))) return undefined;
-      const events = await handler.apply(tx, parsed.data, external, delivery);
-      await emit(tx, orderIdOf(parsed.data, message), events, message);
-      return events.length > 0;
-    });
-    if (wrote === undefined) return 'duplicate';
-    if (wrote) relay.notify();
-    return 'handled';
   }
 
   return {

@@ -87,7 +87,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
   const dbs: Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>> = {};
   const stops: (() => Promise<void>)[] = [];
   const hosted: HostedService[] = [];
-  const hostOptions = { ...(options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {}), metrics: { metrics, transport: options.transport.kind } };
+  const hostOptions = options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {};
   const dbOf = async (name: 'orders' | 'inventory' | 'payment' | 'shipping') => (dbs[name] ??= await openServiceDb(options.storage, name));
 
   try {

@@ -48,14 +48,6 @@ export interface OutboxRelayOptions {
   /** How long the publishing relay's claim lasts without renewal (default 15 s): a standby takes over after a crash. */
   readonly leaseMs?: number;
   readonly log?: RelayLogger;
-  /** Called with each batch the transport accepted (for a published-messages counter). */
-  readonly onPublished?: (messages: readonly RelayMessage[]) => void;
-  /**
-   * Called after each read of the log with how many log messages it found past the
-   * checkpoint: what is not yet forwarded, counted no further than `batchSize` (a full
-   * read means at least that many). Costs no query of its own.
-   */
-  readonly onBacklog?: (messages: number) => void;
 }
 
 export interface OutboxRelay {
@@ -159,15 +151,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return false;
   }
 
-  /** A metrics hook that throws must not stop the relay or republish a batch. */
-  function report<T>(hook: ((v: T) => void) | undefined, v: T): void {
-    try {
-      hook?.(v);
-    } catch (err) {
-      log.warn({ relay: name, err: describe(err) }, 'a metrics hook failed');
-    }
-  }
-
   async function run(): Promise<void> {
     let leaseValidUntil = 0; // local clock, conservative: measured from before the claim
     while (!stopped) {
@@ -189,7 +172,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       let batch: StoredMessage[] = [];
       if (!(await retrying('reading the message log (database unreachable?)', async () => void (batch = await readAll(db, stats.position, batchSize))))) return;
-      report(options.onBacklog, batch.length);
       const last = batch[batch.length - 1];
       if (!last) {
         await sleep(pollMs);
@@ -199,7 +181,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (!(await retrying('mapping log messages (toMessages threw)', () => Promise.resolve(void (out = batch.map(map).filter((m) => m !== null)))))) return;
       if (out.length > 0 && !(await retrying('publishing to the transport (transport unreachable?)', () => transport.publish(out)))) return;
       stats.published += out.length;
-      if (out.length > 0) report(options.onPublished, out);
       const next = globalPositionOf(last);
       const t0 = Date.now();
       let saved = false;

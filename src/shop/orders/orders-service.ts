@@ -8,7 +8,6 @@ import { orderMachine } from '../order-machine.js';
 import type { WiringMode } from '../services/service-definitions.js';
 import { replyWanted } from '../reconcile/correction-messages.js';
 import { ordersMigrations } from './orders-migrations.js';
-import { relayMetricHooks, type ServiceMetrics } from '../service-metrics.js';
 
 export interface OrdersServiceOptions {
   readonly db: Db;
@@ -23,8 +22,6 @@ export interface OrdersServiceOptions {
   /** How long a crashed process's relay lease blocks its successor (default: the relay's). */
   readonly relayLeaseMs?: number;
   readonly timerPollMs?: number;
-  /** Count the saga's transitions, the relay's messages and the events handled (absent = not counted). */
-  readonly metrics?: ServiceMetrics;
 }
 
 export interface OrdersService {
@@ -52,7 +49,6 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
     db,
     machines: [machine],
     logger: log,
-    ...(options.metrics ? { metrics: options.metrics.metrics, metricsService: 'orders' } : {}),
     ...(options.consume === false ? { pollIntervalMs: false as const } : options.timerPollMs ? { pollIntervalMs: options.timerPollMs } : {}),
   });
   await engine.start();
@@ -61,7 +57,7 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
   let relay: OutboxRelay | undefined;
   const subs: Subscription[] = [];
   if (options.consume !== false) {
-    relay = startOutboxRelay({ db, transport, name: 'orders-outbox', pollMs: options.relayPollMs ?? 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), log, ...relayMetricHooks(options.metrics, 'orders') });
+    relay = startOutboxRelay({ db, transport, name: 'orders-outbox', pollMs: options.relayPollMs ?? 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), log });
     for (const service of ['inventory', 'payment', 'shipping'] as const) {
       subs.push(
         await transport.subscribe({
@@ -70,11 +66,9 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
           maxDeliver: 20,
           handler: async ({ message }) => {
             const incoming: IncomingMessage = { id: message.id, key: message.key, type: message.type, payload: message.payload, headers: message.headers };
-            const handled = (outcome: string) => options.metrics?.metrics.messagesHandled.inc({ service: 'orders', type: message.type, outcome });
             // A second answer to a reconciler's question (the first got there after all): nothing waits for it.
-            if (!(await replyWanted({ engine, machine, db }, incoming))) return void handled('unwanted');
+            if (!(await replyWanted({ engine, machine, db }, incoming))) return;
             const [result] = await engine.deliver([incoming]);
-            handled(result?.status ?? 'rejected');
             if (result?.status === 'rejected') throw result.error;
             if (result?.status === 'dead-lettered') log.warn({ messageId: message.id, type: message.type, reason: result.reason }, 'order event dead-lettered');
             relay?.notify();
