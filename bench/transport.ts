@@ -4,7 +4,7 @@ import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { Admin, Consumer, ProduceAcks, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { createKafkaTransport, createNatsTransport, type Message, type Transport } from '../src/transport/index.js';
 import { partitionOf } from '../src/transport/partition.js';
-import { machineDescription, progress, summarise, type BenchResult, type BenchRun } from './result.js';
+import { machineDescription, percentile, progress, summarise, type BenchResult, type BenchRun } from './result.js';
 import type { BenchOptions } from './suites.js';
 
 /*
@@ -216,10 +216,7 @@ interface Round<T> {
   readonly ordo: { publish: Measured; consume: Measured };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
+const median = (values: readonly number[]) => percentile([...values].sort((a, b) => a - b), 50);
 
 /** One line for several rounds: the median rate, latency percentiles over every round's batches. */
 function medianRun(name: string, rounds: readonly Measured[]): BenchRun {
