@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './db.js';
+import { startPglite } from './pglite-start.js';
 
 export interface PgliteOptions {
   /** Directory for the data; omit for an in-memory database (tests). */
@@ -18,7 +19,7 @@ async function run<R extends object>(db: Pick<PGlite, 'query'>, sql: string, par
  */
 export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
+  const pglite = await startPglite(options.dataDir ? { dataDir: options.dataDir } : {});
   return {
     engine: 'pglite',
     describe: options.dataDir ? `pglite:${options.dataDir}` : 'pglite:memory',

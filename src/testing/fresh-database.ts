@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
-import { dropPostgresDatabase, ensurePostgresDatabase, openPglite, openPostgres, type Db, type Queryable, type QueryResult } from '../store/index.js';
+import type { PGliteInterface } from '@electric-sql/pglite';
+import { dropPostgresDatabase, ensurePostgresDatabase, openPglite, openPostgres, snapshotPglite, startPglite, type Db, type Queryable, type QueryResult } from '../store/index.js';
 
 export const TEST_POSTGRES_ADMIN_URL = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -46,17 +46,19 @@ function pgliteDb(p: PGliteInterface): Db {
 }
 
 /**
- * In-memory PGlite databases cloned from one prepared template (migrations applied once):
+ * In-memory PGlite databases copied from one prepared template (migrations applied once):
  * much faster than creating and migrating each one. Close the factory when done.
  */
 export async function pgliteFactory(prepare: (db: Db) => Promise<void>): Promise<{ fresh(): Promise<FreshDatabase>; close(): Promise<void> }> {
-  const template = await PGlite.create();
-  await prepare(pgliteDb(template));
+  const template = await startPglite();
+  const from = await prepare(pgliteDb(template))
+    .then(() => snapshotPglite(template))
+    .finally(() => template.close());
   return {
     async fresh() {
-      const db = pgliteDb(await template.clone());
+      const db = pgliteDb(await startPglite({ from }));
       return { db, close: () => db.close() };
     },
-    close: () => template.close(),
+    close: () => Promise.resolve(),
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, migrateStore, type Db } from '../store/index.js';
+import { migrate, migrateStore } from '../store/index.js';
 import { runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from '../runtime/index.js';
 import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../shop/index.js';
 import { checkOrderSystem, FAULTS, OrderSystem, type Fault, type OrderSystemOptions, type TraceStep } from '../verify/index.js';
@@ -66,21 +66,21 @@ const endsAfter = (fault: Fault) => (m: OrderSystem, s: Uint8Array) =>
 
 describe('replayTrace: checker traces against the real saga engine on PGlite', () => {
   let factory: Awaited<ReturnType<typeof pgliteFactory>>;
-  const open: Db[] = [];
   beforeAll(async () => {
     factory = await pgliteFactory(async (db) => {
       await migrateStore(db);
       await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
     });
   });
-  afterAll(async () => {
-    for (const db of open) await db.close();
-    await factory.close();
-  });
+  afterAll(() => factory.close());
+  // Each replay on a database of its own, closed once replayed (a PGlite holds ~200 MB).
   const replay = async (trace: readonly TraceStep[], options: Partial<ReplayTraceOptions> = {}): Promise<ReplayReport> => {
-    const { db } = await factory.fresh();
-    open.push(db);
-    return replayTrace(trace, { machine: orderMachine, db, ...options });
+    const fresh = await factory.fresh();
+    try {
+      return await replayTrace(trace, { machine: orderMachine, db: fresh.db, ...options });
+    } finally {
+      await fresh.close();
+    }
   };
 
   it('replays the shortest path to DELIVERED and to CANCELED (2 orders) with no divergence', async () => {

@@ -1,0 +1,69 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pgliteStarter, snapshotPglite, startPglite } from './pglite-start.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ordo-pglite-start-'));
+const opened: PGlite[] = [];
+afterAll(async () => {
+  for (const p of opened) if (!p.closed) await p.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+const keep = (p: PGlite) => (opened.push(p), p);
+const tables = async (p: PGlite) => (await p.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map((r) => r.t);
+const bytesOf = async (p: PGlite) => new Uint8Array(await (await snapshotPglite(p)).arrayBuffer());
+
+describe('starting PGlite databases from a copy of a fresh cluster', () => {
+  const cache = join(dir, 'cache', 'cluster.tar');
+  const start = pgliteStarter(cache);
+
+  it('replaces a damaged cached cluster, and gives each new database, in memory or in a new data directory, an empty cluster of its own', async () => {
+    // A cluster cut short (a damaged disk): PGlite cannot start from it.
+    const damaged = (await bytesOf(keep(await startPglite()))).subarray(0, 1_000_000);
+    mkdirSync(dirname(cache), { recursive: true });
+    writeFileSync(cache, damaged);
+
+    const first = keep(await start());
+    expect(await tables(first)).toEqual([]);
+    expect(statSync(cache).size).toBeGreaterThan(damaged.length); // rewritten from a fresh initdb
+    await first.exec('CREATE TABLE marker (n int); INSERT INTO marker VALUES (1)');
+
+    const [second, third] = await Promise.all([start(), start()]).then((ps) => ps.map(keep));
+    for (const p of [second, third]) expect(await tables(p!)).toEqual([]);
+    await second!.exec('CREATE TABLE only_second (n int)');
+    expect(await tables(third!)).toEqual([]);
+    expect(await tables(first)).toEqual(['marker']);
+
+    // A new data directory keeps what is written to it across a reopen.
+    const data = join(dir, 'data');
+    const onDisk = await start({ dataDir: data });
+    expect(await tables(onDisk)).toEqual([]);
+    await onDisk.exec('CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)');
+    await onDisk.close();
+    const reopened = keep(await start({ dataDir: data }));
+    expect((await reopened.query<{ n: number }>('SELECT n FROM kept')).rows).toEqual([{ n: 7 }]);
+  }, 120_000);
+
+  it('starts a copy of a database from its snapshot, independent of the original', async () => {
+    const original = keep(await start());
+    await original.exec('CREATE TABLE t (n int); INSERT INTO t VALUES (1), (2)');
+    const from = await snapshotPglite(original);
+    const [a, b] = await Promise.all([start({ from }), start({ from })]).then((ps) => ps.map(keep));
+    await a!.exec('INSERT INTO t VALUES (3)');
+    expect((await a!.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows[0]?.n).toBe(3);
+    expect((await b!.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows[0]?.n).toBe(2);
+    expect((await original.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows[0]?.n).toBe(2);
+    await expect(start({ dataDir: join(dir, 'data'), from })).rejects.toThrow(/already holds a database/);
+  }, 120_000);
+
+  it('uses the cached cluster in the next process', async () => {
+    expect(existsSync(cache)).toBe(true);
+    // Another process's cache that is recognisably its own: a cluster holding a table.
+    const marked = keep(await start());
+    await marked.exec('CREATE TABLE from_the_cache (n int)');
+    writeFileSync(cache, await bytesOf(marked));
+    expect(await tables(keep(await pgliteStarter(cache)()))).toEqual(['from_the_cache']);
+  }, 120_000);
+});
