@@ -1,4 +1,4 @@
-import { allowedOrderTransitions } from '../src/cli/order-model-flags.js';
+import { allowedOrderTransitions } from '../src/cli/order-model-options.js';
 import { orderMachine } from '../src/shop/index.js';
 import { checkOrderSystem, toPromela, type Fault, type OrderSystemOptions } from '../src/verify/index.js';
 import { machineDescription, progress, type BenchResult, type BenchRun } from './result.js';

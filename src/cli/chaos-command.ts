@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { ChaosFlagError, chaosOptionsFromFlags, type ChaosFlags, type ChaosOptions } from './chaos/chaos-options.js';
-import { formatChaosReport } from './chaos/chaos-report.js';
-import { ChaosAbortedError, runChaos, type ChaosProgress } from './chaos/chaos-run.js';
-import { killAllChildrenNow } from './chaos/managed-process.js';
-import { NatsServerNotFoundError } from './chaos/private-nats.js';
+import type { ChaosFlags, ChaosOptions } from './chaos/chaos-options.js';
+import type { ChaosProgress } from './chaos/chaos-run.js';
 import { progressBar } from './progress-bar.js';
 import { failUsage } from './usage-error.js';
 
@@ -56,6 +53,14 @@ export function registerChaos(program: Command): void {
     .option('--keep', 'keep the databases, the logs and the broker store afterwards')
     .option('--json', 'print the report as one JSON object')
     .action(async (flags: ChaosFlags) => {
+      // Loaded here, not at the top, so the other commands start without the shop.
+      const [{ ChaosFlagError, chaosOptionsFromFlags }, { formatChaosReport }, { ChaosAbortedError, runChaos }, { killAllChildrenNow }, { NatsServerNotFoundError }] = await Promise.all([
+        import('./chaos/chaos-options.js'),
+        import('./chaos/chaos-report.js'),
+        import('./chaos/chaos-run.js'),
+        import('./chaos/managed-process.js'),
+        import('./chaos/private-nats.js'),
+      ]);
       let options: ChaosOptions;
       try {
         options = chaosOptionsFromFlags(flags, () => Math.floor(Math.random() * 0x1_0000_0000));

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { ModelBoundError, ModelOptionsError, toPromela, toTla } from '../verify/index.js';
-import { addModelFlags, orderModelOptions, type ModelFlags } from './order-model-flags.js';
+import { addModelFlags, type ModelFlags } from './order-model-flags.js';
 import { failUsage } from './usage-error.js';
 
 export function registerExport(program: Command): void {
@@ -11,8 +10,10 @@ export function registerExport(program: Command): void {
       .argument('<model>', 'model name (order)'),
   )
     .requiredOption('--format <format>', 'tla or promela')
-    .action((model: string, flags: ModelFlags & { format: string }) => {
+    .action(async (model: string, flags: ModelFlags & { format: string }) => {
       if (flags.format !== 'tla' && flags.format !== 'promela') return failUsage(`--format must be tla or promela, got "${flags.format}"`);
+      // Loaded here, not at the top, so the other commands start without the checker and the shop.
+      const [{ ModelBoundError, ModelOptionsError, toPromela, toTla }, { orderModelOptions }] = await Promise.all([import('../verify/index.js'), import('./order-model-options.js')]);
       const options = orderModelOptions(model, flags);
       try {
         process.stdout.write(flags.format === 'tla' ? toTla(options) : toPromela(options));

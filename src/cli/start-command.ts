@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { dashboardPlugin } from '../dashboard/index.js';
-import { createLogger } from '../observe/index.js';
-import { startShop } from '../shop/index.js';
-import { shopOptionsFromFlags, StartFlagError, type StartFlags } from './start-options.js';
+import type { StartFlags } from './start-options.js';
 import { failUsage } from './usage-error.js';
 
 export function registerStart(program: Command): void {
@@ -34,6 +31,13 @@ export function registerStart(program: Command): void {
     .option('--metrics-host <host>', 'interface the metrics listener listens on', '127.0.0.1')
     .option('--namespace <name>', 'prefix of the server databases (<name>_orders, …) and the NATS stream name', 'ordo')
     .action(async (flags: StartFlags) => {
+      // Loaded here, not at the top, so the other commands start without the shop.
+      const [{ dashboardPlugin }, { createLogger }, { startShop }, { shopOptionsFromFlags, StartFlagError }] = await Promise.all([
+        import('../dashboard/index.js'),
+        import('../observe/index.js'),
+        import('../shop/index.js'),
+        import('./start-options.js'),
+      ]);
       let options;
       try {
         options = shopOptionsFromFlags(flags);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { ModelBoundError, ModelOptionsError, checkOrderSystem, formatResult } from '../verify/index.js';
-import { addModelFlags, orderModelOptions, type ModelFlags } from './order-model-flags.js';
+import { addModelFlags, type ModelFlags } from './order-model-flags.js';
 import { failUsage } from './usage-error.js';
 
 export function registerVerify(program: Command): void {
@@ -12,7 +11,9 @@ export function registerVerify(program: Command): void {
   )
     .option('--no-liveness', 'check safety only (does not keep the state graph)')
     .option('--json', 'print one JSON object: { model, orders, states, transitions, seconds, violations }')
-    .action((model: string, flags: ModelFlags & { json?: boolean; liveness: boolean }) => {
+    .action(async (model: string, flags: ModelFlags & { json?: boolean; liveness: boolean }) => {
+      // Loaded here, not at the top, so the other commands start without the checker and the shop.
+      const [{ ModelBoundError, ModelOptionsError, checkOrderSystem, formatResult }, { orderModelOptions }] = await Promise.all([import('../verify/index.js'), import('./order-model-options.js')]);
       const options = orderModelOptions(model, flags);
       let result;
       try {

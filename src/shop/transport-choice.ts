@@ -1,11 +1,14 @@
 import type { Logger } from '../observe/index.js';
-import { createInProcessTransport, createKafkaTransport, createNatsTransport, type Transport, type TransportStatus } from '../transport/index.js';
+import type { Transport, TransportStatus } from '../transport/index.js';
 
 export type TransportChoice = { kind: 'inprocess' } | { kind: 'nats'; servers: string; stream?: string; ackWaitMs?: number } | { kind: 'kafka'; brokers: string[]; clientId?: string };
 
 /** Opens the transport the flags chose (`--nats URL`, `--kafka HOST:PORT`, else in-process). */
 export async function openTransport(choice: TransportChoice, log: Logger, onStatus?: (s: TransportStatus) => void): Promise<Transport> {
   const logger = log;
+  // Loaded only when a shop opens its transport: the brokers' clients take seconds to load,
+  // and `ordo diagram`, `ordo verify` and the tests that only use the shop's machine need none.
+  const { createInProcessTransport, createKafkaTransport, createNatsTransport } = await import('../transport/index.js');
   switch (choice.kind) {
     case 'inprocess':
       return createInProcessTransport({ redeliveryDelayMs: 50 });

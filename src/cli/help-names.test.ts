@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { machines } from '../shop/index.js';
+import { FAULTS } from '../verify/index.js';
+import { MACHINE_NAMES } from './diagram-command.js';
+import { FAULT_NAMES } from './order-model-flags.js';
+import { PROJECTION_NAMES } from './projections-command.js';
+import { projections } from './projections-run.js';
+
+// The help names these without loading the modules that own them, so `ordo --help` starts fast.
+describe('the names the CLI help lists', () => {
+  it('are the machines, faults and projections the commands accept', () => {
+    expect([...MACHINE_NAMES]).toEqual(Object.keys(machines));
+    expect([...FAULT_NAMES]).toEqual([...FAULTS]);
+    expect([...PROJECTION_NAMES]).toEqual(Object.keys(projections));
+  });
+});
