@@ -10,6 +10,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
+          // Pure tests: one thread shares the loaded modules instead of loading them again per file.
+          pool: 'threads',
+          isolate: false,
           include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', 'node_modules/**'],
         },
