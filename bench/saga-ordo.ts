@@ -1,0 +1,94 @@
+import { globalPositionOf, LOG_START, readAll, type Db, type GlobalPosition } from '../src/store/index.js';
+import { createSagaEngine, type IncomingMessage, type SagaEngine } from '../src/runtime/index.js';
+import { orderMachine } from '../src/shop/index.js';
+import { summarise, type BenchRun } from './result.js';
+
+/*
+ * ordo's order saga run to DELIVERED by the engine on the PostgreSQL server, against
+ * instant simulated services that read the engine's commands from the message log (the
+ * outbox) and answer at once.
+ */
+
+export const STEPS_PER_SAGA = 6; // start, OrderCreated, InventoryReserved, PaymentApproved, PackageShipped, DeliveryConfirmed
+
+const REPLIES: Record<string, (orderId: string) => { type: string; payload: object }[]> = {
+  ReserveInventory: (o) => [{ type: 'InventoryReserved', payload: { reservationId: `r-${o}` } }],
+  ProcessPayment: (o) => [{ type: 'PaymentApproved', payload: { paymentId: `p-${o}` } }],
+  PrepareShipment: (o) => [
+    { type: 'PackageShipped', payload: { trackingNumber: `t-${o}` } },
+    { type: 'DeliveryConfirmed', payload: {} },
+  ],
+};
+
+/** Instant services: follow the log, answer every command, and notice finished orders. */
+async function serviceLoop(db: Db, engine: SagaEngine, onDelivered: (orderId: string) => void, stop: () => boolean): Promise<void> {
+  let at: GlobalPosition = LOG_START;
+  const inflight: Promise<unknown>[] = [];
+  while (!stop()) {
+    const messages = await readAll(db, at, 2000);
+    const last = messages.at(-1);
+    if (!last) {
+      await new Promise((r) => setTimeout(r, 1));
+      continue;
+    }
+    at = globalPositionOf(last);
+    const replies: IncomingMessage[] = [];
+    for (const m of messages) {
+      const key = typeof m.metadata['key'] === 'string' ? m.metadata['key'] : '';
+      if (m.type === 'OrderDelivered') onDelivered(key);
+      const answer = m.metadata['kind'] === 'command' ? REPLIES[m.type] : undefined;
+      if (answer) for (const r of answer(key)) replies.push({ id: `${m.id}:${r.type}`, key, type: r.type, payload: r.payload });
+    }
+    // Do not wait: the engine groups these with the next round's replies.
+    if (replies.length > 0) inflight.push(engine.deliver(replies));
+    if (inflight.length > 8) await inflight.shift();
+  }
+  await Promise.all(inflight);
+}
+
+/** Closed loop: `inFlight` sagas at a time, a new one as soon as one is DELIVERED, for `seconds`. */
+export async function runOrdoSagas(db: Db, inFlight: number, seconds: number, prefix: string): Promise<BenchRun> {
+  const engine = createSagaEngine({ db, machines: [orderMachine], pollIntervalMs: 200, batchSize: 500, concurrency: 4 });
+  await engine.start();
+  const startedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let next = 0;
+  let stopping = false;
+  let finish: () => void = () => undefined;
+  const allDone = new Promise<void>((r) => (finish = r));
+  const launch = () => {
+    const id = `${prefix}-${next++}`;
+    startedAt.set(id, performance.now());
+    void engine
+      .startSaga(id, 'order', { orderId: id, customerId: 'c', items: [{ sku: 's', quantity: 1, unitPrice: 100 }], total: 100 })
+      .then(() => engine.deliver([{ id: `create:${id}`, key: id, type: 'OrderCreated', payload: {} }]));
+  };
+  const until = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  let t1 = t0;
+  const loop = serviceLoop(
+    db,
+    engine,
+    (id) => {
+      const s = startedAt.get(id);
+      if (s === undefined) return;
+      const now = performance.now();
+      latencies.push(now - s);
+      startedAt.delete(id);
+      if (now < until) return launch();
+      if (startedAt.size === 0 && !stopping) {
+        stopping = true;
+        t1 = now;
+        finish();
+      }
+    },
+    () => stopping,
+  );
+  for (let i = 0; i < inFlight; i++) launch();
+  await allDone;
+  await loop;
+  await engine.stop();
+  const elapsed = (t1 - t0) / 1000;
+  const done = latencies.length;
+  return summarise(`ordo order saga (${STEPS_PER_SAGA} steps), ${inFlight} in flight`, done, elapsed, latencies, { inFlight, system: 'ordo', stepsPerSec: (done * STEPS_PER_SAGA) / elapsed });
+}
