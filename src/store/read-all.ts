@@ -23,15 +23,17 @@ export function globalPositionOf(m: Pick<StoredMessage, 'txId' | 'position'>): G
 }
 
 /*
- * Only transactions below the snapshot's xmin are read: every one of them has finished,
- * so none can still add rows before a position this reader has passed. Positions alone
- * are not enough, because a sequence value is taken at insert time and the transaction
- * holding a lower one may commit after a higher one was read. See README.md.
+ * Only transactions below the read horizon are read: the oldest transaction of this
+ * database still running (ordo_read_horizon, store migration 6), so every transaction
+ * below it has finished and none can still add rows before a position this reader has
+ * passed. Positions alone are not enough, because a sequence value is taken at insert
+ * time and the transaction holding a lower one may commit after a higher one was read.
+ * The horizon is computed once per statement, from the statement's own snapshot. See README.md.
  */
 const READ_ALL_SQL = `
 SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
 WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
-  AND m.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND m.tx_id < (SELECT ordo_read_horizon())
 ORDER BY m.tx_id, m.position
 LIMIT $3`;
 

@@ -98,6 +98,28 @@ export const storeMigrations: readonly Migration[] = [
     // One outbox relay per checkpoint name publishes at a time; others wait for the lease.
     sql: `ALTER TABLE ordo_checkpoints ADD COLUMN owner text, ADD COLUMN lease_until timestamptz`,
   },
+  {
+    version: 6,
+    name: 'read horizon of this database',
+    // readAll reads transactions below this horizon. pg_snapshot_xmin alone is the oldest
+    // transaction running anywhere in the cluster, so one long transaction in another
+    // database (a report, a migration, another application) held every reader back.
+    // A transaction's database never changes, so one that another database's backend
+    // holds cannot write this log; an in-progress id whose backend cannot be found (it
+    // just ended, a prepared transaction, stats hidden) still counts: never skip a row.
+    // Returns the snapshot's xmax when nothing of this database is in progress.
+    sql: `
+      CREATE OR REPLACE FUNCTION ordo_read_horizon() RETURNS xid8 LANGUAGE sql STABLE AS $fn$
+        SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+        FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+        WHERE NOT EXISTS (
+          SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'transactionid' AND l.granted AND l.transactionid = xid(x)
+            AND a.datid IS NOT NULL
+            AND a.datid <> (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))
+      $fn$;
+    `,
+  },
 ];
 
 /** Creates or upgrades the store's tables; call once when a service starts. */

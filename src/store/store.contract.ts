@@ -39,7 +39,7 @@ export async function readAllUntil(db: Db, from: GlobalPosition, count: number, 
       out.push(...batch);
       at = globalPositionOf(last);
     } else {
-      // Another database's open transaction on the same server can hold the snapshot's xmin back for a moment.
+      // A transaction of this database still open (another test's writer) holds the read horizon back for a moment.
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 20));
     }
