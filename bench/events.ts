@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendToStream, ensurePostgresDatabase, migrateStore, openPostgres, type Db } from '../src/store/index.js';
 import { machineDescription, progress, summarise, type BenchResult, type BenchRun } from './result.js';
-import type { BenchOptions } from './suites.js';
+import type { BenchOptions } from './bench-options.js';
 
 /*
  * `ordo bench events`: appends to the message log against raw INSERTs of the same rows

@@ -4,7 +4,7 @@ import { machineDescription, progress, type BenchResult, type BenchRun } from '.
 import { runRawPostgres } from './raw-postgres.js';
 import { runDbos, startDbos, stopDbos } from './saga-dbos.js';
 import { runOrdoSagas, STEPS_PER_SAGA } from './saga-ordo.js';
-import type { BenchOptions } from './suites.js';
+import type { BenchOptions } from './bench-options.js';
 
 /*
  * `ordo bench saga`: ordo's order saga and DBOS Transact's equivalent workflow on the same

@@ -3,7 +3,7 @@ import { machineDescription, progress, type BenchResult, type BenchRun } from '.
 import { runHopFloor, SHOP_HOPS } from './hop-floor.js';
 import { runRate, stockUp, type RateStep } from './shop-load.js';
 import { startShopProcess, type ShopLayout } from './shop-process.js';
-import type { BenchOptions } from './suites.js';
+import type { BenchOptions } from './bench-options.js';
 
 /*
  * `ordo bench shop`: the whole shop (gateway, orders saga, inventory, payment, shipping,

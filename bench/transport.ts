@@ -5,7 +5,7 @@ import { Admin, Consumer, ProduceAcks, Producer, stringDeserializers, stringSeri
 import { createKafkaTransport, createNatsTransport, type Message, type Transport } from '../src/transport/index.js';
 import { partitionOf } from '../src/transport/partition.js';
 import { machineDescription, percentile, progress, summarise, type BenchResult, type BenchRun } from './result.js';
-import type { BenchOptions } from './suites.js';
+import type { BenchOptions } from './bench-options.js';
 
 /*
  * `ordo bench transport`: messages/s published (awaiting the broker's ack) and consumed

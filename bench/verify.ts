@@ -3,7 +3,7 @@ import { orderMachine } from '../src/shop/index.js';
 import { checkOrderSystem, toPromela, type Fault, type OrderSystemOptions } from '../src/verify/index.js';
 import { machineDescription, progress, type BenchResult, type BenchRun } from './result.js';
 import { runSpin, spinAvailable } from './spin.js';
-import type { BenchOptions } from './suites.js';
+import type { BenchOptions } from './bench-options.js';
 
 /*
  * `ordo bench verify`: ordo's checker against SPIN on the same model — ordo's

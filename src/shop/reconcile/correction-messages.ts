@@ -1,12 +1,19 @@
-import type { EffectSpec, Machine, NormalState } from '../../machine/index.js';
-import type { IncomingMessage } from '../../runtime/index.js';
-import { appendToStream, recordInbox } from '../../store/index.js';
+import type { EffectSpec, Machine } from '../../machine/index.js';
+import type { IncomingMessage, SagaEngine } from '../../runtime/index.js';
+import { appendToStream, recordInbox, type Db } from '../../store/index.js';
 import { topics, type ServiceName } from '../contracts.js';
 import type { OrderContext } from '../order-machine.js';
-import type { OrdersService } from '../orders/orders-service.js';
 import type { WiringMode } from '../services/service-definitions.js';
 
 type AnyMachine = Machine<string, { type: string }, unknown>;
+
+/** What a correction needs of the orders service (its log, its relay, its saga engine). */
+export interface CorrectionTarget {
+  readonly db: Db;
+  readonly engine: Pick<SagaEngine, 'getSaga'>;
+  readonly machine: AnyMachine;
+  notify(): void;
+}
 
 /**
  * The reconciler corrects through the services' normal messages: it appends them to the
@@ -63,7 +70,7 @@ export function confirmDeliveryCommand(orderId: string): ServiceCommand {
 }
 
 /** Appends the command to the orders outbox; a new id each round, since the services are idempotent by order. */
-export async function sendCorrection(orders: OrdersService, orderId: string, command: ServiceCommand, roundId: string): Promise<{ messageId: string; topic: string; type: string }> {
+export async function sendCorrection(orders: Pick<CorrectionTarget, 'db' | 'notify'>, orderId: string, command: ServiceCommand, roundId: string): Promise<{ messageId: string; topic: string; type: string }> {
   const messageId = `${RECONCILE_ID_PREFIX}${orderId}/${command.type}/${roundId}`;
   await orders.db.transaction((tx) =>
     appendToStream(tx, `reconcile-${orderId}`, 'any', [
@@ -84,10 +91,10 @@ export const UNWANTED_REPLIES_CONSUMER = 'orders-reconciler-replies';
  * answer got there after all) does not take a second one, which would be dead-lettered.
  * A reply held back is recorded in the orders inbox under UNWANTED_REPLIES_CONSUMER.
  */
-export async function replyWanted(orders: Pick<OrdersService, 'engine' | 'machine' | 'db'>, message: IncomingMessage): Promise<boolean> {
+export async function replyWanted(orders: Pick<CorrectionTarget, 'engine' | 'machine' | 'db'>, message: IncomingMessage): Promise<boolean> {
   if (!message.headers?.causationId?.startsWith(RECONCILE_ID_PREFIX)) return true;
   const saga = await orders.engine.getSaga(message.key);
-  const state = saga && saga.status !== 'final' ? (orders.machine.states[saga.snapshot.state as keyof typeof orders.machine.states] as NormalState | undefined) : undefined;
+  const state = saga && saga.status !== 'final' ? (orders.machine.states[saga.snapshot.state]) : undefined;
   if (state?.on[message.type] !== undefined) return true;
   await recordInbox(orders.db, UNWANTED_REPLIES_CONSUMER, message.id);
   return false;
