@@ -120,6 +120,30 @@ export const storeMigrations: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 7,
+    name: 'retention',
+    // Retention moves whole streams here (mode 'archive') once every reader has passed them,
+    // so the hot log stays the size of the work in progress. The archive is for audits and
+    // exports; nothing reads it on the hot path. Inbox pruning scans by age (one index;
+    // outbox trimming walks the global-order index from its start instead).
+    sql: `
+      CREATE TABLE ordo_messages_archive (
+        position bigint PRIMARY KEY,
+        tx_id xid8 NOT NULL,
+        stream text NOT NULL,
+        stream_version integer NOT NULL,
+        id text NOT NULL,
+        type text NOT NULL,
+        data jsonb NOT NULL,
+        metadata jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        archived_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX ordo_messages_archive_stream ON ordo_messages_archive (stream, stream_version);
+      CREATE INDEX ordo_inbox_handled_at ON ordo_inbox (handled_at);
+    `,
+  },
 ];
 
 /** Creates or upgrades the store's tables; call once when a service starts. */

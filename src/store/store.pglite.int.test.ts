@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeBatchWritesContract } from './batch-writes.contract.js';
 import { describeGlobalOrderContract } from './global-order.contract.js';
 import { describeOutboxRelayContract } from './outbox-relay.contract.js';
+import { describeRetentionContract } from './retention.contract.js';
 import { describeStoreContract, expectNotMigrated } from './store.contract.js';
 import { appendToStream, globalPositionOf, LOG_START, migrateStore, openPglite, readAll, storeMigrations } from './index.js';
 import { freshPglite, type FreshDatabase } from '../testing/fresh-database.js';
@@ -24,6 +25,7 @@ describeStoreContract('PGlite (in memory)', shared, embedded, null); // not-migr
 describeGlobalOrderContract('PGlite (in memory)', shared, embedded);
 describeOutboxRelayContract('PGlite (in memory)', shared, embedded);
 describeBatchWritesContract('PGlite (in memory)', shared, embedded);
+describeRetentionContract('PGlite (in memory)', freshPglite); // its own database: other suites' checkpoints would hold its streams
 
 describe('PGlite with a data directory', () => {
   it('keeps the log across a reopen, and new messages still sort after the checkpoint', async () => {
