@@ -34,3 +34,14 @@ export {
   type ReconcilerStats,
 } from './reconciler.js';
 export { reconcilerMigrations, RECONCILER_MIGRATION_SCOPE, type ReconciliationOutcome, type ListFilter as ReconciliationFilter } from './reconciler-sql.js';
+export {
+  runSagaRetention,
+  startRetention,
+  checkRetentionPolicy,
+  retentionMigrations,
+  RETENTION_MIGRATION_SCOPE,
+  type RetentionPolicy,
+  type RetentionReport,
+  type RetentionLoop,
+  type RetentionLoopOptions,
+} from './retention.js';

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { setup } from '../machine/index.js';
+import { lastGlobalPosition, readStream, recordInbox, saveCheckpoint, type Db } from '../store/index.js';
+import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/index.js';
+import { createSagaEngine, runSagaRetention, startRetention, type SagaEngine } from './index.js';
+
+const flow = setup({ context: z.object({ n: z.number() }), events: { Go: z.object({}) } }).createMachine({
+  id: 'flow',
+  version: 1,
+  initial: 'A',
+  states: { A: { on: { Go: 'B' } }, B: { type: 'final' } },
+});
+
+const count = async (db: Db, sql: string, params: unknown[] = []): Promise<number> => Number((await db.query<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
+
+for (const [name, open] of [
+  ['PostgreSQL server', () => freshPostgres('retention_rt', 6)],
+  ['PGlite', () => freshPglite()],
+] as const) {
+  describe(`saga retention: ${name}`, () => {
+    let d: FreshDatabase;
+    let engine: SagaEngine;
+    beforeAll(async () => {
+      d = await open();
+      engine = createSagaEngine({ db: d.db, machines: [flow], pollIntervalMs: false });
+      await engine.start();
+    });
+    afterAll(async () => {
+      await engine.stop();
+      await d.close();
+    });
+
+    it('retires finished sagas with their stream and history once the readers passed them; running ones stay and keep working', async () => {
+      const relay = 'orders-outbox';
+      await saveCheckpoint(d.db, relay, await lastGlobalPosition(d.db));
+      for (const id of ['done-1', 'done-2', 'running']) await engine.startSaga(id, 'flow', { n: 1 });
+      await engine.deliver([
+        { id: 'go-1', key: 'done-1', type: 'Go' },
+        { id: 'go-2', key: 'done-2', type: 'Go' },
+      ]);
+      await d.db.query(`INSERT INTO ordo_command_attempts (saga_id, step, compensation, seq, attempt, retryable, error) VALUES ('done-1', 's', false, 1, 1, true, 'x')`);
+      const policy = { finishedAfterMs: 0, inboxAfterMs: 86_400_000, mode: 'archive' as const };
+
+      // The relay has not passed their streams yet: nothing may leave.
+      expect(await runSagaRetention(d.db, policy)).toMatchObject({ sagas: 0, held: 2 });
+      expect(await readStream(d.db, 'flow-done-1')).not.toEqual([]);
+
+      await saveCheckpoint(d.db, relay, await lastGlobalPosition(d.db));
+      expect(await runSagaRetention(d.db, policy)).toMatchObject({ sagas: 2, held: 0 });
+      expect(await engine.getSaga('done-1')).toBeUndefined();
+      expect(await readStream(d.db, 'flow-done-2')).toEqual([]);
+      expect(await count(d.db, `SELECT count(*)::text AS n FROM ordo_saga_instances_archive WHERE id IN ('done-1', 'done-2') AND status = 'final'`)).toBe(2);
+      expect(await count(d.db, `SELECT count(*)::text AS n FROM ordo_messages_archive WHERE stream IN ('flow-done-1', 'flow-done-2')`)).toBeGreaterThanOrEqual(4);
+      expect(await count(d.db, `SELECT count(*)::text AS n FROM ordo_command_attempts WHERE saga_id = 'done-1'`)).toBe(0);
+
+      // The running saga is untouched and finishes normally afterwards.
+      expect((await engine.getSaga('running'))?.status).toBe('active');
+      expect(await engine.deliver([{ id: 'go-r', key: 'running', type: 'Go' }])).toMatchObject([{ status: 'applied', state: 'B' }]);
+      expect((await readStream(d.db, 'flow-running')).length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('keeps finished sagas younger than the policy, deletes in delete mode, and forgets old inbox entries', async () => {
+      await saveCheckpoint(d.db, 'orders-outbox', await lastGlobalPosition(d.db));
+      await engine.startSaga('young', 'flow', { n: 1 });
+      await engine.deliver([{ id: 'go-young', key: 'young', type: 'Go' }]);
+      await saveCheckpoint(d.db, 'orders-outbox', await lastGlobalPosition(d.db));
+      expect(await runSagaRetention(d.db, { finishedAfterMs: 3_600_000, inboxAfterMs: 3_600_000, mode: 'delete' })).toMatchObject({ sagas: 0, inbox: 0 });
+      expect((await engine.getSaga('young'))?.status).toBe('final');
+
+      await recordInbox(d.db, 'someone', 'old-message');
+      await d.db.query(`UPDATE ordo_inbox SET handled_at = now() - interval '2 hours' WHERE message_id = 'old-message'`);
+      await d.db.query(`UPDATE ordo_saga_instances SET updated_at = now() - interval '2 hours' WHERE id = 'young'`);
+      const loop = startRetention({ round: () => runSagaRetention(d.db, { finishedAfterMs: 3_600_000, inboxAfterMs: 3_600_000, mode: 'delete' }), intervalMs: 60_000 });
+      const report = await loop.runNow();
+      await loop.stop();
+      expect(report).toMatchObject({ sagas: 1, inbox: 1 });
+      expect(await count(d.db, `SELECT count(*)::text AS n FROM ordo_saga_instances_archive WHERE id = 'young'`)).toBe(0);
+      expect(await engine.getSaga('young')).toBeUndefined();
+    });
+
+    it('refuses a policy that makes no sense', async () => {
+      await expect(runSagaRetention(d.db, { finishedAfterMs: -1, inboxAfterMs: 0, mode: 'delete' })).rejects.toMatchObject({ code: 'INVALID_ENGINE_OPTION' });
+      await expect(runSagaRetention(d.db, { finishedAfterMs: 0, inboxAfterMs: 0, mode: 'shred' as never })).rejects.toThrow(/mode/);
+    });
+  });
+}
