@@ -36,7 +36,9 @@ export {
 export { reconcilerMigrations, RECONCILER_MIGRATION_SCOPE, type ReconciliationOutcome, type ListFilter as ReconciliationFilter } from './reconciler-sql.js';
 export {
   runSagaRetention,
+  runOutboxRetention,
   startRetention,
+  RetentionRaceError,
   checkRetentionPolicy,
   retentionMigrations,
   RETENTION_MIGRATION_SCOPE,
@@ -44,4 +46,5 @@ export {
   type RetentionReport,
   type RetentionLoop,
   type RetentionLoopOptions,
+  type SagaStreams,
 } from './retention.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { setup } from '../machine/index.js';
-import { lastGlobalPosition, readStream, recordInbox, saveCheckpoint, type Db } from '../store/index.js';
+import { appendToStream, lastGlobalPosition, readStream, recordInbox, saveCheckpoint, type Db } from '../store/index.js';
 import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/index.js';
-import { createSagaEngine, runSagaRetention, startRetention, type SagaEngine } from './index.js';
+import { createSagaEngine, runOutboxRetention, runSagaRetention, startRetention, type SagaEngine } from './index.js';
 
 const flow = setup({ context: z.object({ n: z.number() }), events: { Go: z.object({}) } }).createMachine({
   id: 'flow',
@@ -77,6 +77,29 @@ for (const [name, open] of [
       expect(report).toMatchObject({ sagas: 1, inbox: 1 });
       expect(await count(d.db, `SELECT count(*)::text AS n FROM ordo_saga_instances_archive WHERE id = 'young'`)).toBe(0);
       expect(await engine.getSaga('young')).toBeUndefined();
+    });
+
+    it('a saga leaves with all of its streams or not at all', async () => {
+      await engine.startSaga('pair', 'flow', { n: 1 });
+      await engine.deliver([{ id: 'go-pair', key: 'pair', type: 'Go' }]);
+      await saveCheckpoint(d.db, 'orders-outbox', await lastGlobalPosition(d.db));
+      await appendToStream(d.db, 'notes-pair', 'any', [{ type: 'Note', data: null }]); // after the checkpoint: held
+      const streams = (machine: string, id: string) => [`${machine}-${id}`, `notes-${id}`];
+      const policy = { finishedAfterMs: 0, inboxAfterMs: 3_600_000, mode: 'delete' as const };
+      expect(await runSagaRetention(d.db, policy, streams)).toMatchObject({ held: 1 }); // earlier tests' finished sagas may leave here
+      expect((await engine.getSaga('pair'))?.status).toBe('final');
+      expect(await readStream(d.db, 'flow-pair')).not.toEqual([]); // not removed while its sibling is held
+      await saveCheckpoint(d.db, 'orders-outbox', await lastGlobalPosition(d.db));
+      expect(await runSagaRetention(d.db, policy, streams)).toMatchObject({ sagas: 1, held: 0 });
+      expect(await readStream(d.db, 'notes-pair')).toEqual([]);
+    });
+
+    it('trims an outbox-only log and its inbox by age', async () => {
+      await appendToStream(d.db, 'inventory-o1', 'any', [{ type: 'InventoryReserved', data: {}, metadata: { topic: 'inventory-events' } }]);
+      await d.db.query(`UPDATE ordo_messages SET created_at = now() - interval '3 hours' WHERE stream = 'inventory-o1'`);
+      await saveCheckpoint(d.db, 'orders-outbox', await lastGlobalPosition(d.db));
+      expect(await runOutboxRetention(d.db, { finishedAfterMs: 0, inboxAfterMs: 3_600_000, mode: 'archive' })).toMatchObject({ messages: expect.any(Number) as number });
+      expect(await readStream(d.db, 'inventory-o1')).toEqual([]);
     });
 
     it('refuses a policy that makes no sense', async () => {

@@ -1,4 +1,4 @@
-import { migrate, pruneInbox, removeStreams, type Db, type Migration, type RetentionMode } from '../store/index.js';
+import { heldStreams, migrate, pruneInbox, removeStreams, trimOutbox, type Db, type Migration, type RetentionMode } from '../store/index.js';
 import { InvalidEngineOptionError } from './errors.js';
 
 /*
@@ -71,10 +71,13 @@ export function checkRetentionPolicy(p: RetentionPolicy): Required<RetentionPoli
   return { ...p, batchSize };
 }
 
-const defaultStreamOf = (machineId: string, sagaId: string): string => `${machineId}-${sagaId}`;
+/** The streams in the log that belong to a saga and leave with it (default: the engine's `<machine>-<id>`). */
+export type SagaStreams = (machineId: string, sagaId: string) => readonly string[];
+
+const defaultStreams: SagaStreams = (machineId, sagaId) => [`${machineId}-${sagaId}`];
 
 /** One batch of finished sagas; returns what left and how many were held. */
-async function retireBatch(db: Db, policy: Required<RetentionPolicy>, streamOf: (m: string, id: string) => string): Promise<{ sagas: number; messages: number; held: number; picked: number }> {
+async function retireBatch(db: Db, policy: Required<RetentionPolicy>, streamsOf: SagaStreams): Promise<{ sagas: number; messages: number; held: number; picked: number }> {
   return db.transaction(async (tx) => {
     const picked = await tx.query<{ id: string; machine_id: string }>(
       `SELECT id, machine_id FROM ordo_saga_instances
@@ -83,9 +86,13 @@ async function retireBatch(db: Db, policy: Required<RetentionPolicy>, streamOf: 
       [policy.finishedAfterMs, policy.batchSize],
     );
     if (picked.rows.length === 0) return { sagas: 0, messages: 0, held: 0, picked: 0 };
-    const byStream = new Map(picked.rows.map((r) => [streamOf(r.machine_id, r.id), r.id]));
-    const out = await removeStreams(tx, [...byStream.keys()], policy.mode);
-    const ids = out.removed.map((s) => byStream.get(s) ?? '');
+    const streamsOfSaga = new Map(picked.rows.map((r) => [r.id, streamsOf(r.machine_id, r.id)]));
+    // A saga leaves with all of its streams or not at all.
+    const held = await heldStreams(tx, [...streamsOfSaga.values()].flat());
+    const ids = [...streamsOfSaga].filter(([, streams]) => !streams.some((s) => held.has(s))).map(([id]) => id);
+    const out = await removeStreams(tx, ids.flatMap((id) => streamsOfSaga.get(id) ?? []), policy.mode);
+    // A reader's checkpoint moved back meanwhile (a reset): roll the whole batch back, try next round.
+    if (out.held.length > 0) throw new RetentionRaceError(out.held);
     if (ids.length > 0) {
       for (const table of ['ordo_saga_timers', 'ordo_command_attempts', 'ordo_saga_alerts']) await tx.query(`DELETE FROM ${table} WHERE saga_id = ANY($1::text[])`, [ids]);
       if (policy.mode === 'archive') {
@@ -96,12 +103,21 @@ async function retireBatch(db: Db, policy: Required<RetentionPolicy>, streamOf: 
         );
       } else await tx.query('DELETE FROM ordo_saga_instances WHERE id = ANY($1::text[])', [ids]);
     }
-    return { sagas: ids.length, messages: out.messages, held: out.held.length, picked: picked.rows.length };
+    return { sagas: ids.length, messages: out.messages, held: picked.rows.length - ids.length, picked: picked.rows.length };
   });
 }
 
+/** A stream became unpassed between the check and the removal; the batch was rolled back. */
+export class RetentionRaceError extends Error {
+  readonly code = 'RETENTION_RACE';
+  readonly retryable = true;
+  constructor(readonly streams: readonly string[]) {
+    super(`a reader has not passed ${streams.length} stream(s) any more (${streams.slice(0, 3).join(', ')}); the batch was rolled back`);
+  }
+}
+
 /** One retention round over a saga engine's database (idempotent; safe beside running engines). */
-export async function runSagaRetention(db: Db, policy: RetentionPolicy, streamOf: (machineId: string, sagaId: string) => string = defaultStreamOf): Promise<RetentionReport> {
+export async function runSagaRetention(db: Db, policy: RetentionPolicy, streamsOf: SagaStreams = defaultStreams): Promise<RetentionReport> {
   const p = checkRetentionPolicy(policy);
   const t0 = performance.now();
   await migrate(db, retentionMigrations, RETENTION_MIGRATION_SCOPE);
@@ -109,7 +125,7 @@ export async function runSagaRetention(db: Db, policy: RetentionPolicy, streamOf
   let messages = 0;
   let held = 0;
   for (;;) {
-    const b = await retireBatch(db, p, streamOf);
+    const b = await retireBatch(db, p, streamsOf);
     sagas += b.sagas;
     messages += b.messages;
     held += b.held;
@@ -124,6 +140,30 @@ export async function runSagaRetention(db: Db, policy: RetentionPolicy, streamOf
     if (n < p.batchSize) break;
   }
   return { sagas, messages, held, inbox, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * One retention round over a database whose log is only an outbox (a service that appends
+ * its reports for the relay and never reads them back): published messages older than the
+ * inbox window leave, and so do inbox entries.
+ */
+export async function runOutboxRetention(db: Db, policy: RetentionPolicy): Promise<RetentionReport> {
+  const p = checkRetentionPolicy(policy);
+  const t0 = performance.now();
+  const cutoff = new Date(Date.now() - p.inboxAfterMs);
+  let messages = 0;
+  for (;;) {
+    const n = await db.transaction((tx) => trimOutbox(tx, cutoff, p.mode, p.batchSize));
+    messages += n;
+    if (n < p.batchSize) break;
+  }
+  let inbox = 0;
+  for (;;) {
+    const n = await db.transaction((tx) => pruneInbox(tx, cutoff, p.batchSize));
+    inbox += n;
+    if (n < p.batchSize) break;
+  }
+  return { sagas: 0, messages, held: 0, inbox, seconds: (performance.now() - t0) / 1000 };
 }
 
 export interface RetentionLoop {

@@ -49,12 +49,7 @@ const mode = (m: RetentionMode): RetentionMode => {
 export async function removeStreams(tx: Queryable, streams: readonly string[], how: RetentionMode): Promise<RemovedStreams> {
   mode(how);
   if (streams.length === 0) return { removed: [], held: [], messages: 0 };
-  const held = await tx.query<{ stream: string }>(
-    `SELECT DISTINCT m.stream FROM ordo_messages m LEFT JOIN (SELECT tx_id, position FROM ordo_checkpoints ORDER BY tx_id, position LIMIT 1) h ON true
-     WHERE m.stream = ANY($1::text[]) AND (h.tx_id IS NULL OR (m.tx_id, m.position) > (h.tx_id, h.position))`,
-    [streams],
-  );
-  const heldSet = new Set(held.rows.map((r) => r.stream));
+  const heldSet = await heldStreams(tx, streams);
   const removed = streams.filter((s) => !heldSet.has(s));
   if (removed.length === 0) return { removed, held: [...heldSet], messages: 0 };
   const r =
@@ -66,6 +61,17 @@ export async function removeStreams(tx: Queryable, streams: readonly string[], h
         )
       : await tx.query('DELETE FROM ordo_messages WHERE stream = ANY($1::text[])', [removed]);
   return { removed, held: [...heldSet], messages: r.rowCount };
+}
+
+/** Of `streams`, those with a message some checkpointed reader has not passed (all of them without a checkpoint). */
+export async function heldStreams(q: Queryable, streams: readonly string[]): Promise<Set<string>> {
+  if (streams.length === 0) return new Set();
+  const held = await q.query<{ stream: string }>(
+    `SELECT DISTINCT m.stream FROM ordo_messages m LEFT JOIN (SELECT tx_id, position FROM ordo_checkpoints ORDER BY tx_id, position LIMIT 1) h ON true
+     WHERE m.stream = ANY($1::text[]) AND (h.tx_id IS NULL OR (m.tx_id, m.position) > (h.tx_id, h.position))`,
+    [streams],
+  );
+  return new Set(held.rows.map((r) => r.stream));
 }
 
 /**
