@@ -1,4 +1,4 @@
-import { globalPositionOf, LOG_START, readAll, type Db, type GlobalPosition } from '../src/store/index.js';
+import { globalPositionOf, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition } from '../src/store/index.js';
 import { createSagaEngine, type IncomingMessage, type SagaEngine } from '../src/runtime/index.js';
 import { orderMachine } from '../src/shop/index.js';
 import { summarise, type BenchRun } from './result.js';
@@ -20,8 +20,11 @@ const REPLIES: Record<string, (orderId: string) => { type: string; payload: obje
   ],
 };
 
-/** Instant services: follow the log, answer every command, and notice finished orders. */
-async function serviceLoop(db: Db, engine: SagaEngine, onDelivered: (orderId: string) => void, stop: () => boolean): Promise<void> {
+/**
+ * Instant services: follow the log, answer every command, and notice finished orders.
+ * With `checkpoint`, the position is saved as a reader's checkpoint (retention waits for it).
+ */
+export async function serviceLoop(db: Db, engine: SagaEngine, onDelivered: (orderId: string) => void, stop: () => boolean, checkpoint?: string): Promise<void> {
   let at: GlobalPosition = LOG_START;
   const inflight: Promise<unknown>[] = [];
   while (!stop()) {
@@ -32,6 +35,7 @@ async function serviceLoop(db: Db, engine: SagaEngine, onDelivered: (orderId: st
       continue;
     }
     at = globalPositionOf(last);
+    if (checkpoint) await saveCheckpoint(db, checkpoint, at);
     const replies: IncomingMessage[] = [];
     for (const m of messages) {
       const key = typeof m.metadata['key'] === 'string' ? m.metadata['key'] : '';
