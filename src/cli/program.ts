@@ -7,6 +7,7 @@ import { registerStart } from './start-command.js';
 import { registerDemo } from './demo-command.js';
 import { registerProjections } from './projections-command.js';
 import { registerChaos } from './chaos-command.js';
+import { registerRetention } from './retention-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('ordo')
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
   registerExport(program);
   registerProjections(program);
   registerChaos(program);
+  registerRetention(program);
   return program;
 }

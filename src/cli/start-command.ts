@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { StartFlags } from './start-options.js';
+import { addRetentionFlags } from './retention-flags.js';
 import { failUsage } from './usage-error.js';
 
 export function registerStart(program: Command): void {
-  program
-    .command('start')
+  addRetentionFlags(program.command('start'))
     .description('start the shop: embedded (PGlite + in-process) by default, or one service per process on PostgreSQL + NATS/Kafka')
     .option('--data-dir <dir>', 'where the embedded databases live', '.ordo')
     .option('--postgres <url>', 'PostgreSQL server (each service gets its own database ordo_<service>)')

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { SHOP_SERVICES, type ShopOptions, type ShopService, type StorageChoice } from '../shop/index.js';
 import type { TransportChoice } from '../shop/index.js';
+import { RetentionFlagError, retentionFromFlags, type RetentionFlags } from './retention-flags.js';
 
-export interface StartFlags {
+export interface StartFlags extends RetentionFlags {
   dataDir: string;
   postgres?: string;
   nats?: string;
@@ -119,5 +120,15 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
     ...(relayLeaseMs ? { relayLeaseMs } : {}),
     ...metricsListener(flags, service),
     ...(process.env['ORDO_ADMIN_TOKEN'] ? { adminToken: process.env['ORDO_ADMIN_TOKEN'] } : {}),
+    retention: retention(flags),
   };
+}
+
+function retention(flags: StartFlags): ReturnType<typeof retentionFromFlags> {
+  try {
+    return retentionFromFlags(flags);
+  } catch (e) {
+    if (e instanceof RetentionFlagError) throw new StartFlagError(e.message);
+    throw e;
+  }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { accepts } from '../machine/index.js';
 import { InvalidQueryError } from '../eventsourcing/index.js';
-import { appendToStream, readStream, type Db } from '../store/index.js';
+import { appendToStream, readArchivedStream, readStream, type Db } from '../store/index.js';
 import { topics } from './contracts.js';
 import type { ListOrdersFilter, PlaceOrderRequest, PlaceOrderResult, ShopBackend } from './gateway/backend.js';
 import { HttpError } from './gateway/http-errors.js';
@@ -64,13 +64,20 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
       return { kind: row.order_id === orderId ? 'placed' : 'replayed', orderId: row.order_id, status };
     },
 
-    getOrderSummary: (orderId) => loadOrder(db, orderId),
+    getOrderSummary: async (orderId) => {
+      const found = await loadOrder(db, orderId);
+      if (!found) return undefined;
+      const { archived: _archived, ...summary } = found;
+      return summary;
+    },
 
     async getOrder(orderId): Promise<OrderDetails | undefined> {
-      const summary = await loadOrder(db, orderId);
-      if (!summary) return undefined;
-      const saga = await engine.getSaga(orderId);
-      const messages = saga ? await readStream(db, saga.stream) : [];
+      const found = await loadOrder(db, orderId);
+      if (!found) return undefined;
+      const { archived, ...summary } = found;
+      // Retention moved a finished order and its stream to the archive tables (shop-retention.ts).
+      const saga = archived ? undefined : await engine.getSaga(orderId);
+      const messages = archived ? await readArchivedStream(db, `${machine.id}-${orderId}`) : saga ? await readStream(db, saga.stream) : [];
       return { ...summary, timeline: timelineOf(messages) };
     },
 

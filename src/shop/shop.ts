@@ -18,6 +18,7 @@ import { DEFAULT_SIMULATION, type SimulationOptions } from './simulation.js';
 import { openTransport, type TransportChoice } from './transport-choice.js';
 import type { Reconciler } from '../runtime/index.js';
 import { startShopReconciler } from './reconcile/shop-reconciler.js';
+import { DEFAULT_SHOP_RETENTION, startShopRetention, type ShopRetention } from './shop-retention.js';
 
 export const SHOP_SERVICES = ['orders', 'inventory', 'payment', 'shipping', 'gateway'] as const;
 export type ShopService = (typeof SHOP_SERVICES)[number];
@@ -47,6 +48,8 @@ export interface ShopOptions {
    * gateway (which serves both on `port`). Port 0 picks a free one.
    */
   readonly metricsListener?: { readonly port: number; readonly host?: string };
+  /** Retention of finished orders, inbox entries and published reports (default DEFAULT_SHOP_RETENTION); `false` keeps everything. */
+  readonly retention?: ShopRetention | false;
   readonly log: Logger;
   readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
 }
@@ -124,6 +127,15 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       });
       const o = orders;
       stops.unshift(() => o.stop());
+    }
+
+    if (options.retention !== false) {
+      const stopRetention = startShopRetention(
+        { ...(orders && parts.has('orders') ? { orders: orders.db } : {}), services: hosted.map((h) => ({ name: h.name, db: h.db })) },
+        options.retention ?? DEFAULT_SHOP_RETENTION,
+        log.child({ component: 'retention' }),
+      );
+      stops.unshift(stopRetention);
     }
 
     // Beside the orders service; a gateway-only process keeps one for POST /admin/reconcile.

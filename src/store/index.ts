@@ -28,4 +28,4 @@ export {
   type RelayTarget,
   type RelayLogger,
 } from './outbox-relay.js';
-export { oldestReader, heldStreams, removeStreams, trimOutbox, pruneInbox, type OldestReader, type RemovedStreams, type RetentionMode } from './retention.js';
+export { oldestReader, heldStreams, removeStreams, trimOutbox, pruneInbox, readArchivedStream, type OldestReader, type RemovedStreams, type RetentionMode } from './retention.js';

@@ -1,6 +1,7 @@
 import type { Queryable } from './db.js';
 import { InvalidStoreInputError, whenNotMigrated } from './errors.js';
 import type { GlobalPosition } from './read-all.js';
+import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored-message.js';
 
 /*
  * Retention for the store's own tables. The log is read by checkpointed readers (outbox
@@ -111,4 +112,11 @@ export async function pruneInbox(tx: Queryable, olderThan: Date, limit: number):
 
 function positive(field: string, n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new InvalidStoreInputError(field, `must be a positive integer, got ${String(n)}`);
+}
+
+/** A stream that retention archived, in stream order (empty when it was not archived). */
+export async function readArchivedStream(q: Queryable, stream: string): Promise<StoredMessage[]> {
+  if (typeof stream !== 'string' || stream.length === 0) throw new InvalidStoreInputError('stream', 'must be a non-empty string');
+  const r = await q.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ordo_messages_archive m WHERE m.stream = $1 ORDER BY m.stream_version`, [stream]);
+  return r.rows.map(toStoredMessage);
 }

@@ -27,9 +27,17 @@ export function summaryOf(r: InstanceRow): OrderSummary {
   };
 }
 
-export async function loadOrder(q: Queryable, orderId: string): Promise<OrderSummary | undefined> {
-  const r = await q.query<InstanceRow>(`SELECT id, state, snapshot, created_at, updated_at FROM ordo_saga_instances WHERE id = $1 AND machine_id = 'order'`, [orderId]);
-  return r.rows[0] ? summaryOf(r.rows[0]) : undefined;
+/** The order, live or (after retention) archived; `archived` says which. */
+export async function loadOrder(q: Queryable, orderId: string): Promise<(OrderSummary & { archived: boolean }) | undefined> {
+  const r = await q.query<InstanceRow & { archived: boolean }>(
+    `SELECT id, state, snapshot, created_at, updated_at, false AS archived FROM ordo_saga_instances WHERE id = $1 AND machine_id = 'order'
+     UNION ALL
+     SELECT id, state, snapshot, created_at, updated_at, true AS archived FROM ordo_saga_instances_archive WHERE id = $1 AND machine_id = 'order'
+     LIMIT 1`,
+    [orderId],
+  );
+  const row = r.rows[0];
+  return row ? { ...summaryOf(row), archived: row.archived } : undefined;
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */

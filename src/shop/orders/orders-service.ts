@@ -1,6 +1,6 @@
 import { withDelays, type Duration } from '../../machine/index.js';
 import type { Logger } from '../../observe/index.js';
-import { createSagaEngine, type IncomingMessage, type SagaEngine } from '../../runtime/index.js';
+import { createSagaEngine, retentionMigrations, RETENTION_MIGRATION_SCOPE, type IncomingMessage, type SagaEngine } from '../../runtime/index.js';
 import { defaultRelayMessage, migrate, startOutboxRelay, type Db, type OutboxRelay, type StoredMessage } from '../../store/index.js';
 import type { Subscription, Transport } from '../../transport/index.js';
 import { topics } from '../contracts.js';
@@ -53,6 +53,8 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
   });
   await engine.start();
   await migrate(db, ordersMigrations, 'orders');
+  // The archive tables exist before anyone reads an order (order-queries.ts falls back to them).
+  await migrate(db, retentionMigrations, RETENTION_MIGRATION_SCOPE);
 
   let relay: OutboxRelay | undefined;
   const subs: Subscription[] = [];

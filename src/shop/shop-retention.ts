@@ -1,0 +1,45 @@
+import type { Logger } from '../observe/index.js';
+import { runOutboxRetention, runSagaRetention, startRetention, type RetentionPolicy, type RetentionReport } from '../runtime/index.js';
+import type { Db } from '../store/index.js';
+
+/** The shop's retention: policy plus how often a round runs. */
+export interface ShopRetention extends RetentionPolicy {
+  readonly intervalMs: number;
+}
+
+/**
+ * Defaults: finished orders move to the archive tables after 30 days (GET /orders/:id still
+ * finds them there), inbox entries and published service reports after 7 days (far beyond
+ * any redelivery: NATS ack wait 30 s, Kafka rebalance), one round every 10 minutes.
+ */
+export const DEFAULT_SHOP_RETENTION: ShopRetention = { finishedAfterMs: 30 * 86_400_000, inboxAfterMs: 7 * 86_400_000, mode: 'archive', intervalMs: 600_000 };
+
+/** The streams of an order in the orders log: its saga stream and the reconciler's corrections. */
+export const orderStreams = (machineId: string, orderId: string): string[] => [`${machineId}-${orderId}`, `reconcile-${orderId}`];
+
+/** One round for the orders database: finished orders with their streams, inbox, idempotency keys past the inbox window. */
+export async function ordersRetentionRound(db: Db, policy: RetentionPolicy): Promise<RetentionReport> {
+  const report = await runSagaRetention(db, policy, orderStreams);
+  await db.query(`DELETE FROM order_idempotency_keys WHERE created_at < now() - $1::bigint * interval '1 millisecond'`, [policy.inboxAfterMs]);
+  return report;
+}
+
+/** Background retention for the databases this process owns; returns a stop function. */
+export function startShopRetention(dbs: { readonly orders?: Db; readonly services: readonly { readonly name: string; readonly db: Db }[] }, policy: ShopRetention, log: Logger): () => Promise<void> {
+  const loops = [
+    ...(dbs.orders ? [{ name: 'orders', round: ((db: Db) => () => ordersRetentionRound(db, policy))(dbs.orders) }] : []),
+    ...dbs.services.map((s) => ({ name: s.name, round: () => runOutboxRetention(s.db, policy) })),
+  ].map(({ name, round }) =>
+    startRetention({
+      round,
+      intervalMs: policy.intervalMs,
+      onReport: (r) => {
+        if (r.sagas + r.messages + r.inbox > 0) log.info({ service: name, ...r }, 'retention round');
+      },
+      onError: (err) => log.warn({ service: name, err }, 'retention round failed; next round tries again'),
+    }),
+  );
+  return async () => {
+    for (const l of loops) await l.stop();
+  };
+}
