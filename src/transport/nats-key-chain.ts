@@ -21,6 +21,8 @@ export interface ChainHost {
   readonly handler: (delivery: Delivery) => Promise<void>;
   stopping(): boolean;
   leaseFresh(): boolean;
+  /** The handler is about to run on the entry (for a trace). */
+  started?(e: Entry): void;
   /** The handler resolved: ack (soon). */
   ack(msg: JsMsg): void;
   /** Writes the dead letter and terminates the delivery; false: could not, try again after a pause. */
@@ -62,6 +64,7 @@ export class KeyChain {
       const reason = `not acked after ${h.maxDeliver} deliveries (the consumer crashed or overran ack_wait)`;
       return this.bury(e, { message: e.message, group: h.group, attempts: this.attempt - 1, reason });
     }
+    h.started?.(e);
     let running: Promise<void>;
     try {
       running = h.handler({ message: e.message, attempt: this.attempt });

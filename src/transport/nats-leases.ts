@@ -5,6 +5,7 @@ import type { QueuedIterator } from '@nats-io/nats-core';
 import type { TransportLogger } from './logger.js';
 import { errorReason } from './names.js';
 import { desiredOwner, liveMembers, planPartitions, type Acquire, type LeaseView } from './nats-assignment.js';
+import type { NatsTrace, NatsTraceEvent } from './nats-trace.js';
 
 /*
  * Partition leases for one (group, topic) on NATS, kept in a JetStream key-value bucket:
@@ -33,6 +34,7 @@ export interface LeaseCoordinatorOptions {
   readonly leaseTtlMs: number;
   readonly logger: TransportLogger;
   readonly host: PartitionHost;
+  readonly trace?: NatsTrace;
 }
 
 interface Held {
@@ -65,6 +67,12 @@ export class LeaseCoordinator {
   private again = false;
 
   constructor(private readonly o: LeaseCoordinatorOptions) {}
+
+  /** Records a step of partition p, stamped with this member and its lease revision. */
+  trace(partition: number, event: NatsTraceEvent['event'], fields: Partial<NatsTraceEvent> = {}): void {
+    const revision = this.held.get(partition)?.revision;
+    this.o.trace?.({ at: Date.now(), member: this.me, prefix: this.o.prefix, partition, event, ...(revision === undefined ? {} : { revision }), ...fields });
+  }
 
   private key(kind: 'm' | 'p', id: string | number): string {
     return `${this.o.prefix}.${kind}.${id}`;
@@ -205,6 +213,7 @@ export class LeaseCoordinator {
     } catch (err) {
       if (!isConflict(err)) return; // broker unreachable: the lease goes stale and handlers pause
       this.o.logger.warn({ broker: 'nats', prefix: this.o.prefix, partition: p }, 'nats: partition lease taken over by another member; stopping it here');
+      this.trace(p, 'lost');
       this.held.delete(p);
       if (h.phase === 'running') await this.o.host.stop(p).catch(() => undefined);
     }
@@ -219,6 +228,7 @@ export class LeaseCoordinator {
       const revision = a.revision === null ? await this.o.kv.create(this.key('p', p), value) : await this.o.kv.update(this.key('p', p), value, a.revision);
       const h: Held = { revision, lastRenewOk: sentAt, phase: 'waiting', cleanStart: a.startAt === 0, writes: Promise.resolve() };
       this.held.set(p, h);
+      this.trace(p, 'acquire', { startAt: a.startAt });
       if (a.startAt > Date.now()) {
         this.o.logger.info({ broker: 'nats', prefix: this.o.prefix, partition: p, waitMs: a.startAt - Date.now() }, 'nats: took over a partition from a member that stopped; waiting for its unacked messages to come back first');
         while (Date.now() < a.startAt && this.held.get(p) === h && !this.closing) await sleep(Math.min(200, a.startAt - Date.now()));
@@ -226,6 +236,7 @@ export class LeaseCoordinator {
       if (this.held.get(p) !== h || this.closing) return;
       await this.o.host.start(p);
       h.phase = 'running';
+      this.trace(p, 'start');
     } catch (err) {
       // Another member was faster, or the broker is away: the next round looks again.
       if (!isConflict(err)) this.o.logger.warn({ broker: 'nats', prefix: this.o.prefix, partition: p, err: errorReason(err) }, 'nats: could not take a partition lease');
@@ -244,6 +255,7 @@ export class LeaseCoordinator {
       const { clean } = was === 'running' ? await this.o.host.stop(p) : { clean: h.cleanStart };
       try {
         await this.serially(h, () => this.o.kv.update(this.key('p', p), encode({ owner: null, clean }), h.revision));
+        this.trace(p, 'release', { clean });
       } catch (err) {
         if (!isConflict(err)) throw err;
       }

@@ -5,6 +5,9 @@ import { errorReason } from './names.js';
 import { decodeDelivery } from './nats-codec.js';
 import type { DeadLetter, Delivery } from './transport.js';
 import { KeyChain, type ChainHost, type Entry } from './nats-key-chain.js';
+import type { NatsTraceEvent } from './nats-trace.js';
+/** A trace event of this partition; the caller adds member, prefix, partition, time and lease revision. */
+export type PartitionTrace = (event: NatsTraceEvent['event'], fields?: Partial<NatsTraceEvent>) => void;
 
 /*
  * One partition of a (group, topic), held by one member at a time (see nats-leases.ts).
@@ -36,6 +39,7 @@ export interface PartitionWorkerOptions {
   readonly flush: () => Promise<void>;
   /** The durable's delivered consumer sequence when this member took the partition. */
   readonly deliveredAtStart: number;
+  readonly trace?: PartitionTrace;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -75,7 +79,10 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
     acks = [];
     for (const m of batch) m.ack();
   }
+  const trace = o.trace;
+  const msgFields = (m: JsMsg, key?: string): Partial<NatsTraceEvent> => ({ streamSeq: m.seq, deliverySeq: m.info.deliverySequence, deliveryCount: m.info.deliveryCount, ...(key === undefined ? {} : { key }) });
   function ackSoon(m: JsMsg): void {
+    trace?.('ack', msgFields(m));
     acks.push(m);
     if (acks.length === 1) setImmediate(flushAcks);
   }
@@ -88,6 +95,7 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
     stopping: () => stopping,
     leaseFresh: o.leaseFresh,
     ack: ackSoon,
+    ...(trace ? { started: (e: Entry) => trace('handle', { ...msgFields(e.msg, e.message.key), id: e.message.id }) } : {}),
     async bury(e, dead) {
       e.dead = dead;
       try {
@@ -96,6 +104,7 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
         o.logger.error({ broker: 'nats', consumer: o.label, id: dead.message.id, err: errorReason(err) }, 'nats: could not dead-letter, will retry');
         return false;
       }
+      trace?.('term', msgFields(e.msg, e.message.key));
       e.msg.term();
       return true;
     },
@@ -124,6 +133,7 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
       msg.term();
       return;
     }
+    trace?.('deliver', msgFields(msg, message.key));
     const entry: Entry = { msg, seq, message, retries: 0 };
     outstanding.set(seq, entry);
     const queue = queues.get(message.key);
@@ -230,11 +240,15 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
       // broker, so they wait there for the next owner and come to it before anything newer.
       const settledBefore = await noPullsLeft();
       const left = [...outstanding.values()].sort((a, b) => a.seq - b.seq);
-      for (const e of left) e.msg.nak();
+      for (const e of left) {
+        trace?.('nak', msgFields(e.msg, e.message.key));
+        e.msg.nak();
+      }
       outstanding.clear();
       queues.clear();
       const settledAfter = settledBefore && (await noPullsLeft());
       const clean = settledAfter !== null && settledAfter.delivered.consumer_seq <= maxDeliverySeq;
+      trace?.('stop', { clean });
       return { clean };
     },
   };
