@@ -24,7 +24,7 @@ export interface ChainHost {
   /** The handler is about to run on the entry (for a trace). */
   started?(e: Entry): void;
   /** The handler resolved: ack (soon). */
-  ack(msg: JsMsg): void;
+  ack(e: Entry): void;
   /** Writes the dead letter and terminates the delivery; false: could not, try again after a pause. */
   bury(e: Entry, dead: DeadLetter): Promise<boolean>;
   /** The entry is settled (acked or dead-lettered). */
@@ -79,7 +79,7 @@ export class KeyChain {
 
   private handled(): void {
     try {
-      this.host.ack((this.queue[0] as Entry).msg);
+      this.host.ack(this.queue[0] as Entry);
       this.settle(true);
     } catch (err) {
       this.broken(err);
