@@ -16,9 +16,10 @@ import type { Entry } from './nats-key-chain.js';
  *   pull ended; the consumer's delivery sequence jumped, so some delivery went elsewhere).
  * - While shut, deliveries are kept (and kept alive) but not handed to the chains.
  * - It opens once the broker says every delivered, unacked message of the partition is
- *   in this member's hands: nothing was delivered that we have not seen
- *   (`delivered.consumer_seq` ≤ the last delivery sequence we received) and the number
- *   unacked (`num_ack_pending`) is not more than those we hold from before that answer.
+ *   in this member's hands: the number unacked (`num_ack_pending`) is not more than those we
+ *   hold from before that answer, and nothing was delivered that we have not seen
+ *   (`delivered.consumer_seq` ≤ the last delivery sequence we received) — or what was has
+ *   not come back within ack_wait while we pulled, so it is settled.
  *   The kept deliveries then go to their chains in stream order.
  * - While open, deliveries come in delivery-sequence order on one pull: a new message is
  *   newer than everything delivered before, and a redelivery is of a message in hand. A
@@ -45,9 +46,19 @@ export class OrderGate {
   private why: string;
   private lastDelivery: number;
   private held: Entry[] = [];
+  /** Deliveries up to `upTo` were made and not seen here, first noticed at `since`. */
+  private unseen: { upTo: number; since: number } | null = null;
 
-  /** Shut at first: the previous holder's deliveries may still be out. */
-  constructor(deliveredAtStart: number, now: number) {
+  /**
+   * Shut at first: the previous holder's deliveries may still be out. `patienceMs` (ack_wait
+   * and a margin): how long deliveries the broker made and this member never saw may keep it
+   * shut while the counts agree — by then any of them still unacked came back here.
+   */
+  constructor(
+    deliveredAtStart: number,
+    now: number,
+    private readonly patienceMs: number,
+  ) {
     this.lastDelivery = deliveredAtStart;
     this.shutSince = now;
     this.why = 'taking the partition';
@@ -92,16 +103,28 @@ export class OrderGate {
    * if every unacked message is in hand, and returns the kept deliveries in stream order;
    * otherwise null. Only deliveries the broker had made by its answer count as in hand.
    */
-  tryOpen(view: BrokerView, inHand: Iterable<Entry>): Entry[] | null {
+  tryOpen(view: BrokerView, inHand: Iterable<Entry>, now: number): Entry[] | null {
     if (this.shutSince === null) return [];
-    if (view.delivered > this.lastDelivery) return null; // a delivery has not reached us (yet), or went astray
     let mine = 0;
     for (const e of inHand) if (e.msg.info.deliverySequence <= view.delivered) mine += 1;
     if (view.pending > mine) return null;
+    if (view.delivered > this.lastDelivery) {
+      // A delivery has not reached us (yet), or went astray. Unacked, it comes back here
+      // within ack_wait; one that never does was settled elsewhere (a late ack) and must not
+      // keep the partition shut until the next message happens to arrive.
+      if (this.unseen === null || this.lastDelivery >= this.unseen.upTo) this.unseen = { upTo: view.delivered, since: now };
+      if (now - this.unseen.since < this.patienceMs) return null;
+    }
+    this.unseen = null;
     this.shutSince = null;
     const out = this.held.sort((a, b) => a.seq - b.seq);
     this.held = [];
     return out;
+  }
+
+  /** The lease was not fresh: nothing came back meanwhile, so the patience starts again. */
+  restartPatience(): void {
+    this.unseen = null;
   }
 
   /** Forgets the kept deliveries (they are given back by the caller). */

@@ -62,7 +62,7 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
   let chainsRunning = 0;
   let chainsDone: (() => void) | null = null;
   let current: ConsumerMessages | null = null;
-  const gate = new OrderGate(o.deliveredAtStart, Date.now());
+  const gate = new OrderGate(o.deliveredAtStart, Date.now(), o.ackWaitMs + 1_000);
   let wake: () => void = () => undefined;
   /** Sleeps, but wakes up early when the worker is stopped. */
   const pause = (ms: number) =>
@@ -204,11 +204,13 @@ export function startPartitionWorker(o: PartitionWorkerOptions): PartitionWorker
   async function reconcile(): Promise<void> {
     let warnedAt = Date.now();
     while (!stopping && !gate.open) {
+      // Deliveries that went astray come back only to a pull of ours: no patience without one.
+      if (!o.leaseFresh() || current === null) gate.restartPatience();
       if (o.leaseFresh()) {
         try {
           const info = await o.consumer.info();
           if (stopping) return;
-          const ready = gate.tryOpen({ delivered: info.delivered.consumer_seq, pending: info.num_ack_pending }, outstanding.values());
+          const ready = gate.tryOpen({ delivered: info.delivered.consumer_seq, pending: info.num_ack_pending }, outstanding.values(), Date.now());
           if (ready) {
             trace?.('open', { detail: `${ready.length} kept` });
             for (const e of ready) enqueue(e);
