@@ -18,25 +18,30 @@ export interface ChaosBroker {
   readonly description: string;
 }
 
-/**
- * Sets up the run's own broker under `dir` (its store, its ports); the caller starts it.
- * Looks for the binaries first, so a missing nats-server or Kafka jars fail before anything else is created.
- */
+/** What the run's broker runs from: found before anything is created, so a missing one is only a usage error. */
+export type BrokerBinary = { readonly kind: 'nats'; readonly binary: string } | { readonly kind: 'kafka'; readonly jars: string };
+
+export async function findChaosBroker(options: Pick<ChaosOptions, 'broker' | 'natsServer' | 'kafkaJars'>): Promise<BrokerBinary> {
+  return options.broker === 'kafka' ? { kind: 'kafka', jars: await findKafkaJars(options.kafkaJars) } : { kind: 'nats', binary: findNatsServer(options.natsServer) };
+}
+
+/** Sets up the run's own broker under `dir` (its store, its ports); the caller starts it. */
 export async function prepareChaosBroker(
-  options: Pick<ChaosOptions, 'broker' | 'natsServer' | 'kafkaJars' | 'ackWaitMs'>,
+  found: BrokerBinary,
+  options: Pick<ChaosOptions, 'ackWaitMs'>,
   dir: string,
   logDir: string,
   onUnexpectedExit: (code: number | null, signal: NodeJS.Signals | null) => void,
 ): Promise<ChaosBroker> {
-  if (options.broker === 'kafka') {
-    const jars = await findKafkaJars(options.kafkaJars);
+  if (found.kind === 'kafka') {
+    const jars = found.jars;
     const [port, controllerPort] = [await freePort(), await freePort()];
     const kafkaDir = join(dir, 'kafka');
     await mkdir(kafkaDir, { recursive: true });
     const process = await privateKafkaBroker({ jars, port, controllerPort, dir: kafkaDir, logFile: join(logDir, 'kafka.log'), onUnexpectedExit });
     return { name: KAFKA_TARGET, process, shopArgs: ['--kafka', `127.0.0.1:${port}`], description: `a private Kafka broker on 127.0.0.1:${port} (controller ${controllerPort}, jars ${jars})` };
   }
-  const binary = findNatsServer(options.natsServer);
+  const binary = found.binary;
   const port = await freePort();
   const natsDir = join(dir, 'nats');
   await mkdir(natsDir, { recursive: true });

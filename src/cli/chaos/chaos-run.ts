@@ -7,7 +7,7 @@ import { cancelReasons } from './cancel-reasons.js';
 import { createChaosDatabases, type ChaosDatabases } from './chaos-databases.js';
 import { plannedLoadMs, plannedOrders, type ChaosOptions } from './chaos-options.js';
 import type { ChaosReport, InjectedFault, UnexpectedExit } from './chaos-report.js';
-import { prepareChaosBroker, type ChaosBroker } from './chaos-broker.js';
+import { findChaosBroker, prepareChaosBroker, type ChaosBroker } from './chaos-broker.js';
 import { runFaultPlan } from './fault-injector.js';
 import { isBrokerFault, planFaults } from './fault-schedule.js';
 import { freePort } from './free-port.js';
@@ -84,6 +84,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   const { signal } = hooks;
   const step = (m: string) => hooks.onStep?.(m);
   const t0 = Date.now();
+  const found = await findChaosBroker(options);
   const runId = randomBytes(3).toString('hex');
   const namespace = `ordo_chaos_${runId}`;
   const dir = await mkdtemp(join(tmpdir(), 'ordo-chaos-'));
@@ -111,7 +112,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   };
 
   try {
-    const b = await prepareChaosBroker(options, dir, logDir, (code, sig) => crashed(b.name, () => b.process)(code, sig));
+    const b = await prepareChaosBroker(found, options, dir, logDir, (code, sig) => crashed(b.name, () => b.process)(code, sig));
     broker = b;
     step(`creating databases ${namespace}_{orders,inventory,payment,shipping} on ${options.postgres.replace(/\/\/[^@/]*@/, '//')}`);
     const dbs = await unlessAborted(createChaosDatabases(options.postgres, namespace), signal);
