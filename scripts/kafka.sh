@@ -4,6 +4,9 @@
 #   bash scripts/kafka.sh start    # resolve jars (first time), format storage (first time), start, wait until ready
 #   bash scripts/kafka.sh stop     # SIGTERM, wait, SIGKILL if needed; waits until the port is closed
 #   bash scripts/kafka.sh status   # prints "running"/"stopped"; exit 0 when running, 1 when stopped
+#   bash scripts/kafka.sh jars     # resolves the jars (first time) and prints their directory, for
+#                                  # brokers of its own that a tool starts elsewhere (`ordo chaos --kafka`
+#                                  # runs one on another port with its own data dir; this one is not touched)
 #
 # The broker is assembled purely from Maven Central: a small generated pom.xml and
 # `mvn dependency:copy-dependencies` put org.apache.kafka:kafka_2.13 (the broker, main class
@@ -380,5 +383,6 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  jars) resolve_jars >&2; echo "$JARS" ;;
+  *) echo "usage: $0 start|stop|status|jars" >&2; exit 2 ;;
 esac

@@ -35,7 +35,7 @@ export function registerChaos(program: Command): void {
   program
     .command('chaos')
     .description(
-      'fault injection: run the shop as five processes on a fresh PostgreSQL namespace and a private nats-server, place orders at a steady rate while a seeded plan kills, pauses and restarts processes and the broker, then check every invariant (exit 1 if one fails or an order never finished)',
+      'fault injection: run the shop as five processes on a fresh PostgreSQL namespace and a private broker (nats-server, or Kafka with --kafka), place orders at a steady rate while a seeded plan kills, pauses and restarts processes and the broker, then check every invariant (exit 1 if one fails or an order never finished)',
     )
     .option('--postgres <url>', 'PostgreSQL server the run creates its databases on (dropped afterwards)', DEFAULT_POSTGRES)
     .option('--mode <mode>', 'orchestration or choreography', 'orchestration')
@@ -43,23 +43,26 @@ export function registerChaos(program: Command): void {
     .option('--orders <n>', 'place this many orders instead (not with --duration)')
     .option('--rate <r>', 'orders per second', '10')
     .option('--seed <n>', 'seed of the fault plan: same seed, same faults at the same times (default: random, printed in the report)')
-    .option('--faults <list>', 'faults to inject: kill (a shop process), nats (the broker), pause (SIGSTOP a process), or none', 'kill,nats,pause')
+    .option('--faults <list>', 'faults to inject: kill (a shop process), broker (kill the nats-server or Kafka broker; nats and kafka also name it), pause (SIGSTOP a process), or none', 'kill,broker,pause')
     .option('--fault-every <d>', 'mean time between one fault ending and the next starting', '5s')
     .option('--settle-timeout <d>', 'how long to wait after the load for every order to finish', '120s')
-    .option('--ack-wait <d>', "services' NATS ack wait: how soon the message a killed process was handling comes back", '5s')
+    .option('--ack-wait <d>', "services' NATS ack wait: how soon the message a killed process was handling comes back (NATS runs)", '5s')
     .option('--relay-lease <d>', "services' outbox relay lease: how soon a killed process's relay is taken over", '5s')
     .option('--payment-timeout <d>', "the order saga's payment timeout (shorter: more orders take the timeout-and-refund path when a fault delays payment)", '10s')
     .option('--nats-server <path>', 'nats-server binary (default: from PATH, else /usr/sbin/nats-server)')
+    .option('--kafka', 'run the shop on a private Kafka broker (its own ports and data dir; the shared one is not touched) instead of a nats-server')
+    .option('--kafka-jars <dir>', 'Kafka broker jars (default: .cache/kafka/jars, fetched by scripts/kafka.sh jars when missing)')
     .option('--keep', 'keep the databases, the logs and the broker store afterwards')
     .option('--json', 'print the report as one JSON object')
     .action(async (flags: ChaosFlags) => {
       // Loaded here, not at the top, so the other commands start without the shop.
-      const [{ ChaosFlagError, chaosOptionsFromFlags }, { formatChaosReport }, { ChaosAbortedError, runChaos }, { killAllChildrenNow }, { NatsServerNotFoundError }] = await Promise.all([
+      const [{ ChaosFlagError, chaosOptionsFromFlags }, { formatChaosReport }, { ChaosAbortedError, runChaos }, { killAllChildrenNow }, { NatsServerNotFoundError }, { KafkaNotFoundError }] = await Promise.all([
         import('./chaos/chaos-options.js'),
         import('./chaos/chaos-report.js'),
         import('./chaos/chaos-run.js'),
         import('./chaos/managed-process.js'),
         import('./chaos/private-nats.js'),
+        import('./chaos/private-kafka.js'),
       ]);
       let options: ChaosOptions;
       try {
@@ -83,7 +86,7 @@ export function registerChaos(program: Command): void {
       process.on('SIGTERM', () => interrupt('SIGTERM'));
       process.on('exit', killAllChildrenNow);
 
-      process.stderr.write(`ordo chaos: seed ${options.seed}, ${options.mode}, faults ${options.faults.join(',') || 'none'}\n`);
+      process.stderr.write(`ordo chaos: seed ${options.seed}, ${options.mode} on ${options.broker === 'kafka' ? 'Kafka' : 'NATS'}, faults ${options.faults.join(',') || 'none'}\n`);
       const line = progressLine();
       try {
         const report = await runChaos(options, {
@@ -102,7 +105,7 @@ export function registerChaos(program: Command): void {
           process.exitCode = exitCode;
           return;
         }
-        if (err instanceof NatsServerNotFoundError) return failUsage(err.message);
+        if (err instanceof NatsServerNotFoundError || err instanceof KafkaNotFoundError) return failUsage(err.message);
         process.stderr.write(`ordo chaos: ${err instanceof Error ? err.message : String(err)}\n`);
         process.exitCode = 1;
       }

@@ -1,4 +1,4 @@
-import { Consumer, stringDeserializers, type Message as KafkaMessage, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, GenericError, NetworkError, stringDeserializers, type Message as KafkaMessage, type MessagesStream } from '@platformatic/kafka';
 import { decode } from './kafka-codec.js';
 import type { KafkaHealth } from './kafka-health.js';
 import type { TransportLogger } from './logger.js';
@@ -295,7 +295,29 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
     return restarting;
   }
 
-  await start();
+  await joinFirst();
+
+  /**
+   * The first join. A broker that just started answers COORDINATOR_NOT_AVAILABLE (or
+   * NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS) until it has created and loaded its offsets
+   * topic, which on a busy machine takes longer than the client's own few retries; that is
+   * worth waiting for (saying so) rather than failing the subscribe, and the service with it.
+   * An unreachable broker, or a coordinator still missing after a while, fails it.
+   */
+  async function joinFirst(): Promise<void> {
+    const deadline = Date.now() + Math.max(30_000, 3 * ctx.sessionTimeoutMs);
+    for (let attempt = 1, wait = 250; ; attempt++, wait = Math.min(wait * 2, 2_000)) {
+      try {
+        await start();
+        if (attempt > 1) ctx.logger.info({ broker: 'kafka', group: sub.group, topic: sub.topic, attempts: attempt }, 'kafka: consumer joined its group');
+        return;
+      } catch (err) {
+        if (!coordinatorNotReady(err) || Date.now() >= deadline || stopping) throw err;
+        if (attempt === 1) ctx.logger.info({ broker: 'kafka', group: sub.group, topic: sub.topic, err: errorReason(err) }, 'kafka: group coordinator not ready yet, retrying');
+        await sleep(wait);
+      }
+    }
+  }
 
   return {
     async close() {
@@ -312,6 +334,13 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
       ctx.health.forget(part);
     },
   };
+}
+
+/** A retryable protocol error (the coordinator is not there yet) and no network error anywhere in the chain. */
+function coordinatorNotReady(err: unknown): boolean {
+  if (!(err instanceof Error) || !GenericError.isGenericError(err)) return false;
+  const generic: Pick<GenericError, 'findBy'> = err;
+  return generic.findBy('canRetry', true) !== null && generic.findBy('code', NetworkError.code) === null;
 }
 
 /** The Kafka consumer group behind ordo's (group, topic) pair. */

@@ -12,8 +12,9 @@
  *   (the owner stopped renewing for `leaseTtlMs`, so it died or lost the broker).
  * - Taking over an expired lease, or one released uncleanly, means the old owner may have
  *   left messages delivered but unacked; they come back only after ack_wait. The new owner
- *   waits until then before pulling (`startAt`), so a key's older message is never
- *   overtaken by a newer one.
+ *   waits until then before pulling (`startAt`): the old owner is fenced by then and fewer
+ *   deliveries wait at the new owner's order gate (nats-order-gate.ts), which is what keeps
+ *   a key's older message from being overtaken by a newer one.
  */
 
 export interface LeaseView {

@@ -21,8 +21,10 @@ export interface ChainHost {
   readonly handler: (delivery: Delivery) => Promise<void>;
   stopping(): boolean;
   leaseFresh(): boolean;
+  /** The handler is about to run on the entry (for a trace). */
+  started?(e: Entry): void;
   /** The handler resolved: ack (soon). */
-  ack(msg: JsMsg): void;
+  ack(e: Entry): void;
   /** Writes the dead letter and terminates the delivery; false: could not, try again after a pause. */
   bury(e: Entry, dead: DeadLetter): Promise<boolean>;
   /** The entry is settled (acked or dead-lettered). */
@@ -62,6 +64,7 @@ export class KeyChain {
       const reason = `not acked after ${h.maxDeliver} deliveries (the consumer crashed or overran ack_wait)`;
       return this.bury(e, { message: e.message, group: h.group, attempts: this.attempt - 1, reason });
     }
+    h.started?.(e);
     let running: Promise<void>;
     try {
       running = h.handler({ message: e.message, attempt: this.attempt });
@@ -76,7 +79,7 @@ export class KeyChain {
 
   private handled(): void {
     try {
-      this.host.ack((this.queue[0] as Entry).msg);
+      this.host.ack(this.queue[0] as Entry);
       this.settle(true);
     } catch (err) {
       this.broken(err);

@@ -5,6 +5,7 @@ import type { QueuedIterator } from '@nats-io/nats-core';
 import type { TransportLogger } from './logger.js';
 import { errorReason } from './names.js';
 import { desiredOwner, liveMembers, planPartitions, type Acquire, type LeaseView } from './nats-assignment.js';
+import type { NatsTrace, NatsTraceEvent } from './nats-trace.js';
 
 /*
  * Partition leases for one (group, topic) on NATS, kept in a JetStream key-value bucket:
@@ -33,13 +34,20 @@ export interface LeaseCoordinatorOptions {
   readonly leaseTtlMs: number;
   readonly logger: TransportLogger;
   readonly host: PartitionHost;
+  readonly trace?: NatsTrace;
 }
 
 interface Held {
   revision: number;
   lastRenewOk: number;
-  /** 'waiting' until startAt; 'running' once started; 'stopping' during a release. */
+  /** 'waiting' until it started (at `startAt` or later); 'running' once started; 'stopping' during a release. */
   phase: 'waiting' | 'running' | 'stopping';
+  /** Not before this (ms): the previous holder's deliveries must be redeliverable first, or a failed start is retried with backoff. */
+  startAt: number;
+  /** Failed attempts to start pulling (broker away): retried with backoff for as long as the lease is held. */
+  startFailures: number;
+  /** When a failed start was last logged. */
+  complainedAt: number;
   /** Whether the partition was taken over cleanly (used if it is released before it ran). */
   readonly cleanStart: boolean;
   /** Writes of this lease, one after another, so each uses the revision the last one made. */
@@ -49,6 +57,10 @@ interface Held {
 const encode = (value: unknown) => JSON.stringify(value);
 const isConflict = (err: unknown) => err instanceof JetStreamApiError && err.code === 10071;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/** A partition that cannot start is retried after 250 ms, doubling up to this. */
+const MAX_START_BACKOFF_MS = 5_000;
+/** A partition that keeps failing to start says so again this often. */
+const COMPLAIN_EVERY_MS = 30_000;
 
 export class LeaseCoordinator {
   readonly me = randomUUID().replace(/-/g, '');
@@ -65,6 +77,12 @@ export class LeaseCoordinator {
   private again = false;
 
   constructor(private readonly o: LeaseCoordinatorOptions) {}
+
+  /** Records a step of partition p, stamped with this member and its lease revision. */
+  trace(partition: number, event: NatsTraceEvent['event'], fields: Partial<NatsTraceEvent> = {}): void {
+    const revision = this.held.get(partition)?.revision;
+    this.o.trace?.({ at: Date.now(), member: this.me, prefix: this.o.prefix, partition, event, ...(revision === undefined ? {} : { revision }), ...fields });
+  }
 
   private key(kind: 'm' | 'p', id: string | number): string {
     return `${this.o.prefix}.${kind}.${id}`;
@@ -182,6 +200,8 @@ export class LeaseCoordinator {
     await Promise.all(plan.renew.map((p) => this.renew(p)));
     for (const p of plan.release) if (!this.busy.has(p)) void this.release(p);
     for (const a of plan.acquire) if (!this.busy.has(a.partition)) void this.acquire(a);
+    const releasing = new Set(plan.release);
+    for (const [p, h] of this.held) if (h.phase === 'waiting' && Date.now() >= h.startAt && !this.busy.has(p) && !releasing.has(p)) void this.begin(p, h);
   }
 
   private serially<T>(h: Held, write: () => Promise<T>): Promise<T> {
@@ -205,6 +225,7 @@ export class LeaseCoordinator {
     } catch (err) {
       if (!isConflict(err)) return; // broker unreachable: the lease goes stale and handlers pause
       this.o.logger.warn({ broker: 'nats', prefix: this.o.prefix, partition: p }, 'nats: partition lease taken over by another member; stopping it here');
+      this.trace(p, 'lost');
       this.held.delete(p);
       if (h.phase === 'running') await this.o.host.stop(p).catch(() => undefined);
     }
@@ -213,22 +234,69 @@ export class LeaseCoordinator {
   private async acquire(a: Acquire): Promise<void> {
     const p = a.partition;
     this.busy.add(p);
+    let h: Held | undefined;
     try {
       const value = encode({ owner: this.me });
       const sentAt = Date.now();
       const revision = a.revision === null ? await this.o.kv.create(this.key('p', p), value) : await this.o.kv.update(this.key('p', p), value, a.revision);
-      const h: Held = { revision, lastRenewOk: sentAt, phase: 'waiting', cleanStart: a.startAt === 0, writes: Promise.resolve() };
+      h = { revision, lastRenewOk: sentAt, phase: 'waiting', cleanStart: a.startAt === 0, writes: Promise.resolve(), startAt: a.startAt, startFailures: 0, complainedAt: 0 };
       this.held.set(p, h);
+      this.trace(p, 'acquire', { startAt: a.startAt });
       if (a.startAt > Date.now()) {
         this.o.logger.info({ broker: 'nats', prefix: this.o.prefix, partition: p, waitMs: a.startAt - Date.now() }, 'nats: took over a partition from a member that stopped; waiting for its unacked messages to come back first');
-        while (Date.now() < a.startAt && this.held.get(p) === h && !this.closing) await sleep(Math.min(200, a.startAt - Date.now()));
+        // The round that comes after startAt starts it (begin); wake one up then.
+        setTimeout(() => this.soon(), a.startAt - Date.now()).unref();
       }
-      if (this.held.get(p) !== h || this.closing) return;
-      await this.o.host.start(p);
-      h.phase = 'running';
     } catch (err) {
-      // Another member was faster, or the broker is away: the next round looks again.
-      if (!isConflict(err)) this.o.logger.warn({ broker: 'nats', prefix: this.o.prefix, partition: p, err: errorReason(err) }, 'nats: could not take a partition lease');
+      if (isConflict(err)) await this.refreshLease(p); // another member was faster, or our view is stale
+      else this.o.logger.warn({ broker: 'nats', prefix: this.o.prefix, partition: p, err: errorReason(err) }, 'nats: could not take a partition lease; trying again');
+    } finally {
+      this.busy.delete(p);
+    }
+    if (h && h.startAt <= Date.now()) await this.begin(p, h);
+  }
+
+  /** Reads a partition's lease from the bucket, in case the watcher missed a write (e.g. across a broker restart). */
+  private async refreshLease(p: number): Promise<void> {
+    try {
+      const e = await this.o.kv.get(this.key('p', p));
+      if (e && e.operation === 'PUT') {
+        const v = e.json<{ owner: string | null; clean?: boolean }>();
+        const known = this.leases.get(p);
+        if (!known || known.revision < e.revision) this.leases.set(p, { owner: v.owner, revision: e.revision, writtenAt: e.created.getTime(), ...(v.clean === undefined ? {} : { clean: v.clean }) });
+      }
+    } catch {
+      // the next round looks again
+    }
+  }
+
+  /**
+   * Starts pulling a partition this member holds. If that fails (the broker went away after
+   * the lease was taken), it stays held and 'waiting' and the rounds try again with backoff,
+   * saying so, for as long as the lease is ours: a held partition never goes quiet.
+   */
+  private async begin(p: number, h: Held): Promise<void> {
+    if (this.busy.has(p) || this.held.get(p) !== h || h.phase !== 'waiting' || this.closing) return;
+    this.busy.add(p);
+    try {
+      await this.o.host.start(p);
+      if (this.held.get(p) !== h || this.closing) {
+        // Lost or closing while it started: stop the worker again, nobody else will.
+        await this.o.host.stop(p).catch(() => undefined);
+        return;
+      }
+      h.phase = 'running';
+      this.trace(p, 'start');
+      if (h.startFailures > 0) this.o.logger.info({ broker: 'nats', prefix: this.o.prefix, partition: p, attempts: h.startFailures + 1 }, 'nats: partition started after failed attempts; consuming again');
+    } catch (err) {
+      h.startFailures += 1;
+      const retryInMs = Math.min(MAX_START_BACKOFF_MS, 250 * 2 ** Math.min(h.startFailures - 1, 10));
+      h.startAt = Date.now() + retryInMs;
+      setTimeout(() => this.soon(), retryInMs).unref();
+      if (h.startFailures === 1 || Date.now() - h.complainedAt >= COMPLAIN_EVERY_MS) {
+        h.complainedAt = Date.now();
+        this.o.logger.warn({ broker: 'nats', prefix: this.o.prefix, partition: p, attempt: h.startFailures, retryInMs, err: errorReason(err) }, 'nats: holding a partition lease but could not start pulling it; retrying');
+      }
     } finally {
       this.busy.delete(p);
     }
@@ -244,6 +312,7 @@ export class LeaseCoordinator {
       const { clean } = was === 'running' ? await this.o.host.stop(p) : { clean: h.cleanStart };
       try {
         await this.serially(h, () => this.o.kv.update(this.key('p', p), encode({ owner: null, clean }), h.revision));
+        this.trace(p, 'release', { clean });
       } catch (err) {
         if (!isConflict(err)) throw err;
       }

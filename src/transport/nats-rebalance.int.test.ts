@@ -5,6 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNatsTransport } from './nats.js';
+import { formatTraceEvent, type NatsTraceEvent } from './nats-trace.js';
 import { message, waitFor } from './transport-contract.js';
 import type { Delivery, Subscription, Transport } from './transport.js';
 
@@ -13,9 +14,20 @@ const stream = `ORDO_REBAL_${randomUUID().slice(0, 8)}`;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const transports: Transport[] = [];
+/** Every step of every member, printed for the key that came out of order. */
+const trace: NatsTraceEvent[] = [];
+const lifecycle = new Set<NatsTraceEvent['event']>(['acquire', 'start', 'stop', 'release', 'lost', 'hold', 'open']);
+
+/** The story of one key: its deliveries, handler starts, acks and naks, and what happened to its partition meanwhile. */
+function storyOf(key: string): string {
+  const partition = trace.find((e) => e.key === key)?.partition;
+  const t0 = trace[0]?.at ?? 0;
+  const lines = trace.filter((e) => e.key === key || (e.partition === partition && lifecycle.has(e.event))).map((e) => formatTraceEvent(e, t0));
+  return `trace of ${key} (partition ${partition}), ${lines.length} events:\n${lines.join('\n')}`;
+}
 
 async function transport(): Promise<Transport> {
-  const t = await createNatsTransport({ servers, stream, partitions: 6, ackWaitMs: 2_000, leaseTickMs: 200, leaseTtlMs: 1_000, logger: quiet });
+  const t = await createNatsTransport({ servers, stream, partitions: 6, ackWaitMs: 2_000, leaseTickMs: 200, leaseTtlMs: 1_000, logger: quiet, trace: (e) => trace.push(e) });
   transports.push(t);
   return t;
 }
@@ -76,7 +88,10 @@ describe('nats partition ownership', () => {
     await waitFor('every message', () => handledIds.size === rounds * keys.length, 60_000);
     await c.close();
 
-    for (const key of keys) expect(firstSeen.get(key), key).toEqual(Array.from({ length: rounds }, (_, i) => i));
+    const inOrder = Array.from({ length: rounds }, (_, i) => i);
+    const broken = keys.find((key) => JSON.stringify(firstSeen.get(key)) !== JSON.stringify(inOrder));
+    if (broken !== undefined) console.error(storyOf(broken));
+    for (const key of keys) expect(firstSeen.get(key), key).toEqual(inOrder);
     expect(maxInFlight).toBe(1);
     expect(byMember.every((n) => n > 0)).toBe(true);
   });

@@ -8,6 +8,7 @@ import { byKey, checkMessage, checkName, DEFAULT_MAX_DELIVER, errorReason } from
 import { DEAD_ATTEMPTS, DEAD_GROUP, DEAD_REASON, encodeHeaders, encodePayload } from './nats-codec.js';
 import { LeaseCoordinator } from './nats-leases.js';
 import { startPartitionWorker, type PartitionWorker } from './nats-partition.js';
+import type { NatsTrace } from './nats-trace.js';
 import { partitionOf } from './partition.js';
 import type { DeadLetter, SubscribeOptions, Subscription, Transport, TransportStatus } from './transport.js';
 
@@ -42,6 +43,8 @@ export interface NatsTransportOptions {
   readonly onDeadLetter?: (deadLetter: DeadLetter) => void | Promise<void>;
   readonly onStatus?: (status: TransportStatus) => void;
   readonly logger?: TransportLogger;
+  /** Diagnostics: called for every step of the partition consumers (leases, deliveries, acks); see nats-trace.ts. */
+  readonly trace?: NatsTrace;
 }
 
 export interface NatsTransport extends Transport {
@@ -188,6 +191,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       tickMs: leaseTickMs,
       leaseTtlMs,
       logger,
+      ...(options.trace ? { trace: options.trace } : {}),
       host: {
         async start(p) {
           const consumer = await js.consumers.get(stream, consumerName(p));
@@ -209,6 +213,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
               connectionEpoch: () => state.status().disconnects,
               flush: () => nc.flush(),
               deliveredAtStart: delivered.consumer_seq,
+              ...(options.trace ? { trace: (event, fields) => coordinator.trace(p, event, fields) } : {}),
             }),
           );
         },

@@ -5,7 +5,7 @@ const defaults: ChaosFlags = {
   postgres: 'postgres://postgres@127.0.0.1:5432/postgres',
   mode: 'orchestration',
   rate: '20',
-  faults: 'kill,nats,pause',
+  faults: 'kill,broker,pause',
   faultEvery: '5s',
   settleTimeout: '120s',
   ackWait: '5s',
@@ -23,6 +23,15 @@ describe('ordo chaos flags', () => {
     expect(o.paymentTimeoutMs).toBe(10_000);
     expect(plannedOrders(o)).toBe(1200);
     expect(plannedLoadMs(o)).toBe(60_000);
+  });
+
+  it('kills the run\'s own broker for the broker fault: the nats-server, or Kafka with --kafka', () => {
+    expect(parse({}).broker).toBe('nats');
+    const kafka = parse({ kafka: true });
+    expect(kafka).toMatchObject({ broker: 'kafka', faults: ['kill', 'kafka', 'pause'] });
+    expect(parse({ kafka: true, faults: 'kafka,pause', kafkaJars: '/opt/kafka/libs' })).toMatchObject({ faults: ['kafka', 'pause'], kafkaJars: '/opt/kafka/libs' });
+    // The old name of the NATS broker fault still works, in the same place of the list (same seed, same plan).
+    expect(parse({ faults: 'kill,nats,pause' }).faults).toEqual(parse({}).faults);
   });
 
   it('reads durations, counts, a fixed seed and a fault list', () => {
@@ -44,7 +53,11 @@ describe('ordo chaos flags', () => {
     [{ rate: '0' }, /--rate must be a number of orders per second above 0/],
     [{ rate: 'fast' }, /--rate must be/],
     [{ seed: '-1' }, /--seed must be a whole number from 0 to 4294967295/],
-    [{ faults: 'kill,reboot' }, /--faults takes a comma-separated list of kill, nats, pause \(or none\), got "kill,reboot"/],
+    [{ faults: 'kill,reboot' }, /--faults takes a comma-separated list of kill, broker, pause \(or none; nats and kafka name the broker\), got "kill,reboot"/],
+    [{ kafka: true, faults: 'kill,nats' }, /--faults nats: this run's broker is Kafka \(--kafka\); use broker \(or kafka\)/],
+    [{ faults: 'kafka' }, /--faults kafka: this run's broker is a nats-server; use broker \(or nats\)/],
+    [{ kafka: true, natsServer: '/usr/sbin/nats-server' }, /--nats-server applies to NATS runs/],
+    [{ kafkaJars: '/tmp' }, /--kafka-jars applies to --kafka runs/],
     [{ faults: '' }, /--faults takes/],
     [{ faultEvery: '10ms' }, /--fault-every must be between 0.1s and/],
     [{ settleTimeout: 'x' }, /--settle-timeout must be a duration/],

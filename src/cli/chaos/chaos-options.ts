@@ -17,6 +17,8 @@ export interface ChaosFlags {
   relayLease: string;
   paymentTimeout: string;
   natsServer?: string;
+  kafka?: boolean;
+  kafkaJars?: string;
   keep?: boolean;
   json?: boolean;
 }
@@ -36,8 +38,12 @@ export interface ChaosOptions {
   readonly relayLeaseMs: number;
   /** The order saga's payment timeout: shorter sends more orders down the timeout-and-refund path when a fault delays payment. */
   readonly paymentTimeoutMs: number;
+  /** The broker the shop runs on: a private nats-server, or (`--kafka`) a private Kafka broker. */
+  readonly broker: 'nats' | 'kafka';
   /** Path of nats-server; found on PATH (or /usr/sbin) when absent. */
   readonly natsServer?: string;
+  /** Directory of the Kafka broker's jars; the project's `.cache/kafka/jars` (or `scripts/kafka.sh jars`) when absent. */
+  readonly kafkaJars?: string;
   readonly keep: boolean;
   readonly json: boolean;
 }
@@ -65,12 +71,18 @@ function whole(name: string, value: string, min: number, max: number): number {
   return n;
 }
 
-function faultKinds(value: string): FaultKind[] {
+/** The default of --faults: a shop process killed, the broker killed, a shop process paused. */
+export const DEFAULT_FAULTS = 'kill,broker,pause';
+
+/** `broker` names the run's broker (`nats`, or `kafka` with --kafka); naming the other one is a mistake worth a message. */
+function faultKinds(value: string, broker: 'nats' | 'kafka'): FaultKind[] {
   const v = value.trim();
   if (v === 'none') return [];
-  const parts = v.split(',').map((p) => p.trim());
+  const parts = v.split(',').map((p) => (p.trim() === 'broker' ? broker : p.trim()));
   const bad = parts.filter((p) => !(FAULT_KINDS as readonly string[]).includes(p));
-  if (bad.length > 0 || parts.length === 0) throw new ChaosFlagError(`--faults takes a comma-separated list of ${FAULT_KINDS.join(', ')} (or none), got "${value}"`);
+  if (bad.length > 0 || parts.length === 0) throw new ChaosFlagError(`--faults takes a comma-separated list of kill, broker, pause (or none; nats and kafka name the broker), got "${value}"`);
+  const other = broker === 'nats' ? 'kafka' : 'nats';
+  if (parts.includes(other)) throw new ChaosFlagError(`--faults ${other}: this run's broker is ${broker === 'nats' ? 'a nats-server' : 'Kafka (--kafka)'}; use broker (or ${broker})`);
   return [...new Set(parts as FaultKind[])];
 }
 
@@ -84,19 +96,25 @@ export function chaosOptionsFromFlags(flags: ChaosFlags, randomSeed: () => numbe
   const rate = Number(flags.rate);
   if (flags.rate.trim() === '' || !Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new ChaosFlagError(`--rate must be a number of orders per second above 0 and at most 1000, got "${flags.rate}"`);
   if (flags.natsServer !== undefined && flags.natsServer.trim() === '') throw new ChaosFlagError('--nats-server must be the path of a nats-server binary');
+  const broker = flags.kafka === true ? 'kafka' : 'nats';
+  if (broker === 'kafka' && flags.natsServer !== undefined) throw new ChaosFlagError('--nats-server applies to NATS runs; a --kafka run starts a Kafka broker (see --kafka-jars)');
+  if (broker === 'nats' && flags.kafkaJars !== undefined) throw new ChaosFlagError('--kafka-jars applies to --kafka runs');
+  if (flags.kafkaJars !== undefined && flags.kafkaJars.trim() === '') throw new ChaosFlagError('--kafka-jars must be the directory of the Kafka broker jars');
   return {
     postgres: flags.postgres,
     mode: flags.mode,
     load,
     rate,
     seed: flags.seed === undefined ? randomSeed() : whole('seed', flags.seed, 0, 0xffff_ffff),
-    faults: faultKinds(flags.faults),
+    faults: faultKinds(flags.faults, broker),
     faultEveryMs: duration('fault-every', flags.faultEvery, 100, 3_600_000),
     settleTimeoutMs: duration('settle-timeout', flags.settleTimeout, 1000, 24 * 3_600_000),
     ackWaitMs: duration('ack-wait', flags.ackWait, 500, 3_600_000),
     relayLeaseMs: duration('relay-lease', flags.relayLease, 500, 3_600_000),
     paymentTimeoutMs: duration('payment-timeout', flags.paymentTimeout, 500, 3_600_000),
+    broker,
     ...(flags.natsServer !== undefined ? { natsServer: flags.natsServer } : {}),
+    ...(flags.kafkaJars !== undefined ? { kafkaJars: flags.kafkaJars } : {}),
     keep: flags.keep === true,
     json: flags.json === true,
   };

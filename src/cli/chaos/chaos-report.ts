@@ -27,6 +27,8 @@ export interface ChaosReport {
   /** Why `ok` is false, one line each. */
   readonly failures: readonly string[];
   readonly mode: string;
+  /** The broker the shop ran on. */
+  readonly broker: 'nats' | 'kafka';
   readonly seed: number;
   readonly namespace: string;
   readonly load: { readonly rate: number; readonly orders?: number; readonly durationMs?: number };
@@ -59,7 +61,7 @@ export interface ChaosReport {
 const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 function describeFault(f: InjectedFault): string {
-  const what = f.kind === 'kill' ? `kill ${f.target}` : f.kind === 'nats' ? 'kill nats-server' : `pause ${f.target}`;
+  const what = f.kind === 'pause' ? `pause ${f.target}` : `kill ${f.target}`;
   const how = f.kind === 'pause' ? `stopped ${s(f.downMs)}` : `down ${s(f.downMs)}, back after ${f.recoveredMs === undefined ? '—' : s(f.recoveredMs)}`;
   return `${s(f.atMs).padStart(7)}  ${what.padEnd(22)} ${how}${f.error ? `  FAILED: ${f.error}` : ''}`;
 }
@@ -68,7 +70,7 @@ function describeFault(f: InjectedFault): string {
 export function formatChaosReport(r: ChaosReport): string {
   const lines: string[] = [];
   const load = r.load.orders !== undefined ? `${r.load.orders} orders` : `${s(r.load.durationMs ?? 0)}`;
-  lines.push(`ordo chaos: ${r.mode}, seed ${r.seed}, ${load} at ${r.load.rate}/s, namespace ${r.namespace}`);
+  lines.push(`ordo chaos: ${r.mode} on ${r.broker === 'kafka' ? 'Kafka' : 'NATS'}, seed ${r.seed}, ${load} at ${r.load.rate}/s, namespace ${r.namespace}`);
   lines.push('');
   const o = r.orders;
   lines.push(`orders      ${o.placed} placed of ${o.planned} planned (${o.retriedRequests} requests retried, ${o.failedRequests.length} orders never accepted), ${o.settled} settled, ${o.unsettled} not`);

@@ -7,12 +7,12 @@ import { cancelReasons } from './cancel-reasons.js';
 import { createChaosDatabases, type ChaosDatabases } from './chaos-databases.js';
 import { plannedLoadMs, plannedOrders, type ChaosOptions } from './chaos-options.js';
 import type { ChaosReport, InjectedFault, UnexpectedExit } from './chaos-report.js';
+import { findChaosBroker, prepareChaosBroker, type ChaosBroker } from './chaos-broker.js';
 import { runFaultPlan } from './fault-injector.js';
-import { planFaults } from './fault-schedule.js';
+import { isBrokerFault, planFaults } from './fault-schedule.js';
 import { freePort } from './free-port.js';
 import type { ManagedProcess } from './managed-process.js';
 import { startOrderLoad, type OrderLoadStats } from './order-load.js';
-import { findNatsServer, privateNatsServer } from './private-nats.js';
 import { shopProcesses } from './shop-processes.js';
 
 export type ChaosPhase = 'load' | 'settle';
@@ -75,8 +75,8 @@ async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
 const finishedOf = (r: InvariantReport) => FINAL.reduce((n, s) => n + (r.byStatus[s] ?? 0), 0);
 
 /**
- * One chaos run: a fresh PostgreSQL namespace, a private nats-server, the shop as five
- * processes; orders at a steady rate while the seeded plan kills, pauses and restarts
+ * One chaos run: a fresh PostgreSQL namespace, a private broker (nats-server, or Kafka with
+ * `--kafka`), the shop as five processes; orders at a steady rate while the seeded plan kills, pauses and restarts
  * processes and the broker; then wait for quiet and check the shop's invariants.
  * Always stops what it started; drops the databases unless `keep`.
  */
@@ -84,13 +84,12 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   const { signal } = hooks;
   const step = (m: string) => hooks.onStep?.(m);
   const t0 = Date.now();
-  const binary = findNatsServer(options.natsServer);
+  const found = await findChaosBroker(options);
   const runId = randomBytes(3).toString('hex');
   const namespace = `ordo_chaos_${runId}`;
   const dir = await mkdtemp(join(tmpdir(), 'ordo-chaos-'));
   const logDir = join(dir, 'logs');
   await mkdir(logDir);
-  await mkdir(join(dir, 'nats'));
 
   const planned = plannedOrders(options);
   const injected: InjectedFault[] = [];
@@ -99,7 +98,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   let stopping = false;
   let loadStart = t0;
   let databases: ChaosDatabases | undefined;
-  let nats: ManagedProcess | undefined;
+  let broker: ChaosBroker | undefined;
   let shop: ReadonlyMap<ShopService, ManagedProcess> = new Map();
   let ticker: NodeJS.Timeout | undefined;
   let result: Omit<ChaosReport, 'kept'> | undefined;
@@ -113,26 +112,25 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   };
 
   try {
+    const b = await prepareChaosBroker(found, options, dir, logDir, (code, sig) => crashed(b.name, () => b.process)(code, sig));
+    broker = b;
     step(`creating databases ${namespace}_{orders,inventory,payment,shipping} on ${options.postgres.replace(/\/\/[^@/]*@/, '//')}`);
     const dbs = await unlessAborted(createChaosDatabases(options.postgres, namespace), signal);
     databases = dbs;
 
-    const natsPort = await freePort();
-    nats = await privateNatsServer({ binary, port: natsPort, dir: join(dir, 'nats'), logFile: join(logDir, 'nats-server.log'), onUnexpectedExit: crashed('nats-server', () => nats) });
-    step(`starting a private nats-server on 127.0.0.1:${natsPort} (${binary})`);
-    await unlessAborted(nats.start(), signal);
+    step(`starting ${b.description}`);
+    await unlessAborted(b.process.start(), signal);
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const adminToken = `adm_chaos_${randomBytes(12).toString('hex')}`;
     shop = shopProcesses({
       postgres: options.postgres,
-      natsUrl: `nats://127.0.0.1:${natsPort}`,
+      brokerArgs: b.shopArgs,
       namespace,
       mode: options.mode,
       port,
       adminToken,
-      ackWaitMs: options.ackWaitMs,
       relayLeaseMs: options.relayLeaseMs,
       paymentTimeoutMs: options.paymentTimeoutMs,
       deliveryDelayMs: DELIVERY_DELAY_MS,
@@ -194,7 +192,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
     let loadEnd = 0;
     const loadDone = load.done.finally(() => void (loadEnd = Date.now()));
     await runFaultPlan(planFaults({ seed: options.seed, horizonMs: plannedLoadMs(options), meanGapMs: options.faultEveryMs, kinds: options.faults, services: SHOP_SERVICES }), {
-      targetOf: (f) => (f.kind === 'nats' ? nats : shop.get(f.target as ShopService)),
+      targetOf: (f) => (isBrokerFault(f.kind) ? b.process : shop.get(f.target as ShopService)),
       startedAt: loadStart,
       until: loadDone,
       signal,
@@ -241,6 +239,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
       ok: failures.length === 0,
       failures,
       mode: options.mode,
+      broker: options.broker,
       seed: options.seed,
       namespace,
       load: { rate: options.rate, ...(options.load.kind === 'orders' ? { orders: options.load.orders } : { durationMs: options.load.durationMs }) },
@@ -262,9 +261,9 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   } finally {
     stopping = true;
     if (ticker) clearInterval(ticker);
-    step('stopping the shop processes and the nats-server');
+    step(`stopping the shop processes${broker ? ` and the ${broker.name}` : ''}`);
     await Promise.all([...shop.values()].map((p) => p.stop(3000)));
-    await nats?.stop(3000);
+    await broker?.process.stop(broker.name === 'kafka' ? 15_000 : 3000);
     await databases?.close();
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DOWN_MS, NATS_TARGET, planFaults, type FaultPlanOptions } from './fault-schedule.js';
+import { DOWN_MS, KAFKA_TARGET, NATS_TARGET, planFaults, type FaultPlanOptions } from './fault-schedule.js';
 
 const SERVICES = ['orders', 'inventory', 'payment', 'shipping', 'gateway'];
 const base: FaultPlanOptions = { seed: 42, horizonMs: 60_000, meanGapMs: 5000, kinds: ['kill', 'nats', 'pause'], services: SERVICES };
@@ -33,10 +33,18 @@ describe('the fault plan', () => {
     expect(killsOnly.every((f) => f.kind === 'kill' && f.target === 'payment')).toBe(true);
   });
 
+  it('kills the Kafka broker at the same times as the nats-server in a NATS run with the same seed', () => {
+    const nats = planFaults(base);
+    const kafka = planFaults({ ...base, kinds: ['kill', 'kafka', 'pause'] });
+    expect(kafka.map((f) => ({ ...f, kind: f.kind === 'kafka' ? 'nats' : f.kind, target: f.target === KAFKA_TARGET ? NATS_TARGET : f.target }))).toEqual(nats);
+    expect(kafka.some((f) => f.kind === 'kafka' && f.target === KAFKA_TARGET)).toBe(true);
+  });
+
   it('is empty without kinds or time, and refuses kill and pause without services', () => {
     expect(planFaults({ ...base, kinds: [] })).toEqual([]);
     expect(planFaults({ ...base, horizonMs: 0 })).toEqual([]);
     expect(planFaults({ ...base, kinds: ['nats'], services: [] }).length).toBeGreaterThan(0);
+    expect(planFaults({ ...base, kinds: ['kafka'], services: [] }).length).toBeGreaterThan(0);
     expect(() => planFaults({ ...base, services: [] })).toThrow(/need at least one service/);
   });
 });

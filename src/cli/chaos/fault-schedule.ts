@@ -1,15 +1,22 @@
 import { seededRandom } from '../../testing/index.js';
 
-/** `kill`: SIGKILL a shop process, restart it. `nats`: SIGKILL the broker, restart it. `pause`: SIGSTOP a shop process, SIGCONT it. */
-export const FAULT_KINDS = ['kill', 'nats', 'pause'] as const;
+/**
+ * `kill`: SIGKILL a shop process, restart it. `nats` / `kafka`: SIGKILL the run's broker (the
+ * nats-server, or the Kafka broker of a `--kafka` run), restart it. `pause`: SIGSTOP a shop
+ * process, SIGCONT it.
+ */
+export const FAULT_KINDS = ['kill', 'nats', 'kafka', 'pause'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const NATS_TARGET = 'nats-server';
+export const KAFKA_TARGET = 'kafka';
+export const isBrokerFault = (kind: FaultKind): kind is 'nats' | 'kafka' => kind === 'nats' || kind === 'kafka';
 
 /** How long the target stays down (killed, or stopped) before it is restarted or continued, in ms. */
 export const DOWN_MS: Readonly<Record<FaultKind, readonly [min: number, max: number]>> = {
   kill: [500, 2000],
   nats: [500, 2000],
+  kafka: [500, 2000],
   pause: [500, 3000],
 };
 
@@ -17,7 +24,7 @@ export interface PlannedFault {
   /** When to inject it, from the start of the load. */
   readonly atMs: number;
   readonly kind: FaultKind;
-  /** A shop process (`orders`, `gateway`, …) or `nats-server`. */
+  /** A shop process (`orders`, `gateway`, …), `nats-server` or `kafka`. */
   readonly target: string;
   readonly downMs: number;
 }
@@ -41,14 +48,14 @@ export interface FaultPlanOptions {
 export function planFaults(options: FaultPlanOptions): PlannedFault[] {
   const { kinds, services } = options;
   if (kinds.length === 0 || options.horizonMs <= 0) return [];
-  if (services.length === 0 && kinds.some((k) => k !== 'nats')) throw new RangeError('planFaults: kill and pause need at least one service');
+  if (services.length === 0 && kinds.some((k) => !isBrokerFault(k))) throw new RangeError('planFaults: kill and pause need at least one service');
   const random = seededRandom(options.seed);
   const pick = <T>(from: readonly T[]): T => from[Math.floor(random() * from.length)] as T;
   const gap = () => Math.round(options.meanGapMs * (0.5 + random()));
   const plan: PlannedFault[] = [];
   for (let at = gap(); at < options.horizonMs; ) {
     const kind = pick(kinds);
-    const target = kind === 'nats' ? NATS_TARGET : pick(services);
+    const target = kind === 'nats' ? NATS_TARGET : kind === 'kafka' ? KAFKA_TARGET : pick(services);
     const [min, max] = DOWN_MS[kind];
     const downMs = Math.round(min + (max - min) * random());
     plan.push({ atMs: at, kind, target, downMs });

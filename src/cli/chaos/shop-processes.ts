@@ -8,12 +8,12 @@ const ORDO_BIN = join(PACKAGE_ROOT, 'bin', 'ordo.js');
 
 export interface ShopProcessesConfig {
   readonly postgres: string;
-  readonly natsUrl: string;
+  /** How the services reach the broker: `--nats URL --nats-ack-wait-ms MS` or `--kafka HOST:PORT`. */
+  readonly brokerArgs: readonly string[];
   readonly namespace: string;
   readonly mode: WiringMode;
   readonly port: number;
   readonly adminToken: string;
-  readonly ackWaitMs: number;
   readonly relayLeaseMs: number;
   /** Short saga timeouts, so that faults also drive orders through their timeout paths. */
   readonly paymentTimeoutMs: number;
@@ -22,7 +22,7 @@ export interface ShopProcessesConfig {
   readonly onUnexpectedExit: (service: ShopService, code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
-/** The shop's production layout: one `ordo start --service NAME` process per part, on PostgreSQL + NATS. */
+/** The shop's production layout: one `ordo start --service NAME` process per part, on PostgreSQL + NATS or Kafka. */
 export function shopProcesses(config: ShopProcessesConfig): ReadonlyMap<ShopService, ManagedProcess> {
   return new Map(
     SHOP_SERVICES.map((service) => [
@@ -31,9 +31,9 @@ export function shopProcesses(config: ShopProcessesConfig): ReadonlyMap<ShopServ
         name: service,
         command: process.execPath,
         args: [
-          ORDO_BIN, 'start', '--service', service, '--postgres', config.postgres, '--nats', config.natsUrl, '--namespace', config.namespace, '--mode', config.mode,
+          ORDO_BIN, 'start', '--service', service, '--postgres', config.postgres, ...config.brokerArgs, '--namespace', config.namespace, '--mode', config.mode,
           '--port', String(config.port), '--no-seed', '--delivery-delay-ms', String(config.deliveryDelayMs), '--payment-timeout-ms', String(config.paymentTimeoutMs),
-          '--nats-ack-wait-ms', String(config.ackWaitMs), '--relay-lease-ms', String(config.relayLeaseMs),
+          '--relay-lease-ms', String(config.relayLeaseMs),
         ],
         cwd: PACKAGE_ROOT,
         env: { ...process.env, ORDO_ADMIN_TOKEN: config.adminToken, ORDO_LOG_LEVEL: process.env['ORDO_LOG_LEVEL'] ?? 'info' },
