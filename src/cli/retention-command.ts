@@ -1,12 +1,5 @@
 import type { Command } from 'commander';
-import { addRetentionFlags, type RetentionFlags } from './retention-flags.js';
-
-export interface RetentionCommandFlags extends RetentionFlags {
-  postgres?: string;
-  namespace: string;
-  dataDir?: string;
-  json?: boolean;
-}
+import { addRetentionFlags, type RetentionCommandFlags } from './retention-flags.js';
 
 // The work is in retention-run.ts, loaded only when the command runs.
 export function registerRetention(program: Command): void {

@@ -12,6 +12,14 @@ export interface RetentionFlags {
   retentionInterval?: string;
 }
 
+/** `ordo retention`'s flags: where the shop's databases are, and the policy. */
+export interface RetentionCommandFlags extends RetentionFlags {
+  postgres?: string;
+  namespace: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
 export class RetentionFlagError extends Error {}
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

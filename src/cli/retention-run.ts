@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { runOutboxRetention, type RetentionReport } from '../runtime/index.js';
 import { ordersRetentionRound } from '../shop/index.js';
 import { openPglite, openPostgres, type Db } from '../store/index.js';
-import type { RetentionCommandFlags } from './retention-command.js';
-import { RetentionFlagError, retentionFromFlags } from './retention-flags.js';
+import { RetentionFlagError, retentionFromFlags, type RetentionCommandFlags } from './retention-flags.js';
 import { failUsage } from './usage-error.js';
 
 const SERVICES = ['orders', 'inventory', 'payment', 'shipping'] as const;
