@@ -1,2 +1,2 @@
 // `ordo/kafka`: Apache Kafka transport.
-export { createKafkaTransport, type KafkaTransport, type KafkaTransportOptions } from './transport/index.js';
+export { createKafkaTransport, namespacedTransport, type KafkaTransport, type KafkaTransportOptions } from './transport/index.js';

@@ -29,7 +29,7 @@ export function registerStart(program: Command): void {
     .option('--reconcile-interval-ms <ms>', 'the orders service compares the services\' databases and corrects what disagrees this often (default 30000; 0: only on POST /admin/reconcile)')
     .option('--metrics-port <port>', 'a service process without the gateway serves GET /metrics and GET /health on this port (default 0: off)')
     .option('--metrics-host <host>', 'interface the metrics listener listens on', '127.0.0.1')
-    .option('--namespace <name>', 'prefix of the server databases (<name>_orders, …) and the NATS stream name', 'ordo')
+    .option('--namespace <name>', 'prefix of the server databases (<name>_orders, …), the NATS stream name and the Kafka topics and groups (<name>-<topic>)', 'ordo')
     .action(async (flags: StartFlags) => {
       // Loaded here, not at the top, so the other commands start without the shop.
       const [{ dashboardPlugin }, { createLogger }, { startShop }, { shopOptionsFromFlags, StartFlagError }] = await Promise.all([

@@ -89,7 +89,7 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
   const ackWaitMs = int('nats-ack-wait-ms', flags.natsAckWaitMs, 100, 3_600_000);
   if (ackWaitMs !== undefined && !flags.nats) throw new StartFlagError('--nats-ack-wait-ms applies to the NATS transport: add --nats URL');
   const relayLeaseMs = int('relay-lease-ms', flags.relayLeaseMs, 100, 3_600_000);
-  const transport: TransportChoice = flags.nats ? { kind: 'nats', servers: flags.nats, stream: flags.namespace.toUpperCase(), ...(ackWaitMs ? { ackWaitMs } : {}) } : flags.kafka ? { kind: 'kafka', brokers: flags.kafka.split(',') } : { kind: 'inprocess' };
+  const transport: TransportChoice = flags.nats ? { kind: 'nats', servers: flags.nats, stream: flags.namespace.toUpperCase(), ...(ackWaitMs ? { ackWaitMs } : {}) } : flags.kafka ? { kind: 'kafka', brokers: flags.kafka.split(','), namespace: flags.namespace } : { kind: 'inprocess' };
   const simulation = Object.fromEntries(
     Object.entries({
       deliveryDelayMs: int('delivery-delay-ms', flags.deliveryDelayMs, -1, 86_400_000),

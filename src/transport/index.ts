@@ -5,3 +5,4 @@ export { stderrLogger, type TransportLogger } from './logger.js';
 export { createInProcessTransport, type InProcessTransport, type InProcessTransportOptions } from './in-process.js';
 export { createNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats.js';
 export { createKafkaTransport, type KafkaTransport, type KafkaTransportOptions } from './kafka.js';
+export { namespacedTransport } from './namespaced.js';

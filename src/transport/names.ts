@@ -5,7 +5,7 @@ import type { Message } from './message.js';
 // token: no dots or wildcards) and Kafka (topic names), and a group is a valid durable name.
 const NAME = /^[A-Za-z0-9_-]{1,100}$/;
 
-export function checkName(field: 'topic' | 'group' | 'stream', value: string): void {
+export function checkName(field: 'topic' | 'group' | 'stream' | 'namespace', value: string): void {
   if (!NAME.test(value)) throw new InvalidTransportNameError(field, value, 'use 1-100 of A-Z a-z 0-9 _ -');
 }
 
