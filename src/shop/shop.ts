@@ -9,6 +9,7 @@ import { createTokenService, type TokenService } from './gateway/auth.js';
 import { buildGateway } from './gateway/gateway.js';
 import { startOrdersService, type OrdersService } from './orders/orders-service.js';
 import { startMetricsListener } from './metrics-listener.js';
+import { httpTracing } from './http-tracing.js';
 import { hostService, type HostedService } from './service-host.js';
 import { startCarrier } from './services/carrier.js';
 import { inventoryService, paymentService, shippingService, type WiringMode } from './services/service-definitions.js';
@@ -82,12 +83,13 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
   const sim: SimulationOptions = { ...DEFAULT_SIMULATION, ...options.simulation };
   const metrics = createMetrics({ defaultMetrics: true });
   const transport = await openTransport(options.transport, log, (s) => metrics.brokerUp.set({ transport: options.transport.kind }, s.connected ? 1 : 0));
-  metrics.brokerUp.set({ transport: options.transport.kind }, 1);
+  // Asked at each scrape: the in-process transport reports no changes, and a scrape must see the state now.
+  metrics.onScrape(() => void metrics.brokerUp.set({ transport: options.transport.kind }, transport.status().connected ? 1 : 0));
   const tokens = createTokenService(options.adminToken ? { adminToken: options.adminToken } : {});
   const dbs: Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>> = {};
   const stops: (() => Promise<void>)[] = [];
   const hosted: HostedService[] = [];
-  const hostOptions = options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {};
+  const hostOptions = { ...(options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {}), metrics: { metrics, transport: options.transport.kind } };
   const dbOf = async (name: 'orders' | 'inventory' | 'payment' | 'shipping') => (dbs[name] ??= await openServiceDb(options.storage, name));
 
   try {
@@ -156,7 +158,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
         ...(reconciler ? { reconciler } : {}),
         tokens,
         logger: log,
-        ...(options.plugins ? { plugins: options.plugins } : {}),
+        plugins: [httpTracing(log.child({ service: 'gateway' })), ...(options.plugins ?? [])],
         onRequestDone: (method, route, status) => metrics.httpRequests.inc({ method, route, status: String(status) }),
       });
       url = await app.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' });
