@@ -28,9 +28,13 @@ export function traceparentOf(ctx: Context = context.active()): string | undefin
   return formatTraceparent({ traceId: sc.traceId, spanId: sc.spanId, sampled: (sc.traceFlags & 1) === 1 });
 }
 
-/** The `traceparent` for a message written now: the active span's, else a child of `parent`, else a new trace. */
+/**
+ * The `traceparent` for a message written now: the active span's; else `parent` as it is
+ * (its span is real, so the message's consumer becomes its child, not a phantom's); else
+ * a new trace.
+ */
 export function outgoingTraceparent(parent?: string): string {
-  return traceparentOf() ?? childTraceparent(parent);
+  return traceparentOf() ?? (parseTraceparent(parent) ? (parent as string) : childTraceparent());
 }
 
 export interface SpanOptions {

@@ -90,7 +90,7 @@ function report(o: EngineObservationOptions, instances: readonly WorkingInstance
     if (!w.loaded) m?.sagasStarted.inc({ machine: w.machineId });
     for (const entry of w.log) {
       if (entry.type !== 'ordo.transition') continue;
-      const d = entry.data as { from?: string | null; to?: string; trigger?: { type?: string } };
+      const d = entry.data as { from?: string | null; to?: string; trigger?: { type?: string }; path?: readonly { to?: string }[] };
       const from = d.from ?? '';
       const to = d.to ?? '';
       const event = d.trigger?.type ?? '';
@@ -101,7 +101,8 @@ function report(o: EngineObservationOptions, instances: readonly WorkingInstance
         kind: SpanKind.INTERNAL,
         startTime,
         endTime,
-        attributes: { 'ordo.service': o.service, 'ordo.machine': w.machineId, 'ordo.saga_id': w.id, 'ordo.from': from, 'ordo.to': to, 'ordo.event': event },
+        // One span per committed transition; `always` steps it took on the way are its path.
+        attributes: { 'ordo.service': o.service, 'ordo.machine': w.machineId, 'ordo.saga_id': w.id, 'ordo.from': from, 'ordo.to': to, 'ordo.event': event, 'ordo.path': [from, ...(d.path ?? []).map((p) => p.to ?? '')].filter(Boolean).join(' → ') },
       });
     }
     if (m) for (const a of w.alerts) m.alerts.inc({ kind: a.kind });
