@@ -1,32 +1,13 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../observe/index.js';
 import { dropPostgresDatabase } from '../store/index.js';
 import { TEST_POSTGRES_ADMIN_URL } from '../testing/index.js';
 import { topics } from './contracts.js';
-import { http, placeOrders } from './e2e-support.js';
+import { http, metricSamples, placeOrders, promtoolCheckMetrics } from './e2e-support.js';
 import { startShop, type RunningShop } from './shop.js';
 
-/** `promtool check metrics` reads the exposition from stdin; it exits non-zero on a format error. */
-function promtoolCheckMetrics(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('promtool', ['check', 'metrics']);
-    let output = '';
-    p.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, output }));
-    p.stdin.end(text);
-  });
-}
-
-/** Every sample of a metric family: labels text → value. */
-function samples(body: string, name: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const m of body.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))) out.set(m[1] ?? '', Number(m[2]));
-  return out;
-}
+const samples = metricSamples;
 const total = (body: string, name: string) => [...samples(body, name).values()].reduce((a, b) => a + b, 0);
 
 // The whole shop in one process on the PostgreSQL server + in-process transport, with a

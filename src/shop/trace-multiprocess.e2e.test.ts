@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePostgresDatabase, openPostgres } from '../store/index.js';
-import { http } from './e2e-support.js';
+import { http, metricSamples, promtoolCheckMetrics } from './e2e-support.js';
 
 const PG = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS = process.env['ORDO_TEST_NATS'] ?? 'nats://127.0.0.1:4222';
@@ -59,6 +59,7 @@ describe('one order is one trace across the five processes (PostgreSQL + NATS, O
   const token = `adm_test_${randomBytes(8).toString('hex')}`;
   const port = 3900 + Math.floor(Math.random() * 500);
   const base = `http://127.0.0.1:${port}`;
+  const metricsPorts: Record<string, number> = { orders: port + 1, inventory: port + 2, payment: port + 3, shipping: port + 4 };
   const children: ChildProcess[] = [];
   const logs: string[] = [];
   let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
@@ -67,9 +68,10 @@ describe('one order is one trace across the five processes (PostgreSQL + NATS, O
     receiver = await otlpReceiver();
     await Promise.all(['orders', 'inventory', 'payment', 'shipping'].map((s) => ensurePostgresDatabase(PG, `${ns}_${s}`)));
     for (const service of ['inventory', 'payment', 'shipping', 'orders', 'gateway']) {
+      const metricsPort = service === 'gateway' ? [] : ['--metrics-port', String(metricsPorts[service])];
       const child = spawn(
         'node',
-        ['bin/ordo.js', 'start', '--service', service, '--postgres', PG, '--nats', NATS, '--namespace', ns, '--port', String(port), '--delivery-delay-ms', '100', '--decline-rate', '0', '--error-rate', '0', '--never-answers-rate', '0', '--shipment-failure-rate', '0'],
+        ['bin/ordo.js', 'start', '--service', service, '--postgres', PG, '--nats', NATS, '--namespace', ns, '--port', String(port), ...metricsPort, '--delivery-delay-ms', '100', '--decline-rate', '0', '--error-rate', '0', '--never-answers-rate', '0', '--shipment-failure-rate', '0'],
         { cwd: ROOT, env: { ...process.env, ORDO_ADMIN_TOKEN: token, ORDO_LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200' }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const keep = (d: Buffer) => void logs.push(`[${service}] ${d.toString()}`);
@@ -143,5 +145,29 @@ describe('one order is one trace across the five processes (PostgreSQL + NATS, O
       expect(names, svc).toContain(`ordo-orders: process ${svc}-events ${svc === 'inventory' ? 'InventoryReserved' : svc === 'payment' ? 'PaymentApproved' : 'PackageShipped'}`);
     }
     expect(names).toContain('ordo-orders: publish inventory-commands');
+
+    // Every process counts its part, in a format promtool accepts.
+    const scrape = async (url: string) => {
+      const body = await (await fetch(`${url}/metrics`)).text();
+      const check = await promtoolCheckMetrics(body);
+      expect(check.output, url).toBe('');
+      return (name: string, labels = '') => metricSamples(body, name).get(labels);
+    };
+    const gateway = await scrape(base);
+    expect(gateway('ordo_http_requests_total', '{method="POST",route="/orders",status="202"}')).toBe(1);
+    expect(gateway('ordo_sagas_started_total', '{machine="order"}')).toBe(1);
+    const orders = await scrape(`http://127.0.0.1:${metricsPorts['orders']}`);
+    expect(orders('ordo_transitions_total', '{machine="order",from="SHIPPED",to="DELIVERED",event="DeliveryConfirmed"}')).toBe(1);
+    expect(orders('ordo_saga_duration_seconds_count', '{machine="order",outcome="DELIVERED"}')).toBe(1);
+    expect(orders('ordo_sagas', '{machine="order",state="DELIVERED"}')).toBe(1);
+    expect(orders('ordo_messages_published_total', '{transport="nats",topic="inventory-commands"}')).toBe(1);
+    expect(orders('ordo_messages_handled_total', '{service="orders",type="PaymentApproved",outcome="applied"}')).toBe(1);
+    for (const [svc, command] of [['inventory', 'ReserveInventory'], ['payment', 'ProcessPayment'], ['shipping', 'PrepareShipment']] as const) {
+      const m = await scrape(`http://127.0.0.1:${metricsPorts[svc]}`);
+      expect(m('ordo_messages_handled_total', `{service="${svc}",type="${command}",outcome="handled"}`), svc).toBe(1);
+      expect(m('ordo_messages_published_total', `{transport="nats",topic="${svc}-events"}`), svc).toBeGreaterThanOrEqual(1);
+      expect(m('ordo_broker_up', '{transport="nats"}'), svc).toBe(1);
+      expect(m('ordo_outbox_lag_messages', `{service="${svc}"}`), svc).toBe(0);
+    }
   }, 300_000);
 });
