@@ -32,11 +32,12 @@ export function registerStart(program: Command): void {
     .option('--namespace <name>', 'prefix of the server databases (<name>_orders, …), the NATS stream name and the Kafka topics and groups (<name>-<topic>)', 'ordo')
     .action(async (flags: StartFlags) => {
       // Loaded here, not at the top, so the other commands start without the shop.
-      const [{ dashboardPlugin }, { createLogger }, { startShop }, { shopOptionsFromFlags, StartFlagError }] = await Promise.all([
+      const [{ dashboardPlugin }, { createLogger }, { startShop }, { shopOptionsFromFlags, StartFlagError }, { startTracing }] = await Promise.all([
         import('../dashboard/index.js'),
         import('../observe/index.js'),
         import('../shop/index.js'),
         import('./start-options.js'),
+        import('./otel-sdk.js'),
       ]);
       let options;
       try {
@@ -48,6 +49,9 @@ export function registerStart(program: Command): void {
       const log = createLogger({ name: 'ordo' });
       const where = options.storage.kind === 'pglite' ? `embedded PGlite in ${options.storage.dataDir ?? 'memory'} (for trying and testing; production uses a PostgreSQL server)` : 'PostgreSQL server';
       process.stderr.write(`ordo: starting ${options.services?.join(', ')} (${options.mode}) on ${where}, transport ${options.transport.kind}…\n`);
+      // Before the shop, so its first spans already have a provider.
+      const tracing = await startTracing(options.services?.length === 1 ? (options.services[0] ?? 'all') : 'all');
+      if (tracing) process.stderr.write(`ordo: tracing on, exporting spans (${tracing.exporter}) as set by the OTEL_* variables\n`);
       const shop = await startShop({ ...options, log, plugins: [dashboardPlugin()] });
       const out = process.stdout;
       if (shop.url) {
@@ -67,13 +71,16 @@ export function registerStart(program: Command): void {
         if (stopping) return;
         stopping = true;
         process.stderr.write(`ordo: ${signal}, stopping…\n`);
-        shop.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            log.error({ err }, 'stop failed');
-            process.exit(1);
-          },
-        );
+        shop
+          .stop()
+          .then(() => tracing?.shutdown())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              log.error({ err }, 'stop failed');
+              process.exit(1);
+            },
+          );
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import type { ShopPluginContext } from '../shop/index.js';
+import { registerDashboardStream, type DashboardStreamOptions } from './dashboard-stream.js';
 
 /** The browser files, served as they are: no build step, no CDN (the page must work offline). */
 const ASSETS: Readonly<Record<string, string>> = {
@@ -7,6 +9,10 @@ const ASSETS: Readonly<Record<string, string>> = {
   'app.js': 'text/javascript; charset=utf-8',
   'api.js': 'text/javascript; charset=utf-8',
   'diagram.js': 'text/javascript; charset=utf-8',
+  'live.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
+  'time-travel.js': 'text/javascript; charset=utf-8',
+  'panels.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
 };
@@ -22,10 +28,13 @@ async function loadAssets(): Promise<Map<string, { type: string; body: string }>
 /**
  * The dashboard as a gateway plugin: `GET /` is the page, `/dashboard/<file>` its
  * scripts and styles. Both are public (the gateway lets them through); the page
- * reads everything else from `/admin/…` and `/orders…` with the admin token.
+ * reads everything else from `/admin/…` and `/orders…` with the admin token, and
+ * `/admin/stream` pushes its live view and chart points (server-sent events).
  */
-export function dashboardPlugin(): (app: FastifyInstance) => Promise<void> {
-  return async (app) => {
+export function dashboardPlugin(options: DashboardStreamOptions = {}): (app: FastifyInstance, shop?: ShopPluginContext) => Promise<void> {
+  return async (app, shop) => {
+    // The live stream needs the shop's views; without them the page is static files only.
+    if (shop) registerDashboardStream(app, shop, options);
     const assets = await loadAssets();
     const send = (name: string) => {
       const a = assets.get(name);

@@ -12,10 +12,13 @@ export async function lockInstances(tx: Queryable, ids: readonly string[], skipL
   const out = new Map<string, InstanceRow>();
   if (ids.length === 0) return out;
   const r = await tx.query<InstanceRow>(
-    `SELECT ${INSTANCE_COLUMNS} FROM ordo_saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
+    `SELECT ${INSTANCE_COLUMNS}, extract(epoch FROM now() - created_at)::float8 AS age_seconds
+       FROM ordo_saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
     [[...new Set(ids)].sort()],
   );
-  for (const row of r.rows) out.set(row.id, { ...row, machine_version: Number(row.machine_version), revision: Number(row.revision), stream_version: Number(row.stream_version) });
+  for (const row of r.rows) {
+    out.set(row.id, { ...row, machine_version: Number(row.machine_version), revision: Number(row.revision), stream_version: Number(row.stream_version), age_seconds: Number(row.age_seconds ?? 0) });
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { OrdoError, TIMER_EVENT, start, type Snapshot } from '../machine/index.js';
 import { appendToStreams, recordInboxMany, type Queryable } from '../store/index.js';
+import { stampTrace, type BatchObserver } from './batch-observations.js';
 import { resolveAlertsMany, writeInstances, writeTimersMany } from './batch-writes.js';
 import { applyIncoming, applyMachineEvent, applyStepFailure, parseStepTimerId, recordTransition, resendCommand, type ApplyContext, type ApplyOutcome } from './apply-event.js';
 import { DeadLetterNotFoundError, SagaNotFoundError } from './errors.js';
@@ -14,6 +15,8 @@ export interface BatchDeps {
   readonly consumer: string;
   readonly streamOf: (machineId: string, sagaId: string) => string;
   readonly apply: ApplyContext;
+  /** Metrics and traces: the inputs' trace context, and what the batch wrote. */
+  readonly observer?: BatchObserver;
 }
 
 interface DeadLetterRow {
@@ -119,7 +122,10 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
 
   const results: WorkResult[] = [];
   for (const item of items) {
+    const id = sagaIdOf(item, replays);
+    const from = id === undefined ? 0 : (working.get(id)?.log.length ?? 0);
     results.push(await one(item));
+    if (id !== undefined) stampTrace(working.get(id), from, deps.observer?.traceOf(item));
   }
 
   async function one(item: WorkItem): Promise<WorkResult> {
@@ -221,5 +227,6 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
   await writeTimersMany(tx, dirty);
   await resolveAlertsMany(tx, dirty);
   for (const w of dirty) await writeAttemptsAndAlerts(tx, w);
+  deps.observer?.written(dirty, results);
   return results;
 }

@@ -22,6 +22,8 @@ export interface InstanceRow {
   readonly pending: PendingCommand[];
   readonly revision: number;
   readonly stream_version: number;
+  /** Seconds since the instance was created, by the database clock (read by `lockInstances`, for the latency metric). */
+  readonly age_seconds?: number;
 }
 
 export type TimerOp =

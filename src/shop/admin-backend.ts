@@ -4,6 +4,7 @@ import type { AdminBackend, AdminOverview, AlertView, CommandAttempt, DeadLetter
 import type { ShopBackend } from './gateway/backend.js';
 import { HttpError } from './gateway/http-errors.js';
 import type { OrdersService } from './orders/orders-service.js';
+import { stuckSagaFilter } from './stuck-sagas.js';
 
 export interface AdminBackendDeps {
   readonly orders: OrdersService;
@@ -33,17 +34,7 @@ export function createAdminBackend(deps: AdminBackendDeps): AdminBackend {
   const cancellable = (state: string) => accepts(machine, state, 'CancelRequested') && !machine.states[state as keyof typeof machine.states].ignore.includes('CancelRequested');
   const takesRetry = (state: string) => state in machine.states && accepts(machine, state, RETRY_EVENT);
 
-  /** The stuck condition and its parameters ($1 machine, $2 seconds, $3/$4 the timer window in engine ms). */
-  function stuckFilter(afterSeconds: number): { where: string; params: unknown[] } {
-    const nowMs = now();
-    const afterMs = afterSeconds * 1000;
-    return {
-      // A timer overdue by more than the threshold means nothing is firing it: stuck as well.
-      where: `i.machine_id = $1 AND i.status = 'active' AND i.updated_at < now() - make_interval(secs => $2)
-          AND NOT EXISTS (SELECT 1 FROM ordo_saga_timers t WHERE t.saga_id = i.id AND t.due_at BETWEEN $3 AND $4)`,
-      params: [machine.id, afterSeconds, String(nowMs - afterMs), String(nowMs + afterMs)],
-    };
-  }
+  const stuckFilter = (afterSeconds: number) => stuckSagaFilter(machine.id, afterSeconds, now());
 
   async function stuckRows(afterSeconds: number, limit: number) {
     const f = stuckFilter(afterSeconds);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { TimelineEntry } from './gateway/schemas.js';
 import { checkShopInvariants, type InvariantReport, type ShopDbs } from './shop-invariants.js';
 
@@ -56,4 +57,24 @@ export function timelineProblems(status: string, timeline: readonly TimelineEntr
   if (at !== status) problems.push(`timeline ends at ${at} but status is ${status}`);
   for (let i = 1; i < timeline.length; i++) if ((timeline[i]?.at ?? '') < (timeline[i - 1]?.at ?? '')) problems.push('entries out of time order');
   return problems;
+}
+
+/** `promtool check metrics` on an exposition (stdin); exit code 0 and no output when it is well-formed. */
+export function promtoolCheckMetrics(text: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('promtool', ['check', 'metrics']);
+    let output = '';
+    p.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, output }));
+    p.stdin.end(text);
+  });
+}
+
+/** Every sample of a metric family in an exposition: labels text → value. */
+export function metricSamples(body: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of body.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))) out.set(m[1] ?? '', Number(m[2]));
+  return out;
 }

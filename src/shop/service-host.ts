@@ -1,8 +1,10 @@
 import type { z } from 'zod';
-import { childTraceparent, type Logger } from '../observe/index.js';
-import { appendToStream, inboxContains, migrate, migrateStore, recordInbox, startOutboxRelay, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
+import { outgoingTraceparent, type Logger } from '../observe/index.js';
+import { appendToStream, inboxContains, migrate, migrateStore, readStream, recordInbox, startOutboxRelay, streamVersion, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
 import type { Delivery, Message, Subscription, Transport } from '../transport/index.js';
 import type { ServiceEvent } from './contracts.js';
+import { watchServiceDeadLetters } from './saga-gauges.js';
+import { inConsumerSpan, observedRelayTarget, watchOutboxLag, type ServiceMetrics } from './service-observe.js';
 
 /** How a service handles one message type. */
 export interface ServiceHandler<P = unknown, X = unknown> {
@@ -52,6 +54,13 @@ export const serviceDeadLetterMigration: Migration = {
   `,
 };
 
+async function lastTraceparent(tx: Queryable, stream: string): Promise<string | undefined> {
+  const version = await streamVersion(tx, stream);
+  const last = version > 0 ? (await readStream(tx, stream, { fromVersion: version, limit: 1 }))[0] : undefined;
+  const tp = last?.metadata['traceparent'];
+  return typeof tp === 'string' ? tp : undefined;
+}
+
 function orderIdOf(payload: unknown, message: Message): string {
   const id = (payload as { orderId?: unknown } | null)?.orderId;
   return typeof id === 'string' && id.length > 0 ? id : message.key;
@@ -61,16 +70,36 @@ function orderIdOf(payload: unknown, message: Message): string {
  * Runs a service: its migrations, a consumer per subscribed topic (inbox + handler
  * + outbox in one transaction), and an outbox relay forwarding its reports.
  */
-export async function hostService(def: ServiceDefinition, db: Db, transport: Transport, log: Logger, options: { relayPollMs?: number; relayLeaseMs?: number; maxDeliver?: number } = {}): Promise<HostedService> {
+export async function hostService(
+  def: ServiceDefinition,
+  db: Db,
+  transport: Transport,
+  log: Logger,
+  options: { relayPollMs?: number; relayLeaseMs?: number; maxDeliver?: number; metrics?: ServiceMetrics } = {},
+): Promise<HostedService> {
   await migrateStore(db);
   await migrate(db, [...def.migrations, serviceDeadLetterMigration], `service:${def.name}`);
-  const relay: OutboxRelay = startOutboxRelay({ db, transport, name: `${def.name}-outbox`, pollMs: options.relayPollMs ?? 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), log });
+  const relayName = `${def.name}-outbox`;
+  const relay: OutboxRelay = startOutboxRelay({
+    db,
+    transport: observedRelayTarget(transport, def.name, options.metrics),
+    name: relayName,
+    pollMs: options.relayPollMs ?? 100,
+    ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}),
+    log,
+  });
+  const unwatch = [watchOutboxLag(options.metrics, db, def.name, relayName), ...(options.metrics ? [watchServiceDeadLetters(options.metrics.metrics, db, def.name)] : [])];
+  const metrics = options.metrics?.metrics;
 
   async function emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void> {
     if (events.length === 0) return;
+    const stream = `${def.name}-${orderId}`;
+    // Work of its own (the carrier's delivery) continues the order's trace: the newest one in its stream.
+    const parent = cause?.headers.traceparent ?? (await lastTraceparent(tx, stream));
+    const traceparent = outgoingTraceparent(parent);
     await appendToStream(
       tx,
-      `${def.name}-${orderId}`,
+      stream,
       'any',
       events.map((e) => ({
         type: e.type,
@@ -80,7 +109,7 @@ export async function hostService(def: ServiceDefinition, db: Db, transport: Tra
           key: orderId,
           correlationId: orderId,
           ...(cause ? { causationId: cause.id } : {}),
-          traceparent: childTraceparent(cause?.headers.traceparent),
+          traceparent,
         },
       })),
     );
@@ -106,26 +135,43 @@ export async function hostService(def: ServiceDefinition, db: Db, transport: Tra
         // Transient failures (a provider hiccup) are retried this many times before the dead-letter channel.
         maxDeliver: options.maxDeliver ?? 20,
         handler: async (delivery) => {
-          const { message } = delivery;
-          const handler = handlers[message.type] as ServiceHandler<unknown, unknown> | undefined;
-          if (!handler) return;
-          const parsed = handler.schema.safeParse(message.payload);
-          if (!parsed.success) {
-            await deadLetter(message, `invalid ${message.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-            return;
-          }
-          if (await inboxContains(db, def.name, message.id)) return;
-          const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
-          const wrote = await db.transaction(async (tx) => {
-            if (!(await recordInbox(tx, def.name, message.id))) return false;
-            const events = await handler.apply(tx, parsed.data, external, delivery);
-            await emit(tx, orderIdOf(parsed.data, message), events, message);
-            return events.length > 0;
+          const labels = { service: def.name, type: delivery.message.type };
+          await inConsumerSpan(def.name, delivery.message, async () => {
+            try {
+              const outcome = await handle(handlers, delivery);
+              metrics?.messagesHandled.inc({ ...labels, outcome });
+            } catch (err) {
+              metrics?.messagesHandled.inc({ ...labels, outcome: 'failed' });
+              throw err;
+            }
           });
-          if (wrote) relay.notify();
         },
       }),
     );
+  }
+
+  /** Handles one delivery; says what became of it, for the metrics. Throws to have it redelivered. */
+  async function handle(handlers: ServiceDefinition['subscriptions'][string], delivery: Delivery): Promise<'handled' | 'duplicate' | 'ignored' | 'dead-lettered'> {
+    const { message } = delivery;
+    const handler = handlers[message.type] as ServiceHandler<unknown, unknown> | undefined;
+    if (!handler) return 'ignored';
+    const parsed = handler.schema.safeParse(message.payload);
+    if (!parsed.success) {
+      await deadLetter(message, `invalid ${message.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      metrics?.deadLetters.inc({ service: def.name, reason: 'invalid-payload' });
+      return 'dead-lettered';
+    }
+    if (await inboxContains(db, def.name, message.id)) return 'duplicate';
+    const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
+    const wrote = await db.transaction(async (tx) => {
+      if (!(await recordInbox(tx, def.name, message.id))) return undefined;
+      const events = await handler.apply(tx, parsed.data, external, delivery);
+      await emit(tx, orderIdOf(parsed.data, message), events, message);
+      return events.length > 0;
+    });
+    if (wrote === undefined) return 'duplicate';
+    if (wrote) relay.notify();
+    return 'handled';
   }
 
   return {
@@ -134,6 +180,7 @@ export async function hostService(def: ServiceDefinition, db: Db, transport: Tra
     emit,
     notify: () => relay.notify(),
     async stop() {
+      for (const u of unwatch) u();
       for (const s of subs) await s.close();
       await relay.stop();
     },

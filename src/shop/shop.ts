@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Duration } from '../machine/index.js';
 import { createMetrics, type Logger, type OrdoMetrics } from '../observe/index.js';
 import { ensurePostgresDatabase, openPglite, openPostgres, type Db } from '../store/index.js';
@@ -9,10 +9,16 @@ import { createTokenService, type TokenService } from './gateway/auth.js';
 import { buildGateway } from './gateway/gateway.js';
 import { startOrdersService, type OrdersService } from './orders/orders-service.js';
 import { startMetricsListener } from './metrics-listener.js';
+import { httpTracing } from './http-tracing.js';
 import { hostService, type HostedService } from './service-host.js';
 import { startCarrier } from './services/carrier.js';
 import { inventoryService, paymentService, shippingService, type WiringMode } from './services/service-definitions.js';
 import { createAdminBackend } from './admin-backend.js';
+import type { AdminBackend } from './gateway/admin-api.js';
+import { registerAdminOpsRoutes } from './gateway/admin-ops-routes.js';
+import type { ShopBackend } from './gateway/backend.js';
+import { requireAdmin } from './gateway/order-routes.js';
+import type { OpsDbs } from './ops-views.js';
 import { createShopBackend } from './shop-backend.js';
 import { DEFAULT_SIMULATION, type SimulationOptions } from './simulation.js';
 import { openTransport, type TransportChoice } from './transport-choice.js';
@@ -51,7 +57,20 @@ export interface ShopOptions {
   /** Retention of finished orders, inbox entries and published reports (default DEFAULT_SHOP_RETENTION); `false` keeps everything. */
   readonly retention?: ShopRetention | false;
   readonly log: Logger;
-  readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
+  /** More gateway routes (the dashboard), given what the operator's views read. */
+  readonly plugins?: readonly ((app: FastifyInstance, shop: ShopPluginContext) => void | Promise<void>)[];
+}
+
+/** What a gateway plugin (the dashboard) may read: the same sources as the admin API. */
+export interface ShopPluginContext {
+  readonly admin: AdminBackend;
+  readonly reconciler?: Pick<Reconciler, 'list'>;
+  readonly listInventory: ShopBackend['listInventory'];
+  /** The services' databases this process has open (the gateway has all four). */
+  readonly dbs: OpsDbs;
+  readonly machineId: string;
+  /** Throws 403 unless the request carries the admin token. */
+  readonly requireAdmin: (req: FastifyRequest) => void;
 }
 
 export interface RunningShop {
@@ -85,12 +104,13 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
   const sim: SimulationOptions = { ...DEFAULT_SIMULATION, ...options.simulation };
   const metrics = createMetrics({ defaultMetrics: true });
   const transport = await openTransport(options.transport, log, (s) => metrics.brokerUp.set({ transport: options.transport.kind }, s.connected ? 1 : 0));
-  metrics.brokerUp.set({ transport: options.transport.kind }, 1);
+  // Asked at each scrape: the in-process transport reports no changes, and a scrape must see the state now.
+  metrics.onScrape(() => void metrics.brokerUp.set({ transport: options.transport.kind }, transport.status().connected ? 1 : 0));
   const tokens = createTokenService(options.adminToken ? { adminToken: options.adminToken } : {});
   const dbs: Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>> = {};
   const stops: (() => Promise<void>)[] = [];
   const hosted: HostedService[] = [];
-  const hostOptions = options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {};
+  const hostOptions = { ...(options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {}), metrics: { metrics, transport: options.transport.kind } };
   const dbOf = async (name: 'orders' | 'inventory' | 'payment' | 'shipping') => (dbs[name] ??= await openServiceDb(options.storage, name));
 
   try {
@@ -162,13 +182,15 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
           return out;
         },
       });
+      const admin = createAdminBackend({ orders, shop: backend });
+      const context: ShopPluginContext = { admin, ...(reconciler ? { reconciler } : {}), listInventory: () => backend.listInventory(), dbs, machineId: orders.machine.id, requireAdmin };
       app = await buildGateway({
         backend,
-        admin: createAdminBackend({ orders, shop: backend }),
+        admin,
         ...(reconciler ? { reconciler } : {}),
         tokens,
         logger: log,
-        ...(options.plugins ? { plugins: options.plugins } : {}),
+        plugins: [httpTracing(log.child({ service: 'gateway' })), (a) => registerAdminOpsRoutes(a, dbs), ...(options.plugins ?? []).map((p) => (a: FastifyInstance) => p(a, context))],
         onRequestDone: (method, route, status) => metrics.httpRequests.inc({ method, route, status: String(status) }),
       });
       url = await app.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' });

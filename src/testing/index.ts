@@ -4,7 +4,7 @@ export { crashingDb, CrashInjectedError, type CrashingDb } from './crash-injecti
 export { SimulatedServices, type Fate, type ServiceFaults, type SimulationOptions, type SimCommand } from './simulated-services.js';
 export { simulationMigrations, SIMULATION_MIGRATION_SCOPE } from './simulated-services-schema.js';
 export { runSimulationWorker, simulationDelays, type SimulationWorkerConfig } from './simulation-worker.js';
-export { pumpServicesOnce, pumpServicesUntilIdle, type ServicePumpOptions } from './service-pump.js';
+export { pumpServicesOnce, pumpServicesUntilIdle, LogHeldBackError, type ServicePumpOptions } from './service-pump.js';
 export { serveSimulatedServices, type TransportServices, type TransportServicesOptions, type SimulatedServiceName } from './transport-services.js';
 export { checkOrderOutcomes, type OrderOutcomeReport } from './order-outcomes.js';
 export { checkSplitOrderOutcomes, type SplitOrderOutcomeOptions, type SplitOrderOutcomeReport } from './split-order-outcomes.js';

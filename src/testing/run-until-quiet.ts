@@ -9,10 +9,10 @@ import type { VirtualClock } from './virtual-clock.js';
  * and replies, fire due timers, and when all is idle jump the clock to the next timer.
  * Returns the number of rounds taken.
  */
-export async function runUntilQuiet(o: { db: Db; engine: SagaEngine; services: SimulatedServices; clock: VirtualClock; maxRounds?: number }): Promise<number> {
+export async function runUntilQuiet(o: { db: Db; engine: SagaEngine; services: SimulatedServices; clock: VirtualClock; maxRounds?: number; heldBackTimeoutMs?: number }): Promise<number> {
   const max = o.maxRounds ?? 10_000;
   for (let round = 1; round <= max; round++) {
-    const pumped = await pumpServicesUntilIdle({ db: o.db, engine: o.engine, services: o.services });
+    const pumped = await pumpServicesUntilIdle({ db: o.db, engine: o.engine, services: o.services, ...(o.heldBackTimeoutMs === undefined ? {} : { heldBackTimeoutMs: o.heldBackTimeoutMs }) });
     const fired = await o.engine.fireDueTimers();
     if (pumped > 0 || fired > 0) continue;
     const next = await o.db.query<{ due: string | null }>('SELECT min(due_at)::text AS due FROM ordo_saga_timers');

@@ -1,4 +1,5 @@
-import { globalPositionOf, loadCheckpoint, readAll, saveCheckpoint, type Db } from '../store/index.js';
+import { OrdoError } from '../machine/index.js';
+import { globalPositionOf, loadCheckpoint, readAll, readAllVisible, saveCheckpoint, type Db } from '../store/index.js';
 import type { IncomingMessage, SagaEngine } from '../runtime/index.js';
 import { text, type SimulatedServices } from './simulated-services.js';
 
@@ -10,6 +11,21 @@ export interface ServicePumpOptions {
   readonly name?: string;
   /** Log messages per round (default 200). */
   readonly batchSize?: number;
+  /** How long `pumpServicesUntilIdle` waits for committed messages that the log does not yet let it read (default 30 s). */
+  readonly heldBackTimeoutMs?: number;
+}
+
+/**
+ * Committed messages stayed unreadable: a transaction that took its id before they were
+ * written is still open, possibly in another database of the same server (transaction
+ * ids and snapshots are server-wide).
+ */
+export class LogHeldBackError extends OrdoError {
+  readonly code = 'LOG_HELD_BACK';
+  readonly retryable = true;
+  constructor(readonly waitedMs: number) {
+    super(`committed log messages stayed unreadable for ${waitedMs} ms: an older transaction on the server is still open`);
+  }
 }
 
 /**
@@ -57,12 +73,28 @@ export async function pumpServicesOnce(o: ServicePumpOptions): Promise<number> {
   return messages.length;
 }
 
-/** Pumps until the log has nothing new. */
+/**
+ * Pumps until the log has nothing new. "Nothing readable" is not "nothing new": `readAll`
+ * reads only below the server's oldest open transaction, so while any transaction on the
+ * server (another database's included) is older than the newest commands, they are
+ * committed but unreadable. A caller that took that for idle would move a virtual clock
+ * past the replies' deadlines and time the saga out; this waits until they can be read.
+ */
 export async function pumpServicesUntilIdle(o: ServicePumpOptions): Promise<number> {
   let total = 0;
+  let heldSince: number | undefined;
   for (;;) {
     const n = await pumpServicesOnce(o);
-    if (n === 0) return total;
     total += n;
+    if (n > 0) {
+      heldSince = undefined;
+      continue;
+    }
+    const unread = await readAllVisible(o.db, await loadCheckpoint(o.db, o.name ?? 'sim-services'), 1);
+    if (unread.length === 0) return total;
+    heldSince ??= Date.now();
+    const waited = Date.now() - heldSince;
+    if (waited > (o.heldBackTimeoutMs ?? 30_000)) throw new LogHeldBackError(waited);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -1,11 +1,15 @@
 /* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return --
    plain browser JavaScript without type annotations (no build step): values are `any` to the type checker; the other typed rules still apply. */
 /* global document, setTimeout, sessionStorage, URLSearchParams */
-import { api, ApiError, hasToken, initToken, setToken } from './api.js';
+import { api, ApiError, initToken, setToken } from './api.js';
+import { renderCharts } from './charts.js';
 import { renderMachine, stateKind } from './diagram.js';
 import { $, ago, compact, h, money, shortId, time } from './dom.js';
+import { openStream } from './live.js';
+import { renderInventory, renderServiceDeadLetters } from './panels.js';
+import { openTimeTravel } from './time-travel.js';
 
-const POLL_MS = 1500;
+const HISTORY_KEPT = 720;
 const STUCK_KEY = 'ordo.stuckAfterSeconds';
 
 const ui = {
@@ -15,6 +19,8 @@ const ui = {
   openOrderVersion: '',
   nextCursor: null,
   lastQuery: null,
+  stream: null,
+  samples: [],
 };
 
 function banner(message, kind = 'error') {
@@ -71,16 +77,17 @@ async function act(label, fn) {
   try {
     const r = await fn();
     // Order actions answer with the order's state; a replay with its outcome and the saga's state.
-    banner(`${label}: ${r.state ? `${r.status}, saga now ${r.state}` : `order now ${r.status ?? '?'}`}`, 'ok');
+    banner(`${label}: ${r.state ? `${r.status}, saga now ${r.state}` : r.status ? `order now ${r.status}` : compact(r)}`, 'ok');
   } catch (err) {
     handle(err);
   }
-  await refresh();
+  // The stream pushes the new counts and lists; the open order is read again here.
   if (ui.openOrderId) await showOrder(ui.openOrderId, true);
 }
 
 const retryCompensation = (id) => act(`retry compensation of ${shortId(id)}`, () => api(`/admin/orders/${encodeURIComponent(id)}/retry-compensation`, { method: 'POST', body: {} }));
 const compensate = (id) => act(`compensate ${shortId(id)}`, () => api(`/admin/orders/${encodeURIComponent(id)}/compensate`, { method: 'POST', body: { reason: 'compensated from the dashboard' } }));
+const reconcileNow = () => act('reconcile now', () => api('/admin/reconcile', { method: 'POST', body: {} }));
 const replay = (id) => act(`replay dead letter ${id}`, () => api(`/admin/dead-letters/${encodeURIComponent(id)}/replay`, { method: 'POST', body: {} }));
 
 function orderLink(id) {
@@ -108,29 +115,50 @@ function stuckAfter() {
   return Number.isInteger(v) && v >= 1 && v <= 86400 ? v : 60;
 }
 
-async function refresh() {
-  const after = stuckAfter();
-  const [o, alerts, stuck, dead, reconciled] = await Promise.all([
-    api(`/admin/overview?stuckAfterSeconds=${after}`),
-    api('/admin/alerts'),
-    api(`/admin/stuck?stuckAfterSeconds=${after}&limit=50`),
-    api('/admin/dead-letters?limit=50'),
-    // The reconciler's recent corrections; a gateway without the reconciler leaves them out.
-    api('/admin/reconciliations?limit=5').catch(() => ({ reconciliations: [] })),
-  ]);
+/** Renders what the server pushed on the stream (`state` events). */
+function applyState(st) {
+  const o = st.overview;
   connected(true);
   ui.updateCounts?.(o.states);
   $('#stat-total').textContent = String(o.total);
   $('#stat-created').textContent = String(o.throughput.created);
   $('#stat-finished').textContent = String(o.throughput.finished);
   $('#stat-stuck').textContent = String(o.stuck);
-  $('#stat-dead').textContent = String(o.deadLettersWaiting);
+  const serviceDead = st.serviceDeadLetters.length;
+  $('#stat-dead').textContent = String(o.deadLettersWaiting + serviceDead);
   $('#stat-alerts').textContent = String(o.openAlerts);
-  for (const [id, n] of [['#stat-stuck', o.stuck], ['#stat-dead', o.deadLettersWaiting], ['#stat-alerts', o.openAlerts]]) $(id).parentElement.classList.toggle('lit', n > 0);
-  $('#updated').textContent = `updated ${time(o.at)}`;
-  renderAlerts(alerts.alerts, reconciled.reconciliations.filter((r) => Date.now() - Date.parse(r.at) < RECONCILED_SHOWN_MS));
-  renderStuck(stuck.stuck);
-  renderDeadLetters(dead.deadLetters);
+  for (const [id, n] of [['#stat-stuck', o.stuck], ['#stat-dead', o.deadLettersWaiting + serviceDead], ['#stat-alerts', o.openAlerts]]) $(id).parentElement.classList.toggle('lit', n > 0);
+  $('#updated').textContent = `pushed ${time(o.at)}`;
+  renderAlerts(st.alerts, st.reconciliations.filter((r) => Date.now() - Date.parse(r.at) < RECONCILED_SHOWN_MS));
+  renderStuck(st.stuck);
+  renderDeadLetters(st.deadLetters);
+  renderServiceDeadLetters(st.serviceDeadLetters);
+  renderInventory(st.inventory);
+  if (ui.openOrderId) void showOrder(ui.openOrderId, true);
+}
+
+function onStreamEvent(event, data) {
+  if (event === 'state') applyState(data);
+  else if (event === 'history') ui.samples = data;
+  else if (event === 'sample') ui.samples = [...ui.samples, data].slice(-HISTORY_KEPT);
+  else if (event === 'problem') banner(`the server could not read the live view: ${data.message}`);
+  if (event === 'history' || event === 'sample') {
+    renderCharts($('#charts'), ui.samples);
+    $('#charts').setAttribute('data-samples', String(ui.samples.length));
+  }
+}
+
+function listen() {
+  ui.stream?.close();
+  ui.stream = openStream(
+    () => `/admin/stream?stuckAfterSeconds=${stuckAfter()}`,
+    onStreamEvent,
+    (ok, why, status) => {
+      if (ok) return connected(true);
+      if (status) handle(new ApiError(status, 'UNAUTHENTICATED', why));
+      else connected(false, why);
+    },
+  );
 }
 
 function workList(container, items, row) {
@@ -291,6 +319,7 @@ async function showOrder(id, quiet = false) {
   const actions = [];
   if (canCancel(o.status)) actions.push(h('button', { class: 'action', 'data-action': 'compensate', onclick: () => void compensate(o.orderId) }, 'cancel & compensate'));
   if (canRetry(o.status)) actions.push(h('button', { class: 'action', 'data-action': 'retry-compensation', onclick: () => void retryCompensation(o.orderId) }, 'retry compensation'));
+  actions.push(h('button', { class: 'action', 'data-action': 'time-travel', onclick: () => void openTimeTravel(o.orderId).catch(handle) }, 'time travel'));
   $('#order-actions').replaceChildren(...actions);
   $('#order-detail').replaceChildren(
     h(
@@ -314,26 +343,15 @@ async function showOrder(id, quiet = false) {
 
 // ---- wiring ----------------------------------------------------------------
 
-async function poll() {
-  try {
-    if (!hasToken()) return;
-    await refresh();
-    if (ui.openOrderId) await showOrder(ui.openOrderId, true);
-  } catch (err) {
-    handle(err);
-  } finally {
-    setTimeout(() => void poll(), POLL_MS);
-  }
-}
-
 async function start() {
   const token = initToken();
   const saved = Number(sessionStorage.getItem(STUCK_KEY));
   if (saved >= 1) $('#stuck-after').value = String(saved);
   $('#stuck-after').addEventListener('change', () => {
     sessionStorage.setItem(STUCK_KEY, String(stuckAfter()));
-    void refresh().catch(handle);
+    listen();
   });
+  $('#reconcile-now').addEventListener('click', () => void reconcileNow());
   $('#token-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     setToken($('#token-input').value.trim());
@@ -351,13 +369,12 @@ async function start() {
     connected(false, 'no token');
     banner('Paste the admin token (ordo start prints it) in the box at the top right, or open the link ordo start prints.', 'info');
   }
-  setTimeout(() => void poll(), POLL_MS);
 }
 
 async function boot() {
   try {
     await loadMachine();
-    await refresh();
+    listen();
     banner('');
     await search();
   } catch (err) {

@@ -8,6 +8,9 @@ import { orderMachine } from '../order-machine.js';
 import type { WiringMode } from '../services/service-definitions.js';
 import { replyWanted } from '../reconcile/correction-messages.js';
 import { ordersMigrations } from './orders-migrations.js';
+import { watchSagaGauges } from '../saga-gauges.js';
+import { inConsumerSpan, observedRelayTarget, watchOutboxLag, type ServiceMetrics } from '../service-observe.js';
+import { traceparentOf } from '../../observe/index.js';
 
 export interface OrdersServiceOptions {
   readonly db: Db;
@@ -22,6 +25,8 @@ export interface OrdersServiceOptions {
   /** How long a crashed process's relay lease blocks its successor (default: the relay's). */
   readonly relayLeaseMs?: number;
   readonly timerPollMs?: number;
+  /** Count the saga's transitions, the relay's messages and the events handled (absent = not counted). */
+  readonly metrics?: ServiceMetrics;
 }
 
 export interface OrdersService {
@@ -49,6 +54,7 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
     db,
     machines: [machine],
     logger: log,
+    ...(options.metrics ? { metrics: options.metrics.metrics, metricsService: 'orders' } : {}),
     ...(options.consume === false ? { pollIntervalMs: false as const } : options.timerPollMs ? { pollIntervalMs: options.timerPollMs } : {}),
   });
   await engine.start();
@@ -57,24 +63,44 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
   await migrate(db, retentionMigrations, RETENTION_MIGRATION_SCOPE);
 
   let relay: OutboxRelay | undefined;
+  let unwatch = (): void => undefined;
   const subs: Subscription[] = [];
   if (options.consume !== false) {
-    relay = startOutboxRelay({ db, transport, name: 'orders-outbox', pollMs: options.relayPollMs ?? 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), log });
+    relay = startOutboxRelay({
+      db,
+      transport: observedRelayTarget(transport, 'orders', options.metrics),
+      name: 'orders-outbox',
+      pollMs: options.relayPollMs ?? 100,
+      ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}),
+      toMessages: ordersRelayFilter(options.mode),
+      log,
+    });
+    const unwatchLag = watchOutboxLag(options.metrics, db, 'orders', 'orders-outbox');
+    const unwatchSagas = options.metrics ? watchSagaGauges(options.metrics.metrics, db, machine) : () => undefined;
+    unwatch = () => {
+      unwatchLag();
+      unwatchSagas();
+    };
     for (const service of ['inventory', 'payment', 'shipping'] as const) {
       subs.push(
         await transport.subscribe({
           topic: topics.events(service),
           group: 'orders',
           maxDeliver: 20,
-          handler: async ({ message }) => {
-            const incoming: IncomingMessage = { id: message.id, key: message.key, type: message.type, payload: message.payload, headers: message.headers };
-            // A second answer to a reconciler's question (the first got there after all): nothing waits for it.
-            if (!(await replyWanted({ engine, machine, db }, incoming))) return;
-            const [result] = await engine.deliver([incoming]);
-            if (result?.status === 'rejected') throw result.error;
-            if (result?.status === 'dead-lettered') log.warn({ messageId: message.id, type: message.type, reason: result.reason }, 'order event dead-lettered');
-            relay?.notify();
-          },
+          handler: ({ message }) =>
+            inConsumerSpan('orders', message, async () => {
+              // The engine continues this consumer span's trace in the transition and the commands it causes.
+              const headers = { ...message.headers, traceparent: traceparentOf() ?? message.headers.traceparent };
+              const incoming: IncomingMessage = { id: message.id, key: message.key, type: message.type, payload: message.payload, headers };
+              const handled = (outcome: string) => options.metrics?.metrics.messagesHandled.inc({ service: 'orders', type: message.type, outcome });
+              // A second answer to a reconciler's question (the first got there after all): nothing waits for it.
+              if (!(await replyWanted({ engine, machine, db }, incoming))) return void handled('unwanted');
+              const [result] = await engine.deliver([incoming]);
+              handled(result?.status ?? 'rejected');
+              if (result?.status === 'rejected') throw result.error;
+              if (result?.status === 'dead-lettered') log.warn({ messageId: message.id, type: message.type, reason: result.reason }, 'order event dead-lettered');
+              relay?.notify();
+            }),
         }),
       );
     }
@@ -85,6 +111,7 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
     machine,
     notify: () => relay?.notify(),
     async stop() {
+      unwatch();
       for (const s of subs) await s.close();
       await engine.stop();
       await relay?.stop();
