@@ -30,6 +30,13 @@ export function registerStart(program: Command): void {
     .option('--metrics-port <port>', 'a service process without the gateway serves GET /metrics and GET /health on this port (default 0: off)')
     .option('--metrics-host <host>', 'interface the metrics listener listens on', '127.0.0.1')
     .option('--namespace <name>', 'prefix of the server databases (<name>_orders, …), the NATS stream name and the Kafka topics and groups (<name>-<topic>)', 'ordo')
+    .option('--rate-limit-token <n>', 'requests a minute per customer token (default 600; 0: no limit)')
+    .option('--rate-limit-ip <n>', 'requests a minute per client address, unauthenticated ones included; the admin token is not limited (default 1200; 0: no limit)')
+    .option('--request-timeout-ms <ms>', 'a request not answered in this long gets 503; also how long a client has to send one (default 30000)')
+    .option('--cors-origin <origins>', 'comma-separated origins allowed to call the API from a browser (default: none, no CORS headers)')
+    .option('--internal-networks <list>', 'who may read /metrics and /openapi.json without the admin token: private, any, or CIDRs (default private)')
+    .option('--trust-proxy <value>', 'behind a reverse proxy: true, or the proxies\' addresses/CIDRs, so limits and logs see the client address')
+    .option('--no-access-log', 'do not log one line per HTTP request')
     .action(async (flags: StartFlags) => {
       // Loaded here, not at the top, so the other commands start without the shop.
       const [{ dashboardPlugin }, { createLogger }, { startShop }, { shopOptionsFromFlags, StartFlagError }, { startTracing }] = await Promise.all([

@@ -48,6 +48,39 @@ describe('ordo start flags', () => {
     expect(() => shopOptionsFromFlags({ ...orders, service: 'gateway', metricsPort: '9464' })).toThrow(/--metrics-port is for a process without the gateway/);
     expect(() => shopOptionsFromFlags({ ...startFlagsDefaults(), metricsPort: '9464' })).toThrow(/--metrics-port is for a process without the gateway/);
   });
+
+  it('the security flags reach the gateway, and nothing is set when none is given', async () => {
+    expect(shopOptionsFromFlags(await startFlags()).security).toBeUndefined();
+    const options = shopOptionsFromFlags(
+      await startFlags(
+        '--rate-limit-token', '60', '--rate-limit-ip', '0', '--request-timeout-ms', '5000', '--cors-origin', 'https://shop.example,http://localhost:5173',
+        '--internal-networks', '10.0.0.0/8,private', '--trust-proxy', '127.0.0.1', '--no-access-log',
+      ),
+    );
+    expect(options.security).toEqual({
+      rateLimit: { perToken: 60, perIp: 0 },
+      requestTimeoutMs: 5000,
+      corsOrigins: ['https://shop.example', 'http://localhost:5173'],
+      internalNetworks: ['10.0.0.0/8', 'private'],
+      trustProxy: '127.0.0.1',
+      accessLog: false,
+    });
+    expect(shopOptionsFromFlags(await startFlags('--trust-proxy', 'true')).security).toEqual({ trustProxy: true });
+  });
+
+  it('rejects security flags that cannot work, naming the flag', () => {
+    const d = startFlagsDefaults();
+    const cases: [Partial<StartFlags>, RegExp][] = [
+      [{ rateLimitToken: '-1' }, /--rate-limit-token/],
+      [{ rateLimitIp: 'lots' }, /--rate-limit-ip/],
+      [{ requestTimeoutMs: '10' }, /--request-timeout-ms must be at least 1000/],
+      [{ corsOrigin: '*' }, /--cors-origin/],
+      [{ corsOrigin: 'https://shop.example/path' }, /--cors-origin/],
+      [{ internalNetworks: '10.0.0.0/99' }, /--internal-networks/],
+      [{ trustProxy: 'proxy.example' }, /--trust-proxy: "proxy.example" is not a network/],
+    ];
+    for (const [flags, message] of cases) expect(() => shopOptionsFromFlags({ ...d, ...flags }), JSON.stringify(flags)).toThrow(message);
+  });
 });
 
 function startFlagsDefaults(): StartFlags {

@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { SHOP_SERVICES, type ShopOptions, type ShopService, type StorageChoice } from '../shop/index.js';
 import type { TransportChoice } from '../shop/index.js';
 import { RetentionFlagError, retentionFromFlags, type RetentionFlags } from './retention-flags.js';
+import { SecurityFlagError, securityFromFlags, type SecurityFlags } from './start-security-options.js';
 
-export interface StartFlags extends RetentionFlags {
+export interface StartFlags extends RetentionFlags, SecurityFlags {
   dataDir: string;
   postgres?: string;
   nats?: string;
@@ -70,6 +71,16 @@ function metricsListener(flags: StartFlags, service: string): { metricsListener?
   return { metricsListener: { port, host: flags.metricsHost ?? '127.0.0.1' } };
 }
 
+function security(flags: StartFlags): Pick<ShopOptions, 'security'> {
+  try {
+    const s = securityFromFlags(flags);
+    return Object.keys(s).length > 0 ? { security: s } : {};
+  } catch (e) {
+    if (e instanceof SecurityFlagError) throw new StartFlagError(e.message);
+    throw e;
+  }
+}
+
 /** Turns `ordo start` flags into shop options, rejecting combinations that cannot work. */
 export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'> {
   if (flags.mode !== 'orchestration' && flags.mode !== 'choreography') throw new StartFlagError(`--mode must be orchestration or choreography, got "${flags.mode}"`);
@@ -119,8 +130,10 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
     ...reconcileInterval(flags.reconcileIntervalMs),
     ...(relayLeaseMs ? { relayLeaseMs } : {}),
     ...metricsListener(flags, service),
+    ...security(flags),
     ...(process.env['ORDO_ADMIN_TOKEN'] ? { adminToken: process.env['ORDO_ADMIN_TOKEN'] } : {}),
     retention: retention(flags),
+    ...(process.env['ORDO_TOKEN_SECRET'] ? { tokenSecret: process.env['ORDO_TOKEN_SECRET'] } : {}),
   };
 }
 

@@ -10,6 +10,9 @@ import { OrderItem } from './order-machine.js';
 const orderId = z.string().min(1);
 const items = z.array(OrderItem).min(1);
 const reason = z.string().min(1);
+const sku = z.string().min(1).max(64);
+/** Cents: zod's int() is the safe-integer range, so an amount here is exact. */
+const cents = z.number().int().nonnegative();
 
 export const commands = {
   ReserveInventory: z.object({ orderId, items }),
@@ -18,7 +21,27 @@ export const commands = {
   RefundPayment: z.object({ orderId, paymentId: z.string().optional(), amount: z.number().int().nonnegative() }),
   PrepareShipment: z.object({ orderId, items }),
   ConfirmDelivery: z.object({ orderId }),
+  /** The operator sets a SKU's available quantity (and name, price): sent by the gateway, applied by the inventory service. */
+  SetStock: z.object({ sku, available: z.number().int().min(0).max(1_000_000_000), name: z.string().min(1).max(200).optional(), unitPrice: cents.optional() }),
 } as const;
+
+/**
+ * The inventory's stock feed (topic `inventory-stock`, key = SKU): a SKU's row after every
+ * change, for the read models of other services (the gateway's catalogue). `version` grows
+ * with every change of the row; a reader keeps the highest it has seen.
+ */
+export const stockEvents = {
+  StockChanged: z.object({
+    sku,
+    name: z.string(),
+    unitPrice: cents,
+    available: z.number().int().nonnegative(),
+    reserved: z.number().int().nonnegative(),
+    shipped: z.number().int().nonnegative(),
+    version: z.number().int().positive(),
+  }),
+} as const;
+export type StockChanged = z.infer<typeof stockEvents.StockChanged>;
 
 /** What the services report back; the order machine's events of the same names. */
 export const serviceEvents = {
@@ -46,4 +69,5 @@ export const topics = {
   commands: (service: ServiceName) => `${service}-commands`,
   events: (service: ServiceName) => `${service}-events`,
   orderEvents: 'order-events',
+  stock: 'inventory-stock',
 } as const;

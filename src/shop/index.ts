@@ -11,3 +11,5 @@ export { orderViewProjection, listOrders, getOrderView, getOrderDetails, ORDER_V
 export { checkShopInvariants, type ShopDbs, type InvariantReport } from './shop-invariants.js';
 export { createShopReconciler, shopReconcilerChecks, DEFAULT_RECONCILE_INTERVAL_MS, type ShopReconcilerOptions } from './reconcile/shop-reconciler.js';
 export { DEFAULT_SHOP_RETENTION, ordersRetentionRound, orderStreams, type ShopRetention } from './shop-retention.js';
+export { networkMatcher, NetworkListError, PRIVATE_NETWORKS, type GatewaySecurityOptions } from './gateway/security-options.js';
+export { MAX_MONEY } from './money.js';

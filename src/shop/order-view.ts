@@ -1,6 +1,7 @@
 import type { Queryable, StoredMessage } from '../store/index.js';
 import { aggregateStream, decodeTimeCursor, defineProjection, encodeTimeCursor, InvalidQueryError, readTimeline, START, TRANSITION, type TimelineEntry, type TransitionData } from '../eventsourcing/index.js';
 import { orderDecider, orderStream } from './order-aggregate.js';
+import { moneyFromSql } from './money.js';
 import { orderMachine, type OrderContext, type OrderState } from './order-machine.js';
 
 /** One order as the search page and `GET /orders` show it. */
@@ -118,7 +119,7 @@ interface Row {
   order_id: string;
   customer_id: string;
   status: string;
-  total: string | number;
+  total: unknown;
   items: OrderContext['items'];
   failure_reason: string | null;
   version: number;
@@ -136,7 +137,8 @@ function toView(r: Row): OrderView {
     orderId: r.order_id,
     customerId: r.customer_id,
     status: r.status as OrderState,
-    total: Number(r.total),
+    // bigint: a string from pg, a number (or bigint) from PGlite; exact or an error, never rounded.
+    total: moneyFromSql(r.total, `order ${r.order_id} total`),
     items: r.items,
     failureReason: r.failure_reason,
     version: Number(r.version),

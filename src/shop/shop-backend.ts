@@ -2,36 +2,41 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { accepts } from '../machine/index.js';
 import { InvalidQueryError } from '../eventsourcing/index.js';
-import { appendToStream, readArchivedStream, readStream, type Db } from '../store/index.js';
+import { appendToStream, readArchivedStream, readStream } from '../store/index.js';
+import { readCatalogue, type CatalogueEntry } from './catalogue-view.js';
 import { topics } from './contracts.js';
-import type { ListOrdersFilter, PlaceOrderRequest, PlaceOrderResult, ShopBackend } from './gateway/backend.js';
+import type { ListOrdersFilter, PlaceOrderRequest, PlaceOrderResult, ShopBackend, StockChange } from './gateway/backend.js';
 import { HttpError } from './gateway/http-errors.js';
 import type { OrderDetails, StockView } from './gateway/schemas.js';
 import { listOrders, loadOrder } from './orders/order-queries.js';
 import { timelineOf } from './orders/order-timeline.js';
 import type { OrdersService } from './orders/orders-service.js';
-import { getStock, listStock, putStock } from './services/inventory-service.js';
 
 export interface ShopBackendDeps {
   readonly orders: OrdersService;
-  /** The inventory database, read for prices and stock (the gateway's read path) and written by the admin. */
-  readonly inventoryDb: Db;
   readonly registry: Registry;
   readonly health: () => Promise<Record<string, unknown>>;
+  /** How long `PUT /inventory/:sku` waits for the catalogue to show the change before answering 202 (default 5 s). */
+  readonly stockWaitMs?: number;
 }
 
-function toView(s: StockView): StockView {
+function toView(s: CatalogueEntry): StockView {
   return { sku: s.sku, name: s.name, unitPrice: s.unitPrice, available: s.available, reserved: s.reserved, shipped: s.shipped };
 }
 
-/** The shop behind the gateway: orders through the saga engine, stock from the inventory database. */
+/**
+ * The shop behind the gateway: orders through the saga engine; prices and stock from the
+ * gateway's catalogue (a read model of the inventory's events, in the gateway's tables of
+ * the orders database); stock changes as commands to the inventory service. The gateway
+ * never touches the inventory's database (DESIGN.md §2, service ownership).
+ */
 export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
-  const { orders, inventoryDb } = deps;
+  const { orders } = deps;
   const { engine, db, machine } = orders;
+  const stockWaitMs = deps.stockWaitMs ?? 5000;
 
   async function begin(orderId: string, req: PlaceOrderRequest): Promise<string> {
-    const total = req.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0);
-    const started = await engine.startSaga(orderId, 'order', { orderId, customerId: req.customerId, items: req.items, total });
+    const started = await engine.startSaga(orderId, 'order', { orderId, customerId: req.customerId, items: req.items, total: req.total });
     if (started.status !== 'started' && started.status !== 'exists') throw new Error(`could not start order ${orderId}: ${started.status}`);
     // The id makes the creation event idempotent: a retried request does not create twice.
     const [created] = await engine.deliver([{ id: `${orderId}:created`, key: orderId, type: 'OrderCreated', payload: {} }]);
@@ -41,8 +46,7 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
 
   return {
     async prices(skus) {
-      const r = await inventoryDb.query<{ sku: string; unit_price: number }>('SELECT sku, unit_price FROM stock WHERE sku = ANY($1::text[])', [[...new Set(skus)]]);
-      return new Map(r.rows.map((x) => [x.sku, x.unit_price]));
+      return new Map((await readCatalogue(db, skus)).map((e) => [e.sku, e.unitPrice]));
     },
 
     async placeOrder(req): Promise<PlaceOrderResult> {
@@ -117,14 +121,32 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
     },
 
     async listInventory() {
-      return (await listStock(inventoryDb)).map(toView);
+      return (await readCatalogue(db)).map(toView);
     },
     async getInventory(sku) {
-      const s = await getStock(inventoryDb, sku);
+      const [s] = await readCatalogue(db, [sku]);
       return s ? toView(s) : undefined;
     },
-    async putInventory(sku, input) {
-      return toView(await inventoryDb.transaction((tx) => putStock(tx, sku, input)));
+    async putInventory(sku, input, context): Promise<StockChange> {
+      const commandId = randomUUID();
+      // The command goes out through the orders database's outbox, like every command the gateway sends.
+      await db.transaction(async (tx) => {
+        await tx.query('INSERT INTO gateway_stock_requests (command_id, sku) VALUES ($1, $2)', [commandId, sku]);
+        await appendToStream(tx, `gateway-stock-${commandId}`, 'no_stream', [
+          { id: commandId, type: 'SetStock', data: { sku, ...input }, metadata: { topic: topics.commands('inventory'), key: sku, kind: 'api-command', correlationId: context.requestId } },
+        ]);
+      });
+      orders.notify();
+      const end = Date.now() + stockWaitMs;
+      for (;;) {
+        const r = await db.query<{ applied: boolean }>('SELECT applied_version IS NOT NULL AS applied FROM gateway_stock_requests WHERE command_id = $1', [commandId]);
+        if (r.rows[0]?.applied) {
+          const [s] = await readCatalogue(db, [sku]);
+          if (s) return { kind: 'applied', stock: toView(s) };
+        }
+        if (Date.now() >= end) return { kind: 'accepted', commandId };
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
 
     async health() {

@@ -2,12 +2,19 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Duration } from '../machine/index.js';
 import { createMetrics, type Logger, type OrdoMetrics } from '../observe/index.js';
-import { ensurePostgresDatabase, openPglite, openPostgres, type Db } from '../store/index.js';
+import { ensurePostgresDatabase, migrate, openPglite, openPostgres, startOutboxRelay, type Db } from '../store/index.js';
 import type { Transport } from '../transport/index.js';
+import { sqlAuditTrail } from './audit-trail.js';
 import { seedCatalogue } from './catalogue.js';
+import { catalogueCaughtUp, startCatalogueProjector } from './catalogue-view.js';
+import type { StockChanged } from './contracts.js';
 import { createTokenService, type TokenService } from './gateway/auth.js';
 import { buildGateway } from './gateway/gateway.js';
-import { startOrdersService, type OrdersService } from './orders/orders-service.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type GatewaySecurityOptions } from './gateway/security-options.js';
+import { gatewayMigrations } from './gateway-migrations.js';
+import { announceStock } from './services/stock-feed.js';
+import { loadTokenSecret, sqlTokenRevocations, type TokenSecretPlace } from './token-store.js';
+import { ordersRelayFilter, startOrdersService, type OrdersService } from './orders/orders-service.js';
 import { startMetricsListener } from './metrics-listener.js';
 import { httpTracing } from './http-tracing.js';
 import { hostService, type HostedService } from './service-host.js';
@@ -43,6 +50,10 @@ export interface ShopOptions {
   /** Overrides of the order machine's delays, e.g. `{ paymentTimeout: '5s' }`. */
   readonly delays?: Readonly<Record<string, Duration>>;
   readonly adminToken?: string;
+  /** Signs customer tokens (ORDO_TOKEN_SECRET); generated and stored on first start when absent (token-store.ts). */
+  readonly tokenSecret?: string;
+  /** Rate limits, timeouts, CORS, who may read /metrics and /openapi.json, the access log. */
+  readonly security?: GatewaySecurityOptions;
   /** Stock the demo catalogue when the inventory is empty (default true). */
   readonly seed?: boolean;
   /** Outbox relay lease: how long a crashed process's relay blocks the one that replaces it. */
@@ -106,18 +117,24 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
   const transport = await openTransport(options.transport, log, (s) => metrics.brokerUp.set({ transport: options.transport.kind }, s.connected ? 1 : 0));
   // Asked at each scrape: the in-process transport reports no changes, and a scrape must see the state now.
   metrics.onScrape(() => void metrics.brokerUp.set({ transport: options.transport.kind }, transport.status().connected ? 1 : 0));
-  const tokens = createTokenService(options.adminToken ? { adminToken: options.adminToken } : {});
+  let tokens = createTokenService(options.adminToken ? { adminToken: options.adminToken } : {});
   const dbs: Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>> = {};
   const stops: (() => Promise<void>)[] = [];
   const hosted: HostedService[] = [];
   const hostOptions = { ...(options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {}), metrics: { metrics, transport: options.transport.kind } };
   const dbOf = async (name: 'orders' | 'inventory' | 'payment' | 'shipping') => (dbs[name] ??= await openServiceDb(options.storage, name));
 
+  // What this process's inventory announced at start, so its gateway can wait for it.
+  let announced: StockChanged[] = [];
+
   try {
     if (parts.has('inventory')) {
       const db = await dbOf('inventory');
-      hosted.push(await hostService(inventoryService(options.mode), db, transport, log.child({ service: 'inventory' }), hostOptions));
+      const inventory = await hostService(inventoryService(options.mode), db, transport, log.child({ service: 'inventory' }), hostOptions);
+      hosted.push(inventory);
       if (options.seed !== false) await seedCatalogue(db);
+      announced = await announceStock(db);
+      inventory.notify();
     }
     if (parts.has('payment')) {
       const db = await dbOf('payment');
@@ -170,11 +187,32 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
     let app: FastifyInstance | undefined;
     let url: string | undefined;
     if (parts.has('gateway') && orders) {
-      const inventoryDb = await dbOf('inventory');
+      const gatewayDb = orders.db;
+      await migrate(gatewayDb, gatewayMigrations, 'gateway');
+      const place: TokenSecretPlace =
+        options.storage.kind === 'postgres' ? { kind: 'database', db: gatewayDb } : options.storage.dataDir ? { kind: 'file', dir: options.storage.dataDir } : { kind: 'memory' };
+      const secret = await loadTokenSecret(options.tokenSecret, place, log);
+      log.info({ source: secret.source }, 'customer tokens are signed with their own secret');
+      tokens = createTokenService({ adminToken: tokens.adminToken, secret: secret.secret });
+      const catalogue = await startCatalogueProjector({ db: gatewayDb, transport, log: log.child({ component: 'catalogue' }) });
+      stops.unshift(() => catalogue.close());
+      // A gateway without the orders service in its process relays the orders log too (the
+      // relays share a lease: one publishes, the other stands by), so the commands it writes
+      // (SetStock, ConfirmDelivery) go out even while the orders process is starting or down.
+      let front: OrdersService = orders;
+      if (!parts.has('orders')) {
+        const relay = startOutboxRelay({ db: gatewayDb, transport, name: 'orders-outbox', pollMs: 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), log });
+        stops.push(() => relay.stop());
+        const o = orders;
+        front = { ...o, notify: () => (o.notify(), relay.notify()) };
+      }
+      // In one process the first order may come at once: wait until the catalogue has what the inventory announced.
+      if (announced.length > 0 && !(await catalogueCaughtUp(gatewayDb, announced, 30_000))) log.warn('the catalogue has not caught up with the inventory yet; prices may be missing for a moment');
       const backend = createShopBackend({
-        orders,
-        inventoryDb,
+        orders: front,
         registry: metrics.registry,
+        // PUT /inventory answers 202 well before the request timeout would answer 503.
+        stockWaitMs: Math.min(5000, Math.floor((options.security?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) / 2)),
         health: async () => {
           const out: Record<string, unknown> = {};
           for (const [name, db] of Object.entries(dbs)) out[name] = await db.query('SELECT 1').then(() => 'ok', (e: Error) => e.message);
@@ -182,13 +220,16 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
           return out;
         },
       });
-      const admin = createAdminBackend({ orders, shop: backend });
+      const admin = createAdminBackend({ orders: front, shop: backend });
       const context: ShopPluginContext = { admin, ...(reconciler ? { reconciler } : {}), listInventory: () => backend.listInventory(), dbs, machineId: orders.machine.id, requireAdmin };
       app = await buildGateway({
         backend,
         admin,
         ...(reconciler ? { reconciler } : {}),
         tokens,
+        revocations: sqlTokenRevocations(gatewayDb),
+        audit: sqlAuditTrail(gatewayDb),
+        ...(options.security ? { security: options.security } : {}),
         logger: log,
         plugins: [httpTracing(log.child({ service: 'gateway' })), (a) => registerAdminOpsRoutes(a, dbs), ...(options.plugins ?? []).map((p) => (a: FastifyInstance) => p(a, context))],
         onRequestDone: (method, route, status) => metrics.httpRequests.inc({ method, route, status: String(status) }),

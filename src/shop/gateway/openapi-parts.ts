@@ -12,7 +12,12 @@ export const json = (s: z.ZodType): Record<string, unknown> => z.toJSONSchema(s,
 export const body = (s: z.ZodType) => ({ required: !s.safeParse(undefined).success, content: { 'application/json': { schema: json(s) } } });
 export const ok = (description: string, s?: z.ZodType) => ({ description, ...(s ? { content: { 'application/json': { schema: json(s) } } } : {}) });
 export const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
-export const common = { '400': err('invalid input, with a message per field'), '401': err('missing or invalid bearer token'), '403': err('not allowed for this token') };
+export const common = {
+  '400': err('invalid input, with a message per field'),
+  '401': err('missing, invalid, expired or revoked bearer token'),
+  '403': err('not allowed for this token'),
+  '429': err('rate limit reached; see Retry-After'),
+};
 
 /** Operations only the admin token may call (the `admin` security scheme). */
 export const adminOnly = [{ admin: [] }];

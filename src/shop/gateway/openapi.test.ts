@@ -4,6 +4,7 @@ import type { AdminBackend } from './admin-api.js';
 import { createTokenService } from './auth.js';
 import type { ShopBackend } from './backend.js';
 import { buildGateway } from './gateway.js';
+import { memoryAuditTrail, memoryTokenRevocations } from './memory-security.js';
 
 type Operation = { security?: unknown; parameters?: { name: string; in: string; required?: boolean }[]; requestBody?: { required: boolean } };
 type Document = { paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, { type: string; scheme: string }> } };
@@ -33,7 +34,7 @@ describe('GET /openapi.json', () => {
   afterEach(() => app?.close());
 
   const load = async (withAdmin: boolean) => {
-    app = await buildGateway({ backend, tokens: createTokenService(), ...(withAdmin ? { admin } : {}) });
+    app = await buildGateway({ backend, tokens: createTokenService(), revocations: memoryTokenRevocations(), audit: memoryAuditTrail(), ...(withAdmin ? { admin } : {}) });
     await app.ready();
     const r = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(r.statusCode).toBe(200);
@@ -63,6 +64,7 @@ describe('GET /openapi.json', () => {
         '/admin/orders/{id}/retry-compensation',
         '/admin/orders/{id}/attempts',
         '/admin/orders/{id}/compensate',
+        '/admin/audit',
       ].sort(),
     );
     for (const p of adminPaths) for (const op of Object.values(doc.paths[p]!)) expect(op.security, p).toEqual([{ admin: [] }]);
@@ -74,6 +76,8 @@ describe('GET /openapi.json', () => {
     // The customer API keeps the default scheme; its admin-only operations say so.
     expect(doc.paths['/orders']?.['post']?.security).toBeUndefined();
     expect(doc.paths['/tokens']?.['post']?.security).toEqual([{ admin: [] }]);
+    expect(doc.paths['/tokens/{id}']?.['delete']?.security).toEqual([{ admin: [] }]);
+    expect(names(doc.paths['/admin/audit']?.['get'])).toEqual(['query:limit', 'query:before', 'query:action', 'query:actor']);
     expect(doc.paths['/orders']?.['post']?.requestBody?.required).toBe(true);
   });
 

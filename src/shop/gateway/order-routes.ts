@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { orderTotal } from '../money.js';
+import { targetParam, type AuditSpec } from './audit-hooks.js';
 import { actingCustomer, type Principal } from './auth.js';
 import type { ShopBackend } from './backend.js';
 import { HttpError, parseOr400 } from './http-errors.js';
 import { orderRequestHash } from './request-hash.js';
-import { CancelBody, ListOrdersQuery, OrderIdParam, PlaceOrderBody } from './schemas.js';
+import { CancelBody, ListOrdersQuery, OrderIdParam, PlaceOrderBody, type OrderDetails } from './schemas.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -34,9 +36,12 @@ export function registerOrderRoutes(app: FastifyInstance, backend: ShopBackend):
       throw new HttpError(400, 'UNKNOWN_SKU', `invalid order: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`, fields);
     }
     const items = body.items.map((i) => ({ ...i, unitPrice: prices.get(i.sku) ?? 0 }));
+    const amounts = orderTotal(items);
+    if (!amounts.ok) throw new HttpError(400, 'AMOUNT_OUT_OF_RANGE', `invalid order: ${amounts.problems.map((f) => `${f.path}: ${f.message}`).join('; ')}`, amounts.problems);
     const result = await backend.placeOrder({
       customerId: acting.customerId,
       items,
+      total: amounts.total,
       requestHash: orderRequestHash(acting.customerId, body.items),
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
@@ -57,7 +62,8 @@ export function registerOrderRoutes(app: FastifyInstance, backend: ShopBackend):
   }
 
   app.get('/orders/:id', async (req) => {
-    return (await visibleOrder(req, (id) => backend.getOrder(id))).order;
+    const { order } = await visibleOrder(req, (id) => backend.getOrder(id));
+    return principal(req).kind === 'admin' ? order : customerOrderView(order);
   });
 
   app.get('/orders', async (req) => {
@@ -69,18 +75,46 @@ export function registerOrderRoutes(app: FastifyInstance, backend: ShopBackend):
   });
 
   const ownOrder = async (req: FastifyRequest) => (await visibleOrder(req, (id) => backend.getOrderSummary(id))).id;
+  const orderAudit = (action: string): { config: { audit: AuditSpec } } => ({
+    config: {
+      audit: {
+        action,
+        target: targetParam('id'),
+        before: async (req) => {
+          const p = OrderIdParam.safeParse(req.params);
+          const o = p.success ? await backend.getOrderSummary(p.data.id) : undefined;
+          return o ? { status: o.status } : undefined;
+        },
+      },
+    },
+  });
 
-  app.post('/orders/:id/cancel', async (req, reply) => {
+  // Audited when the admin cancels (a customer's own cancellation is in the order's timeline).
+  app.post('/orders/:id/cancel', orderAudit('order.cancel'), async (req, reply) => {
     const body = parseOr400(CancelBody, req.body ?? undefined, 'body');
     const id = await ownOrder(req);
     return reply.code(202).send({ orderId: id, ...(await backend.cancelOrder(id, body?.reason ?? 'requested by the customer')) });
   });
 
-  app.post('/orders/:id/delivery', async (req, reply) => {
+  app.post('/orders/:id/delivery', orderAudit('order.confirm-delivery'), async (req, reply) => {
     requireAdmin(req);
     const id = await ownOrder(req);
     return reply.code(202).send({ orderId: id, ...(await backend.confirmDelivery(id)) });
   });
+}
+
+/**
+ * A customer's view of an order: the state changes, without the messages between the
+ * services (their payloads, retry errors, other services' data) or internal ids.
+ */
+export function customerOrderView(order: OrderDetails): OrderDetails {
+  const timeline = order.timeline
+    .filter((t) => t.type === 'transition')
+    .map((t) => {
+      const event = (t.data as { event?: unknown } | null)?.event;
+      return { at: t.at, type: t.type, ...(t.from !== undefined ? { from: t.from } : {}), ...(t.to !== undefined ? { to: t.to } : {}), data: typeof event === 'string' ? { event } : {} };
+    });
+  return { ...order, timeline };
 }
 
 export { principal, requireAdmin };

@@ -4,6 +4,7 @@ import type { Reconciler } from '../../runtime/index.js';
 import { parseOr400 } from './http-errors.js';
 import { asAdminOnly, common, ok, parameters, type OpenApiPaths } from './openapi-parts.js';
 import { requireAdmin } from './order-routes.js';
+import { plainText } from './schemas.js';
 
 /** What the gateway needs of the reconciler (it runs beside the orders service; see shop/reconcile/). */
 export type ReconcileBackend = Pick<Reconciler, 'list' | 'runOnce' | 'stats'>;
@@ -13,8 +14,8 @@ export const ReconciliationsQuery = z
     limit: z.coerce.number().int().min(1).max(500).default(100),
     before: z.string().regex(/^\d{1,18}$/, 'must be a record id (digits) from a previous page').optional(),
     outcome: z.enum(['corrected', 'failed', 'check-failed']).optional(),
-    check: z.string().min(1).max(100).optional(),
-    orderId: z.string().min(1).max(200).optional(),
+    check: plainText(100).optional(),
+    orderId: plainText(200).optional(),
   })
   .strict();
 
@@ -42,7 +43,7 @@ export function registerReconcileRoutes(app: FastifyInstance, reconciler: Reconc
     const last = reconciliations[reconciliations.length - 1];
     return { reconciliations, ...(reconciliations.length === q.limit && last ? { nextBefore: last.id } : {}), stats: await reconciler.stats() };
   });
-  app.post('/admin/reconcile', adminOnly, async () => reconciler.runOnce());
+  app.post('/admin/reconcile', { ...adminOnly, config: { audit: { action: 'reconcile.run' } } }, async () => reconciler.runOnce());
 }
 
 /** The two routes in the OpenAPI document. */

@@ -1,4 +1,20 @@
 import { z } from 'zod';
+import { MAX_MONEY } from '../money.js';
+
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * Free text from a client: no control characters and well-formed Unicode (PostgreSQL's
+ * jsonb refuses NUL and lone surrogates, and neither belongs in a SKU, a name or a reason).
+ */
+export const plainText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode text');
 
 /** Request and response shapes of the HTTP API (DESIGN.md §3); the OpenAPI document is built from these. */
 export const PlaceOrderBody = z
@@ -8,7 +24,7 @@ export const PlaceOrderBody = z
       .array(
         z
           .object({
-            sku: z.string().min(1).max(64),
+            sku: plainText(64),
             quantity: z.number().int('must be a whole number').positive('must be at least 1').max(1000, 'must be at most 1000'),
           })
           .strict(),
@@ -19,28 +35,27 @@ export const PlaceOrderBody = z
   .strict();
 
 export const OrderIdParam = z.object({ id: z.string().uuid('must be an order id (uuid)') });
-export const SkuParam = z.object({ sku: z.string().min(1).max(64) });
+export const SkuParam = z.object({ sku: plainText(64) });
 
 export const ListOrdersQuery = z
   .object({
     status: z.string().regex(/^[A-Z_]+$/, 'must be a state name, e.g. SHIPPED').optional(),
-    customerId: z.string().min(1).max(64).optional(),
+    customerId: plainText(64).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(500).optional(),
+    cursor: plainText(500).optional(),
   })
   .strict();
 
 export const PutInventoryBody = z
   .object({
     available: z.number().int().min(0).max(1_000_000_000),
-    name: z.string().min(1).max(200).optional(),
-    unitPrice: z.number().int('cents, a whole number').min(0).optional(),
+    name: plainText(200).optional(),
+    // multipleOf, not int(): zod's int() also refuses 2^53, with a message about whole numbers.
+    unitPrice: z.number().multipleOf(1, 'cents, a whole number').min(0).max(MAX_MONEY, `at most ${MAX_MONEY} cents (the largest amount held exactly)`).optional(),
   })
   .strict();
 
-export const CancelBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict().optional();
-
-export const TokenBody = z.object({ customerId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }).strict();
+export const CancelBody = z.object({ reason: plainText(500).optional() }).strict().optional();
 
 export const OrderSummary = z.object({ orderId: z.string(), status: z.string() });
 export const TimelineEntry = z.object({
@@ -63,8 +78,14 @@ export const OrderDetails = z.object({
   updatedAt: z.string(),
   timeline: z.array(TimelineEntry),
 });
-export const StockView = z.object({ sku: z.string(), name: z.string(), unitPrice: z.number(), available: z.number(), reserved: z.number(), shipped: z.number() });
+/** What a customer sees of a SKU: its price and what can be ordered, not what others bought. */
+export const CustomerStockView = z.object({ sku: z.string(), name: z.string(), unitPrice: z.number(), available: z.number() });
+/** The admin's view adds the reserved and shipped quantities. */
+export const StockView = CustomerStockView.extend({ reserved: z.number(), shipped: z.number() });
+/** `PUT /inventory/:sku` when the inventory has not applied the change within the wait: it will. */
+export const StockAccepted = z.object({ sku: z.string(), status: z.literal('accepted'), commandId: z.string() });
 
 export type OrderDetails = z.infer<typeof OrderDetails>;
 export type StockView = z.infer<typeof StockView>;
+export type CustomerStockView = z.infer<typeof CustomerStockView>;
 export type TimelineEntry = z.infer<typeof TimelineEntry>;

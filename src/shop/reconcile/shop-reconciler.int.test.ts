@@ -7,6 +7,7 @@ import { topics } from '../contracts.js';
 import { createTokenService } from '../gateway/auth.js';
 import type { ShopBackend } from '../gateway/backend.js';
 import { buildGateway } from '../gateway/gateway.js';
+import { memoryAuditTrail, memoryTokenRevocations } from '../gateway/memory-security.js';
 import type { WiringMode } from '../services/service-definitions.js';
 import { UNWANTED_REPLIES_CONSUMER } from './correction-messages.js';
 import { INTERRUPTED_CREATION_REASON } from './initiated-check.js';
@@ -73,7 +74,8 @@ describe.each(setups)('shop reconciler on %s (%s)', (_engine, mode, open) => {
     const r = await reconciler.runOnce();
     expect(check(r, 'stuck-initiated')).toMatchObject({ found: 1, corrected: 1 });
     await untilState(shop, o, 'SHIPPED');
-    expect(await reservation(o)).toEqual({ status: 'shipped' });
+    // The inventory hears of the shipment on its own: SHIPPED here does not mean it has yet.
+    await waitFor('the reservation to be shipped', async () => (await reservation(o))?.status === 'shipped');
     expect(await ledger(o)).toMatchObject({ status: 'captured', captures: 1 });
     await settled();
     expect(await reconciler.list({ limit: 10, subject: o })).toMatchObject([{ action: 'continue: deliver OrderCreated', outcome: 'corrected' }]);
@@ -224,7 +226,7 @@ describe('GET /admin/reconciliations and POST /admin/reconcile', () => {
     reconciler = createShopReconciler({ orders: shop.orders, views: shop.dbs, mode: 'orchestration', intervalMs: false, graceMs: 0 });
     await reconciler.start();
     // The customer API is not used here: only the routes under test reach a backend.
-    app = await buildGateway({ backend: {} as ShopBackend, tokens, reconciler });
+    app = await buildGateway({ backend: {} as ShopBackend, tokens, reconciler, revocations: memoryTokenRevocations(), audit: memoryAuditTrail() });
   });
   afterAll(async () => {
     await app?.close();

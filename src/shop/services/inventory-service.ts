@@ -1,6 +1,7 @@
 import type { Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import type { OrderItem } from '../order-machine.js';
+import { moneyFromSql } from '../money.js';
 import type { z } from 'zod';
 
 type Item = z.infer<typeof OrderItem>;
@@ -31,6 +32,28 @@ export const inventoryMigrations = [
         updated_at timestamptz NOT NULL DEFAULT now()
       );
       CREATE INDEX IF NOT EXISTS reservations_status ON reservations (status, updated_at);
+    `,
+  },
+  {
+    version: 10,
+    name: 'prices are 64-bit',
+    sql: `ALTER TABLE stock ALTER COLUMN unit_price TYPE bigint;`,
+  },
+  {
+    // The gateway's catalogue is fed by StockChanged events that may arrive out of order
+    // (log order is transaction-id order, not commit order): each row change bumps the
+    // version, and the catalogue keeps the highest. A trigger, so no UPDATE can forget it.
+    version: 11,
+    name: 'stock row versions',
+    sql: `
+      ALTER TABLE stock ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 1;
+      CREATE OR REPLACE FUNCTION stock_next_version() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        NEW.version := OLD.version + 1;
+        RETURN NEW;
+      END $$;
+      DROP TRIGGER IF EXISTS stock_version ON stock;
+      CREATE TRIGGER stock_version BEFORE UPDATE ON stock FOR EACH ROW EXECUTE FUNCTION stock_next_version();
     `,
   },
 ];
@@ -111,16 +134,22 @@ export interface StockRow {
   available: number;
   reserved: number;
   shipped: number;
+  /** Bumped by every change of the row (a trigger): orders the catalogue's updates. */
+  version: number;
 }
 
-const stockColumns = 'sku, name, unit_price AS "unitPrice", initial, available, reserved, shipped';
+const stockColumns = 'sku, name, unit_price AS "unitPrice", initial, available, reserved, shipped, version';
+type RawStockRow = Omit<StockRow, 'unitPrice' | 'version'> & { unitPrice: unknown; version: unknown };
+const stockRow = (r: RawStockRow): StockRow => ({ ...r, unitPrice: moneyFromSql(r.unitPrice, `stock ${r.sku} unit_price`), version: Number(r.version) });
 
-export async function listStock(q: Queryable): Promise<StockRow[]> {
-  return (await q.query<StockRow>(`SELECT ${stockColumns} FROM stock ORDER BY sku`)).rows;
+export async function listStock(q: Queryable, skus?: readonly string[]): Promise<StockRow[]> {
+  const r = skus ? await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku`, [skus]) : await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock ORDER BY sku`);
+  return r.rows.map(stockRow);
 }
 
 export async function getStock(q: Queryable, sku: string): Promise<StockRow | undefined> {
-  return (await q.query<StockRow>(`SELECT ${stockColumns} FROM stock WHERE sku = $1`, [sku])).rows[0];
+  const row = (await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock WHERE sku = $1`, [sku])).rows[0];
+  return row ? stockRow(row) : undefined;
 }
 
 /**

@@ -29,6 +29,11 @@ export const providerMigrations = [
       );
     `,
   },
+  {
+    version: 110,
+    name: 'ledger amounts are 64-bit',
+    sql: `ALTER TABLE provider_ledger ALTER COLUMN amount TYPE bigint;`,
+  },
 ];
 
 /**

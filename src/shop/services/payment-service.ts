@@ -21,6 +21,12 @@ export const paymentMigrations = [
       CREATE INDEX IF NOT EXISTS charges_status ON charges (status);
     `,
   },
+  {
+    // 32 bits end at 21 474 836.47: an order of 100 000 units at 214.75 failed on every delivery.
+    version: 10,
+    name: 'amounts are 64-bit',
+    sql: `ALTER TABLE charges ALTER COLUMN amount TYPE bigint;`,
+  },
 ];
 
 interface ChargeRow {

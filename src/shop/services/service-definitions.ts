@@ -1,10 +1,11 @@
 import { commands, serviceEvents, topics } from '../contracts.js';
 import type { ServiceDefinition, ServiceHandler } from '../service-host.js';
 import { chance, type SimulationOptions } from '../simulation.js';
-import { markShipped, releaseInventory, reserveInventory, inventoryMigrations } from './inventory-service.js';
+import { markShipped, putStock, releaseInventory, reserveInventory, inventoryMigrations } from './inventory-service.js';
 import { providerMigrations, SimulatedPaymentProvider, type CaptureOutcome, type RefundOutcome } from './payment-provider.js';
 import { paymentMigrations, recordCapture, recordRefund } from './payment-service.js';
 import { confirmDelivery, prepareShipment, shippingMigrations } from './shipping-service.js';
+import { appendStockChanges, skusTouchedBy } from './stock-feed.js';
 import type { Db } from '../../store/index.js';
 
 export type WiringMode = 'orchestration' | 'choreography';
@@ -20,17 +21,34 @@ function wire<H>(mode: WiringMode, service: 'inventory' | 'payment' | 'shipping'
 
 const h = <P, X>(handler: ServiceHandler<P, X>) => handler as unknown as ServiceHandler<never, unknown>;
 
+/** An inventory handler that also sends the rows it may have changed on the stock feed, in its transaction. */
+function withStockFeed<P extends { orderId: string } | { sku: string }>(handler: ServiceHandler<P, unknown>): ServiceHandler<never, unknown> {
+  return h<P, unknown>({
+    ...handler,
+    apply: async (tx, p, x, d) => {
+      const events = await handler.apply(tx, p, x, d);
+      await appendStockChanges(tx, 'orderId' in p ? `inventory-${p.orderId}` : `stock-${p.sku}`, await skusTouchedBy(tx, p), d.message);
+      return events;
+    },
+  });
+}
+
 export function inventoryService(mode: WiringMode): ServiceDefinition {
-  const reserve = h({ schema: commands.ReserveInventory, apply: (tx, p) => reserveInventory(tx, p.orderId, p.items) });
-  const release = h({ schema: commands.ReleaseInventory, apply: (tx, p) => releaseInventory(tx, p.orderId) });
+  const reserve = withStockFeed({ schema: commands.ReserveInventory, apply: (tx, p) => reserveInventory(tx, p.orderId, p.items) });
+  const release = withStockFeed({ schema: commands.ReleaseInventory, apply: (tx, p) => releaseInventory(tx, p.orderId) });
+  // The operator's stock change, sent by the gateway (PUT /inventory/:sku) in both wirings.
+  const setStock = withStockFeed({ schema: commands.SetStock, apply: async (tx, p) => (await putStock(tx, p.sku, p), []) });
+  const wired = wire(mode, 'inventory', { ReserveInventory: reserve, ReleaseInventory: release }, { OrderCreated: reserve, ReservationReleaseRequested: release });
+  const commandTopic = topics.commands('inventory');
   return {
     name: 'inventory',
     migrations: inventoryMigrations,
     eventsTopic: topics.events('inventory'),
     subscriptions: {
-      ...wire(mode, 'inventory', { ReserveInventory: reserve, ReleaseInventory: release }, { OrderCreated: reserve, ReservationReleaseRequested: release }),
+      ...wired,
+      [commandTopic]: { ...wired[commandTopic], SetStock: setStock },
       // Stock leaves the warehouse when the carrier has it, in both wirings.
-      [topics.events('shipping')]: { PackageShipped: h({ schema: serviceEvents.PackageShipped, apply: (tx, p) => markShipped(tx, p.orderId) }) },
+      [topics.events('shipping')]: { PackageShipped: withStockFeed({ schema: serviceEvents.PackageShipped, apply: (tx, p) => markShipped(tx, p.orderId) }) },
     },
   };
 }

@@ -115,6 +115,55 @@ describe.each(engines)('inventory service on %s', (_engine, open) => {
     expect(rows[0]?.reason).toMatch(/^invalid ReserveInventory: items\.0\.quantity/);
     expect(await stock()).toEqual({ available: 4, reserved: 0, shipped: 1 });
   });
+
+  it('applies SetStock once (inbox), and reports every stock change on the stock feed with a growing version', async () => {
+    const feed = await collector(transport, topics.stock);
+    const set = command(cmd, 'SetStock', 'SKU-2', { sku: 'SKU-2', available: 10, name: 'Two', unitPrice: 2 ** 31 + 5 });
+    await transport.publish([set]);
+    await transport.publish([{ ...set }]);
+    // The feed holds the earlier tests' changes of SKU-1 too (a new group starts from the oldest retained message).
+    const [first] = (await feed.until((ms) => ms.some((m) => m.key === 'SKU-2'), 'StockChanged for SKU-2')).filter((m) => m.key === 'SKU-2');
+    expect(first).toMatchObject({ type: 'StockChanged', headers: { causationId: set.id } });
+    expect(first?.payload).toMatchObject({ sku: 'SKU-2', name: 'Two', unitPrice: 2 ** 31 + 5, available: 10, reserved: 0, shipped: 0 });
+    const v1 = (first?.payload as { version: number }).version;
+    await transport.publish([command(cmd, 'ReserveInventory', 'o6', { orderId: 'o6', items: [{ sku: 'SKU-2', quantity: 3, unitPrice: 2 ** 31 + 5 }] })]);
+    const changes = await feed.until((ms) => ms.filter((m) => m.key === 'SKU-2').length >= 2, 'StockChanged after the reservation');
+    const after = changes.filter((m) => m.key === 'SKU-2')[1]?.payload as { available: number; reserved: number; version: number };
+    expect(after).toMatchObject({ available: 7, reserved: 3 });
+    expect(after.version).toBeGreaterThan(v1);
+    await new Promise((r) => setTimeout(r, 200));
+    // The redelivered SetStock changed nothing and said nothing.
+    expect(feed.seen.filter((m) => m.key === 'SKU-2')).toHaveLength(2);
+    const row = (await db.query<{ unit_price: unknown; initial: number }>(`SELECT unit_price, initial FROM stock WHERE sku = 'SKU-2'`)).rows[0];
+    expect(String(row?.unit_price)).toBe(String(2 ** 31 + 5));
+    expect(row?.initial).toBe(10);
+  });
+});
+
+describe.each(engines)('payment service on %s: money past 32 bits', (_engine, open) => {
+  it('charges and records an order of 100,000 units at 214.75 (2 147 500 000 cents), and the largest safe amount', async () => {
+    const fresh = await open();
+    const transport = createInProcessTransport({ redeliveryDelayMs: 5 });
+    const sim = { ...DEFAULT_SIMULATION, declineRate: 0, neverAnswersRate: 0, errorRate: 0, seed: 'big-money' };
+    const service = await hostService(paymentService('orchestration', fresh.db, sim), fresh.db, transport, silentLogger(), { relayPollMs: 20, maxDeliver: 2 });
+    const replies = await collector(transport, topics.events('payment'));
+    const amount = 100_000 * 21_475;
+    await transport.publish([command(topics.commands('payment'), 'ProcessPayment', 'big', { orderId: 'big', customerId: 'c', amount })]);
+    const [reply] = await replies.until((ms) => ms.some((x) => x.key === 'big'), 'the payment answer');
+    expect(reply?.type).toBe('PaymentApproved');
+    // pg returns int8 as a string and PGlite as a number: both read back exact.
+    const charge = (await fresh.db.query<{ amount: unknown }>(`SELECT amount FROM charges WHERE order_id = 'big'`)).rows[0];
+    const ledger = (await fresh.db.query<{ amount: unknown }>(`SELECT amount FROM provider_ledger WHERE idempotency_key = 'big'`)).rows[0];
+    expect(String(charge?.amount)).toBe('2147500000');
+    expect(String(ledger?.amount)).toBe('2147500000');
+    const largest = Number.MAX_SAFE_INTEGER;
+    await transport.publish([command(topics.commands('payment'), 'ProcessPayment', 'largest', { orderId: 'largest', customerId: 'c', amount: largest })]);
+    await replies.until((ms) => ms.some((x) => x.key === 'largest' && x.type === 'PaymentApproved'), 'the largest amount approved');
+    expect(String((await fresh.db.query<{ amount: unknown }>(`SELECT amount FROM charges WHERE order_id = 'largest'`)).rows[0]?.amount)).toBe(String(largest));
+    await service.stop();
+    await transport.close();
+    await fresh.close();
+  });
 });
 
 describe('payment service (pglite)', () => {

@@ -1,0 +1,62 @@
+import { childTraceparent } from '../../observe/index.js';
+import { appendToStream, type Db, type Queryable } from '../../store/index.js';
+import type { Message } from '../../transport/index.js';
+import { topics, type StockChanged } from '../contracts.js';
+import { listStock, type StockRow } from './inventory-service.js';
+
+/*
+ * The inventory's stock feed: after every message the inventory service handles, the rows
+ * of the SKUs it may have touched go out as StockChanged (topic `inventory-stock`, key =
+ * SKU), through the service's own log, so they commit with the change and reach the
+ * broker through its outbox. Other services (the gateway's catalogue) read these instead
+ * of the inventory's tables. A SKU that did not change is sent again unchanged: harmless,
+ * since readers keep the highest `version`.
+ */
+
+const toEvent = (r: StockRow): StockChanged => ({ sku: r.sku, name: r.name, unitPrice: r.unitPrice, available: r.available, reserved: r.reserved, shipped: r.shipped, version: r.version });
+
+/** The SKUs a handled message names (its items or its SKU) or holds (the order's reservation). */
+export async function skusTouchedBy(tx: Queryable, payload: unknown): Promise<string[]> {
+  const p = (payload ?? {}) as { sku?: unknown; orderId?: unknown; items?: unknown };
+  const skus = new Set<string>();
+  if (typeof p.sku === 'string') skus.add(p.sku);
+  if (Array.isArray(p.items)) for (const i of p.items as { sku?: unknown }[]) if (typeof i.sku === 'string') skus.add(i.sku);
+  if (typeof p.orderId === 'string') {
+    const r = await tx.query<{ items: { sku?: unknown }[] }>('SELECT items FROM reservations WHERE order_id = $1', [p.orderId]);
+    for (const i of r.rows[0]?.items ?? []) if (typeof i.sku === 'string') skus.add(i.sku);
+  }
+  return [...skus].sort();
+}
+
+/**
+ * Appends the current rows of `skus` as StockChanged to `stream` (the handled message's
+ * stream, so the append never races another order's transaction on a shared stream).
+ */
+export async function appendStockChanges(tx: Queryable, stream: string, skus: readonly string[], cause?: Message): Promise<StockChanged[]> {
+  if (skus.length === 0) return [];
+  const rows = (await listStock(tx, skus)).map(toEvent);
+  if (rows.length === 0) return [];
+  await appendToStream(
+    tx,
+    stream,
+    'any',
+    rows.map((r) => ({
+      type: 'StockChanged',
+      data: r,
+      metadata: { topic: topics.stock, key: r.sku, ...(cause ? { causationId: cause.id, correlationId: r.sku } : {}), traceparent: childTraceparent(cause?.headers.traceparent) },
+    })),
+  );
+  return rows;
+}
+
+/**
+ * Sends every SKU's row once, when the inventory service starts: a reader that joined
+ * late, or lost its copy, catches up without reading the inventory's tables. One message
+ * per SKU per start.
+ */
+export async function announceStock(db: Db): Promise<StockChanged[]> {
+  return db.transaction(async (tx) => {
+    const skus = (await tx.query<{ sku: string }>('SELECT sku FROM stock ORDER BY sku')).rows.map((r) => r.sku);
+    return appendStockChanges(tx, 'inventory-stock-announcements', skus);
+  });
+}
