@@ -1,4 +1,5 @@
-import { logBacklog, readStream, type Db, type StoredMessage } from '../store/index.js';
+import { logBacklog, readArchivedStream, readStream, type Db, type StoredMessage } from '../store/index.js';
+import { topics } from './contracts.js';
 import { timelineOf } from './orders/order-timeline.js';
 
 /** The databases an operator's views read: the orders service's and each participant's. */
@@ -55,9 +56,14 @@ export interface HistoryStep {
  * merged by time. A participant's state is its newest report: the services' own words,
  * not a second copy of their rules.
  */
+/** A stream as retention left it: what moved to the archive, then what is still in the log. */
+async function wholeStream(db: Db, stream: string): Promise<StoredMessage[]> {
+  return [...(await readArchivedStream(db, stream)), ...(await readStream(db, stream))];
+}
+
 export async function orderHistory(dbs: OpsDbs, orderId: string): Promise<HistoryStep[] | undefined> {
   if (!dbs.orders) return undefined;
-  const own = await readStream(dbs.orders, `order-${orderId}`);
+  const own = await wholeStream(dbs.orders, `order-${orderId}`);
   if (own.length === 0) return undefined;
   const entries: { at: string; service: 'orders' | Participant; type: string; data: unknown; from?: string; to?: string; seq: number }[] = [];
   let seq = 0;
@@ -65,8 +71,9 @@ export async function orderHistory(dbs: OpsDbs, orderId: string): Promise<Histor
   for (const service of PARTICIPANTS) {
     const db = dbs[service];
     if (!db) continue;
-    const msgs: StoredMessage[] = await readStream(db, `${service}-${orderId}`).catch(() => []);
-    for (const m of msgs) entries.push({ at: m.createdAt.toISOString(), service, type: m.type, data: m.data, seq: seq++ });
+    const msgs: StoredMessage[] = await wholeStream(db, `${service}-${orderId}`).catch(() => []);
+    // The stock feed shares the inventory's order stream; it is not a report about the order.
+    for (const m of msgs.filter((x) => x.metadata['topic'] !== topics.stock)) entries.push({ at: m.createdAt.toISOString(), service, type: m.type, data: m.data, seq: seq++ });
   }
   // Stable by time; ties keep each stream's own order.
   entries.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq);

@@ -1,4 +1,4 @@
-import { childTraceparent } from '../../observe/index.js';
+import { outgoingTraceparent } from '../../observe/index.js';
 import { appendToStream, type Db, type Queryable } from '../../store/index.js';
 import type { Message } from '../../transport/index.js';
 import { topics, type StockChanged } from '../contracts.js';
@@ -43,7 +43,7 @@ export async function appendStockChanges(tx: Queryable, stream: string, skus: re
     rows.map((r) => ({
       type: 'StockChanged',
       data: r,
-      metadata: { topic: topics.stock, key: r.sku, ...(cause ? { causationId: cause.id, correlationId: r.sku } : {}), traceparent: childTraceparent(cause?.headers.traceparent) },
+      metadata: { topic: topics.stock, key: r.sku, ...(cause ? { causationId: cause.id, correlationId: r.sku } : {}), traceparent: outgoingTraceparent(cause?.headers.traceparent) },
     })),
   );
   return rows;
