@@ -35,6 +35,8 @@ export interface HostedService {
   emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void>;
   /** Wakes the outbox relay after a commit made outside a handler. */
   notify(): void;
+  /** Calls `listener` after each handler's transaction that wrote reports has committed; returns the unsubscribe. */
+  onCommitted(listener: () => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function hostService(
   await migrateStore(db);
   await migrate(db, [...def.migrations, serviceDeadLetterMigration], `service:${def.name}`);
   const relayName = `${def.name}-outbox`;
+  const committed = new Set<() => void>();
   const relay: OutboxRelay = startOutboxRelay({
     db,
     transport: observedRelayTarget(transport, def.name, options.metrics),
@@ -170,7 +173,10 @@ export async function hostService(
       return events.length > 0;
     });
     if (wrote === undefined) return 'duplicate';
-    if (wrote) relay.notify();
+    if (wrote) {
+      relay.notify();
+      for (const l of committed) l();
+    }
     return 'handled';
   }
 
@@ -179,7 +185,12 @@ export async function hostService(
     db,
     emit,
     notify: () => relay.notify(),
+    onCommitted(listener) {
+      committed.add(listener);
+      return () => void committed.delete(listener);
+    },
     async stop() {
+      committed.clear();
       for (const u of unwatch) u();
       for (const s of subs) await s.close();
       await relay.stop();

@@ -24,5 +24,11 @@ export interface Db extends Queryable {
   /** Where it lives, for logs: a redacted URL or a data directory. */
   readonly describe: string;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` in this database (LISTEN), until the
+   * returned function is called. Best effort: a lost connection is re-established, and
+   * notifications sent meanwhile are lost, so a listener still polls now and then.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

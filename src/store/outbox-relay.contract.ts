@@ -166,6 +166,18 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
       expect(target3.published.map((m) => m.id)).toEqual(second.map((m) => m.id));
     });
 
+    it('wakes when any connection commits an append to the log, without notify() and long before its poll', async () => {
+      const target = new RecordingTarget();
+      const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target, pollMs: 600_000 });
+      expect(await relay.listening).toBe(true);
+      await new Promise((r) => setTimeout(r, 50)); // let it fall asleep on an empty log
+      const m = out('orders');
+      await appendToStream(db, uniqueStream(), 0, [m]);
+      await until('published on the commit notification', () => target.published.length === 1);
+      expect(target.published[0]?.id).toBe(m.id);
+      await relay.stop();
+    });
+
     it('wakes on notify() instead of waiting for the next poll, and stops promptly even mid-backoff', async () => {
       const target = new RecordingTarget();
       const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target, pollMs: 600_000 });

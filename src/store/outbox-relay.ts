@@ -4,6 +4,7 @@ import type { Db } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 import { globalPositionOf, readAll, type GlobalPosition } from './read-all.js';
 import { claimLease, releaseLease, saveLeasedCheckpoint } from './relay-lease.js';
+import { LOG_CHANNEL } from './store-migrations.js';
 import type { StoredMessage } from './stored-message.js';
 
 /**
@@ -48,6 +49,8 @@ export interface OutboxRelayOptions {
   /** How long the publishing relay's claim lasts without renewal (default 15 s): a standby takes over after a crash. */
   readonly leaseMs?: number;
   readonly log?: RelayLogger;
+  /** Listen for the log's commit notifications where the database can (default true). */
+  readonly wakeOnCommit?: boolean;
 }
 
 export interface OutboxRelay {
@@ -55,6 +58,8 @@ export interface OutboxRelay {
   notify(): void;
   /** Finishes the round in progress (a publish under way is awaited), then stops; nothing is lost. */
   stop(): Promise<void>;
+  /** Resolves true once it listens for the log's commits (false: it only polls and takes `notify()`). */
+  readonly listening: Promise<boolean>;
   /** Counters, for tests and metrics. */
   readonly stats: Readonly<OutboxRelayStats>;
 }
@@ -212,19 +217,31 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
+  const notifyNow = (): void => {
+    woken = true;
+    wake?.();
+  };
+  // Woken by every commit that appends to the log, in any process (migration 8); the poll stays as the fallback.
+  let unlisten: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
+  if (options.wakeOnCommit !== false && db.listen) {
+    unlisten = db.listen(LOG_CHANNEL, () => notifyNow()).catch((err: unknown) => {
+      log.warn({ relay: name, err: describe(err) }, 'cannot listen for commits; polling only');
+      return undefined;
+    });
+  }
+
   const running = runAndRelease().catch((err: unknown) => log.error({ relay: name, err: describe(err) }, 'stopped by an unexpected error'));
 
   return {
-    notify() {
-      woken = true;
-      wake?.();
-    },
+    notify: notifyNow,
     async stop() {
       stopped = true;
       wake?.();
       wakeOnStop?.();
       await running;
+      await (await unlisten)?.().catch(() => undefined);
     },
+    listening: unlisten.then((u) => u !== undefined),
     stats,
   };
 }

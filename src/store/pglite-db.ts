@@ -27,6 +27,10 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     exec: async (sql) => void (await pglite.exec(sql)),
     transaction: (fn) =>
       pglite.transaction((t) => fn({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) } satisfies Queryable)),
+    listen: async (channel, onNotify) => {
+      const unlisten = await pglite.listen(channel, () => onNotify());
+      return () => unlisten();
+    },
     close: () => pglite.close(),
   };
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './db.js';
+import { postgresListener } from './postgres-listen.js';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -22,6 +23,7 @@ export function openPostgres(options: PostgresOptions): Db {
   const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 10, application_name: options.applicationName ?? 'ordo' });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  const listener = postgresListener(options.url, options.applicationName ?? 'ordo');
   return {
     engine: 'postgres',
     describe: redact(options.url),
@@ -43,7 +45,11 @@ export function openPostgres(options: PostgresOptions): Db {
         client.release();
       }
     },
-    close: () => pool.end(),
+    listen: (channel, onNotify) => listener.listen(channel, onNotify),
+    close: async () => {
+      await listener.close();
+      await pool.end();
+    },
   };
 }
 

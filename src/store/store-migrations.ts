@@ -144,7 +144,27 @@ export const storeMigrations: readonly Migration[] = [
       CREATE INDEX ordo_inbox_handled_at ON ordo_inbox (handled_at);
     `,
   },
+  {
+    version: 8,
+    name: 'wake readers on commit',
+    // Each transaction that appends to the log notifies LOG_CHANNEL once (PostgreSQL folds a
+    // transaction's identical notifications into one and delivers it at commit), so relays
+    // in any process read at once instead of at their next poll.
+    sql: `
+      CREATE OR REPLACE FUNCTION ordo_notify_log() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        PERFORM pg_notify('ordo_log', '');
+        RETURN NULL;
+      END
+      $fn$;
+      CREATE TRIGGER ordo_messages_notify AFTER INSERT ON ordo_messages
+        FOR EACH STATEMENT EXECUTE FUNCTION ordo_notify_log();
+    `,
+  },
 ];
+
+/** The channel every append notifies at commit (migration 8). */
+export const LOG_CHANNEL = 'ordo_log';
 
 /** Creates or upgrades the store's tables; call once when a service starts. */
 export function migrateStore(db: Db): Promise<MigrateResult> {
