@@ -90,6 +90,10 @@ describe.skipIf(!haveChromium)('the dashboard’s live view in Chromium: pushed 
     await shop.transport.publish([{ id: `bad-${randomUUID()}`, topic: 'inventory-commands', key: 'nobody', type: 'ReserveInventory', payload: { orderId: 'nobody' }, headers: {} }]);
     await expect.poll(() => page.locator('[data-service-dead-letter^="inventory:"]').count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => page.locator('[data-service-dead-letter^="inventory:"] .why').textContent()).toContain('invalid ReserveInventory');
+    // Replay it from the dashboard: the inventory service reads it again (still invalid), and the letter says so.
+    await page.click('[data-service-dead-letter^="inventory:"] button[data-action="replay-service"]');
+    await expect.poll(() => page.locator('#banner').textContent()).toMatch(/^replay inventory dead letter \d+: /);
+    await expect.poll(() => page.locator('[data-service-dead-letter^="inventory:"] [data-replayed]').first().getAttribute('data-replayed'), { timeout: 10_000 }).toBe('dead-lettered');
     await expect.poll(() => page.locator('#stat-dead').textContent()).toBe('1');
     await page.screenshot({ path: shot('dashboard-live'), fullPage: true });
 

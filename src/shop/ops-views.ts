@@ -17,6 +17,10 @@ export interface ServiceDeadLetterView {
   readonly type: string;
   readonly reason: string;
   readonly createdAt: string;
+  /** When an operator's replay handled it again, by whom, and what became of it. */
+  readonly replayedAt?: string;
+  readonly replayedBy?: string;
+  readonly replayOutcome?: string;
 }
 
 export async function serviceDeadLetters(dbs: OpsDbs, limit: number): Promise<ServiceDeadLetterView[]> {
@@ -25,12 +29,22 @@ export async function serviceDeadLetters(dbs: OpsDbs, limit: number): Promise<Se
     const db = dbs[service];
     if (!db) continue;
     const r = await db
-      .query<{ id: string; message_id: string; topic: string; type: string; reason: string; created_at: Date }>(
-        'SELECT id::text AS id, message_id, topic, type, reason, created_at FROM service_dead_letters ORDER BY id DESC LIMIT $1',
+      .query<{ id: string; message_id: string; topic: string; type: string; reason: string; created_at: Date; replayed_at: Date | null; replayed_by: string | null; replay_outcome: string | null }>(
+        'SELECT id::text AS id, message_id, topic, type, reason, created_at, replayed_at, replayed_by, replay_outcome FROM service_dead_letters ORDER BY id DESC LIMIT $1',
         [limit],
       )
       .catch(() => ({ rows: [] })); // a service that never started has no table yet
-    for (const row of r.rows) out.push({ service, id: row.id, messageId: row.message_id, topic: row.topic, type: row.type, reason: row.reason, createdAt: new Date(row.created_at).toISOString() });
+    for (const row of r.rows)
+      out.push({
+        service,
+        id: row.id,
+        messageId: row.message_id,
+        topic: row.topic,
+        type: row.type,
+        reason: row.reason,
+        createdAt: new Date(row.created_at).toISOString(),
+        ...(row.replayed_at ? { replayedAt: new Date(row.replayed_at).toISOString(), replayedBy: row.replayed_by ?? '', replayOutcome: row.replay_outcome ?? '' } : {}),
+      });
   }
   return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit);
 }
@@ -129,7 +143,7 @@ export async function opsSample(dbs: OpsDbs, machineId: string): Promise<OpsSamp
     const db = dbs[service];
     if (!db) continue;
     outboxLag[service] = (await logBacklog(db, `${service}-outbox`).catch(() => ({ messages: 0 }))).messages;
-    const dl = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM service_dead_letters').catch(() => ({ rows: [{ n: 0 }] }));
+    const dl = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM service_dead_letters WHERE replayed_at IS NULL').catch(() => ({ rows: [{ n: 0 }] }));
     deadLetters[service] = Number(dl.rows[0]?.n ?? 0);
   }
   return { at: new Date().toISOString(), startedPerMinute: started, finishedPerMinute: finished, latency, outboxLag, deadLetters };

@@ -23,7 +23,7 @@ export function watchSagaGauges(metrics: OrdoMetrics, db: Db, machine: { readonl
 /** `ordo_dead_letters_waiting` of a hosted service (its `service_dead_letters` table). */
 export function watchServiceDeadLetters(metrics: OrdoMetrics, db: Db, service: string): () => void {
   return metrics.onScrape(async () => {
-    const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM service_dead_letters');
+    const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM service_dead_letters WHERE replayed_at IS NULL');
     metrics.deadLettersWaiting.set({ service }, Number(r.rows[0]?.n ?? 0));
   });
 }

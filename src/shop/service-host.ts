@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import { outgoingTraceparent, type Logger } from '../observe/index.js';
 import { appendToStream, inboxContains, migrate, migrateStore, readStream, recordInbox, startOutboxRelay, streamVersion, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
 import type { Delivery, Message, Subscription, Transport } from '../transport/index.js';
-import type { ServiceEvent } from './contracts.js';
+import { topics, type ServiceEvent } from './contracts.js';
+import { markReplayed, recordServiceDeadLetter, REPLAY_DEAD_LETTER, ReplayDeadLetter, serviceDeadLetterMigrations, waitingDeadLetter } from './service-dead-letters.js';
 import { watchServiceDeadLetters } from './saga-gauges.js';
 import { inConsumerSpan, observedRelayTarget, watchOutboxLag, type ServiceMetrics } from './service-observe.js';
 
@@ -40,21 +41,7 @@ export interface HostedService {
   stop(): Promise<void>;
 }
 
-export const serviceDeadLetterMigration: Migration = {
-  version: 900,
-  name: 'service dead letters',
-  sql: `
-    CREATE TABLE IF NOT EXISTS service_dead_letters (
-      id bigserial PRIMARY KEY,
-      message_id text NOT NULL,
-      topic text NOT NULL,
-      type text NOT NULL,
-      message jsonb NOT NULL,
-      reason text NOT NULL,
-      created_at timestamptz NOT NULL DEFAULT now()
-    );
-  `,
-};
+export { serviceDeadLetterMigrations } from './service-dead-letters.js';
 
 async function lastTraceparent(tx: Queryable, stream: string): Promise<string | undefined> {
   const version = await streamVersion(tx, stream);
@@ -80,7 +67,7 @@ export async function hostService(
   options: { relayPollMs?: number; relayLeaseMs?: number; maxDeliver?: number; metrics?: ServiceMetrics } = {},
 ): Promise<HostedService> {
   await migrateStore(db);
-  await migrate(db, [...def.migrations, serviceDeadLetterMigration], `service:${def.name}`);
+  await migrate(db, [...def.migrations, ...serviceDeadLetterMigrations], `service:${def.name}`);
   const relayName = `${def.name}-outbox`;
   const committed = new Set<() => void>();
   const relay: OutboxRelay = startOutboxRelay({
@@ -120,23 +107,26 @@ export async function hostService(
 
   async function deadLetter(message: Message, reason: string): Promise<void> {
     log.warn({ service: def.name, messageId: message.id, type: message.type, reason }, 'message dead-lettered');
-    await db.query('INSERT INTO service_dead_letters (message_id, topic, type, message, reason) VALUES ($1, $2, $3, $4, $5)', [
-      message.id,
-      message.topic,
-      message.type,
-      JSON.stringify(message),
-      reason,
-    ]);
+    await recordServiceDeadLetter(db, message, reason);
   }
 
+  // Its command topic is always subscribed: an operator's ReplayDeadLetter arrives there in both wirings.
+  const commandTopic = topics.commands(def.name as Parameters<typeof topics.commands>[0]);
+  const subscriptions = { ...def.subscriptions, [commandTopic]: { ...def.subscriptions[commandTopic] } };
+
   const subs: Subscription[] = [];
-  for (const [topic, handlers] of Object.entries(def.subscriptions)) {
+  for (const [topic, handlers] of Object.entries(subscriptions)) {
     subs.push(
       await transport.subscribe({
         topic,
         group: def.name,
         // Transient failures (a provider hiccup) are retried this many times before the dead-letter channel.
         maxDeliver: options.maxDeliver ?? 20,
+        // Given up on: kept in the service's database for the operator (GET /admin/service-dead-letters, replay).
+        onDeadLetter: async (dead) => {
+          await deadLetter(dead.message, `gave up after ${dead.attempts} attempts: ${dead.reason}`);
+          metrics?.deadLetters.inc({ service: def.name, reason: 'attempts-exhausted' });
+        },
         handler: async (delivery) => {
           const labels = { service: def.name, type: delivery.message.type };
           await inConsumerSpan(def.name, delivery.message, async () => {
@@ -156,6 +146,7 @@ export async function hostService(
   /** Handles one delivery; says what became of it, for the metrics. Throws to have it redelivered. */
   async function handle(handlers: ServiceDefinition['subscriptions'][string], delivery: Delivery): Promise<'handled' | 'duplicate' | 'ignored' | 'dead-lettered'> {
     const { message } = delivery;
+    if (message.topic === commandTopic && message.type === REPLAY_DEAD_LETTER) return replay(message);
     const handler = handlers[message.type] as ServiceHandler<unknown, unknown> | undefined;
     if (!handler) return 'ignored';
     const parsed = handler.schema.safeParse(message.payload);
@@ -178,6 +169,29 @@ export async function hostService(
       for (const l of committed) l();
     }
     return 'handled';
+  }
+
+  /**
+   * An operator's replay: the dead letter's message is handled again as if it had just
+   * arrived (the inbox still keeps it to once), then the dead letter is marked with the
+   * outcome. A failure throws, so the command is redelivered like any other.
+   */
+  async function replay(command: Message): Promise<'handled' | 'duplicate' | 'dead-lettered'> {
+    const parsed = ReplayDeadLetter.safeParse(command.payload);
+    if (!parsed.success) {
+      await deadLetter(command, `invalid ${REPLAY_DEAD_LETTER}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      return 'dead-lettered';
+    }
+    const { deadLetterId, actor } = parsed.data;
+    const stored = await waitingDeadLetter(db, deadLetterId);
+    if (!stored) {
+      log.info({ service: def.name, deadLetterId }, 'replay: no such dead letter waiting (unknown, or replayed already)');
+      return 'duplicate';
+    }
+    const outcome = await handle(subscriptions[stored.topic] ?? {}, { message: stored, attempt: 1 });
+    await markReplayed(db, deadLetterId, actor ?? 'operator', outcome);
+    log.info({ service: def.name, deadLetterId, messageId: stored.id, outcome }, 'dead letter replayed');
+    return outcome === 'dead-lettered' ? 'dead-lettered' : 'handled';
   }
 
   return {

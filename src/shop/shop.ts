@@ -23,6 +23,7 @@ import { inventoryService, paymentService, shippingService, type WiringMode } fr
 import { createAdminBackend } from './admin-backend.js';
 import type { AdminBackend } from './gateway/admin-api.js';
 import { registerAdminOpsRoutes } from './gateway/admin-ops-routes.js';
+import { replaySender } from './service-replay.js';
 import type { ShopBackend } from './gateway/backend.js';
 import { requireAdmin } from './gateway/order-routes.js';
 import type { OpsDbs } from './ops-views.js';
@@ -231,7 +232,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
         audit: sqlAuditTrail(gatewayDb),
         ...(options.security ? { security: options.security } : {}),
         logger: log,
-        plugins: [httpTracing(log.child({ service: 'gateway' })), (a) => registerAdminOpsRoutes(a, dbs), ...(options.plugins ?? []).map((p) => (a: FastifyInstance) => p(a, context))],
+        plugins: [httpTracing(log.child({ service: 'gateway' })), (a) => registerAdminOpsRoutes(a, dbs, replaySender(gatewayDb, front)), ...(options.plugins ?? []).map((p) => (a: FastifyInstance) => p(a, context))],
         onRequestDone: (method, route, status) => metrics.httpRequests.inc({ method, route, status: String(status) }),
       });
       url = await app.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' });

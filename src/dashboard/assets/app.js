@@ -89,6 +89,8 @@ const retryCompensation = (id) => act(`retry compensation of ${shortId(id)}`, ()
 const compensate = (id) => act(`compensate ${shortId(id)}`, () => api(`/admin/orders/${encodeURIComponent(id)}/compensate`, { method: 'POST', body: { reason: 'compensated from the dashboard' } }));
 const reconcileNow = () => act('reconcile now', () => api('/admin/reconcile', { method: 'POST', body: {} }));
 const replay = (id) => act(`replay dead letter ${id}`, () => api(`/admin/dead-letters/${encodeURIComponent(id)}/replay`, { method: 'POST', body: {} }));
+const replayService = (service, id) =>
+  act(`replay ${service} dead letter ${id}`, () => api(`/admin/service-dead-letters/${encodeURIComponent(service)}/${encodeURIComponent(id)}/replay`, { method: 'POST', body: {} }));
 
 function orderLink(id) {
   return h('a', { href: '#', class: 'mono', title: id, onclick: (ev) => (ev.preventDefault(), void showOrder(id)) }, shortId(id));
@@ -124,7 +126,7 @@ function applyState(st) {
   $('#stat-created').textContent = String(o.throughput.created);
   $('#stat-finished').textContent = String(o.throughput.finished);
   $('#stat-stuck').textContent = String(o.stuck);
-  const serviceDead = st.serviceDeadLetters.length;
+  const serviceDead = st.serviceDeadLetters.filter((d) => !d.replayedAt).length;
   $('#stat-dead').textContent = String(o.deadLettersWaiting + serviceDead);
   $('#stat-alerts').textContent = String(o.openAlerts);
   for (const [id, n] of [['#stat-stuck', o.stuck], ['#stat-dead', o.deadLettersWaiting + serviceDead], ['#stat-alerts', o.openAlerts]]) $(id).parentElement.classList.toggle('lit', n > 0);
@@ -132,7 +134,7 @@ function applyState(st) {
   renderAlerts(st.alerts, st.reconciliations.filter((r) => Date.now() - Date.parse(r.at) < RECONCILED_SHOWN_MS));
   renderStuck(st.stuck);
   renderDeadLetters(st.deadLetters);
-  renderServiceDeadLetters(st.serviceDeadLetters);
+  renderServiceDeadLetters(st.serviceDeadLetters, (service, id) => void replayService(service, id));
   renderInventory(st.inventory);
   if (ui.openOrderId) void showOrder(ui.openOrderId, true);
 }

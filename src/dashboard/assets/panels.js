@@ -18,8 +18,12 @@ export function renderInventory(items) {
   $('#inventory tbody').replaceChildren(...rows);
 }
 
-/** The participant services' dead letters (the engine's are in the list above them, with replay). */
-export function renderServiceDeadLetters(letters) {
+/**
+ * The participant services' dead letters (the engine's are in the list above them). A
+ * waiting one has a replay button (`onReplay(service, id)`); a replayed one says by whom
+ * and what became of it.
+ */
+export function renderServiceDeadLetters(letters, onReplay) {
   const node = $('#service-dead-letters');
   if (letters.length === 0) {
     node.replaceChildren(h('p', { class: 'muted small' }, 'inventory, payment, shipping: none'));
@@ -35,6 +39,9 @@ export function renderServiceDeadLetters(letters) {
           { class: 'item dead', 'data-service-dead-letter': `${d.service}:${d.id}` },
           h('div', { class: 'row' }, h('span', { class: 'chip normal' }, d.service), h('span', { class: 'kind' }, d.type), h('span', { class: 'muted small right' }, ago(d.createdAt))),
           h('div', { class: 'why small' }, d.reason),
+          d.replayedAt
+            ? h('div', { class: 'muted small', 'data-replayed': d.replayOutcome }, `replayed ${ago(d.replayedAt)} by ${d.replayedBy}: ${d.replayOutcome}`)
+            : h('div', { class: 'row' }, h('button', { class: 'action', 'data-action': 'replay-service', onclick: () => onReplay(d.service, d.id) }, 'replay')),
         ),
       ),
     ),

@@ -58,11 +58,33 @@ describe('the operator routes for the dashboard: service dead letters and an ord
     expect(steps.at(-1)).toMatchObject({ orderState: 'DELIVERED', participants: { inventory: 'InventoryReserved', payment: 'PaymentApproved', shipping: 'DeliveryConfirmed' } });
 
     await shop.transport.publish([{ id: `bad-${id}`, topic: 'payment-commands', key: id, type: 'ProcessPayment', payload: { orderId: id }, headers: {} }]);
-    let letters: { service: string; type: string; reason: string }[] = [];
+    let letters: { id: string; service: string; type: string; reason: string }[] = [];
     for (let i = 0; i < 100 && letters.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
       letters = (await http<{ deadLetters: typeof letters }>(base, admin, '/admin/service-dead-letters')).body.deadLetters;
     }
     expect(letters).toEqual([expect.objectContaining({ service: 'payment', type: 'ProcessPayment', reason: expect.stringMatching(/^invalid ProcessPayment/) as unknown })]);
+
+    // Replay, from the operator's side: a customer may not, a bad path is a 400, an unknown letter a 404.
+    const dead = letters[0] ?? { id: 'none' };
+    const customer = shop.tokens.customerToken('eve');
+    expect((await http(base, customer, `/admin/service-dead-letters/payment/${dead.id}/replay`, { method: 'POST' })).status).toBe(403);
+    expect((await http(base, admin, `/admin/service-dead-letters/billing/${dead.id}/replay`, { method: 'POST' })).status).toBe(400);
+    expect((await http(base, admin, '/admin/service-dead-letters/payment/987654/replay', { method: 'POST' })).status).toBe(404);
+    const sent = await http<{ commandId: string; status: string }>(base, admin, `/admin/service-dead-letters/payment/${dead.id}/replay`, { method: 'POST' });
+    expect(sent.status).toBe(202);
+    // The payment service handled it again: still unreadable, so it is marked replayed with that outcome and kept as a new letter.
+    type Letter = { id: string; replayedAt?: string; replayedBy?: string; replayOutcome?: string };
+    let after: Letter[] = [];
+    for (let i = 0; i < 100 && !after.find((l) => l.id === dead.id)?.replayedAt; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await http<{ deadLetters: Letter[] }>(base, admin, '/admin/service-dead-letters')).body.deadLetters;
+    }
+    expect(after.find((l) => l.id === dead.id)).toMatchObject({ replayedBy: expect.stringMatching(/^admin/) as unknown, replayOutcome: 'dead-lettered' });
+    expect(after.filter((l) => !l.replayedAt)).toHaveLength(1);
+    // Replayed once: a second request finds nothing waiting under that id.
+    expect((await http(base, admin, `/admin/service-dead-letters/payment/${dead.id}/replay`, { method: 'POST' })).status).toBe(404);
+    const audit = (await http<{ entries: { action: string; target?: string }[] }>(base, admin, '/admin/audit?action=service-dead-letter.replay')).body.entries;
+    expect(audit.map((e) => e.target)).toContain(`payment/${dead.id}`);
   });
 });

@@ -5,7 +5,7 @@ import { createInProcessTransport } from '../../transport/index.js';
 import type { Message, Transport } from '../../transport/index.js';
 import { ordersMigrations } from '../orders/orders-migrations.js';
 import { startOrdersService, type OrdersService } from '../orders/orders-service.js';
-import { hostService, serviceDeadLetterMigration, type HostedService } from '../service-host.js';
+import { hostService, serviceDeadLetterMigrations, type HostedService } from '../service-host.js';
 import { inventoryMigrations, putStock } from '../services/inventory-service.js';
 import { providerMigrations } from '../services/payment-provider.js';
 import { paymentMigrations } from '../services/payment-service.js';
@@ -114,9 +114,9 @@ export async function pgliteShopDatabases(pgliteFactory: Factory): Promise<{ fre
     await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
     await migrate(db, ordersMigrations, 'orders');
     await migrate(db, reconcilerMigrations, RECONCILER_MIGRATION_SCOPE);
-    await migrate(db, [...inventoryMigrations, serviceDeadLetterMigration], 'service:inventory');
-    await migrate(db, [...paymentMigrations, ...providerMigrations, serviceDeadLetterMigration], 'service:payment');
-    await migrate(db, [...shippingMigrations, serviceDeadLetterMigration], 'service:shipping');
+    await migrate(db, [...inventoryMigrations, ...serviceDeadLetterMigrations], 'service:inventory');
+    await migrate(db, [...paymentMigrations, ...providerMigrations, ...serviceDeadLetterMigrations], 'service:payment');
+    await migrate(db, [...shippingMigrations, ...serviceDeadLetterMigrations], 'service:shipping');
   });
 }
 

@@ -25,7 +25,7 @@ it('confirms a delivery as soon as the shipment commits (delay 0), not at its ne
   stops.push(() => carrier.stop());
 
   const reports: Message[] = [];
-  const sub = await transport.subscribe({ topic: topics.events('shipping'), group: 'test', handler: ({ message }) => void reports.push(message) });
+  const sub = await transport.subscribe({ topic: topics.events('shipping'), group: 'test', handler: ({ message }) => (reports.push(message), Promise.resolve()) });
   stops.push(() => sub.close());
 
   const orderId = randomUUID();
