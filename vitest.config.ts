@@ -3,6 +3,17 @@ import { defineConfig } from 'vitest/config';
 // Three kinds of test, chosen by file name: `*.test.ts` is pure and fast,
 // `*.int.test.ts` talks to real PostgreSQL/PGlite/NATS/Kafka, `*.e2e.test.ts`
 // drives processes or a browser. `npm test` runs all of them.
+// e2e files that share nothing with another file (see the e2e-embedded project).
+const EMBEDDED_E2E = [
+  'src/shop/shop-embedded-*.e2e.test.ts',
+  'src/shop/gateway/*.e2e.test.ts',
+  'src/shop/orders/one-source-of-truth.e2e.test.ts',
+  'src/dashboard/*.e2e.test.ts',
+  'src/cli/diagram-command.e2e.test.ts',
+  'src/cli/verify-command.e2e.test.ts',
+  'src/cli/projections-command.e2e.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -28,10 +39,22 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'e2e',
-          // After the others, one file at a time: some of these stop and restart the shared brokers.
+          name: 'e2e-embedded',
+          // Whole shops in this process (PGlite + in-process transport) and CLI runs of their own:
+          // nothing shared with another file, so two at a time (each is about one core's work).
           sequence: { groupOrder: 2 },
+          include: EMBEDDED_E2E,
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          // Last, one file at a time: these spawn process layouts on the shared server and brokers, and some stop and restart the brokers.
+          sequence: { groupOrder: 3 },
           include: ['src/**/*.e2e.test.ts'],
+          exclude: [...EMBEDDED_E2E, 'node_modules/**'],
           testTimeout: 300_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -1,0 +1,3 @@
+import { describeEmbeddedShop } from './shop-embedded-suite.js';
+
+describeEmbeddedShop('orchestration');
