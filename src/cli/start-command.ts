@@ -1,3 +1,4 @@
+import { startFailure } from './start-failure.js';
 import type { Command } from 'commander';
 import type { StartFlags } from './start-options.js';
 import { addRetentionFlags } from './retention-flags.js';
@@ -59,7 +60,16 @@ export function registerStart(program: Command): void {
       // Before the shop, so its first spans already have a provider.
       const tracing = await startTracing(options.services?.length === 1 ? (options.services[0] ?? 'all') : 'all');
       if (tracing) process.stderr.write(`ordo: tracing on, exporting spans (${tracing.exporter}) as set by the OTEL_* variables\n`);
-      const shop = await startShop({ ...options, log, plugins: [dashboardPlugin()] });
+      let shop;
+      try {
+        shop = await startShop({ ...options, log, plugins: [dashboardPlugin()] });
+      } catch (err) {
+        // What the operator can act on, in one line; the stack only when asked for (ORDO_DEBUG=1).
+        process.stderr.write(`ordo: could not start: ${startFailure(err, options.host ?? '127.0.0.1', options.port)}\n`);
+        if (process.env['ORDO_DEBUG']) process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        await tracing?.shutdown().catch(() => undefined);
+        process.exit(1);
+      }
       const out = process.stdout;
       if (shop.url) {
         const customer = shop.tokens.customerToken('alice');
@@ -93,3 +103,4 @@ export function registerStart(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }
+
