@@ -9,3 +9,4 @@ export { StateStore } from './state-store.js';
 export { findLivenessFailure, sccs, type ExploredGraph, type LivenessFailure } from './explored-graph.js';
 export { ModelOptionsError, ModelBoundError, TraceReplayError } from './errors.js';
 export { toTla } from './tla-export.js';
+export { runParticipant, type Participant, type AnyParticipant, type ParticipantState, type WorldChoice, type SystemMessage } from './participant.js';
