@@ -8,10 +8,11 @@ type Failure = { code: number; stdout: string; stderr: string };
 const failure = (p: Promise<unknown>): Promise<Failure> => p.then(() => ({ code: 0, stdout: '', stderr: '' }), (e: unknown) => e as Failure);
 
 describe('ordo verify / ordo export (the real CLI process)', () => {
-  it('--json prints exactly { model, orders, states, transitions, seconds, violations }', async () => {
+  it('--json prints exactly { model, orders, states, transitions, seconds, properties, violations }', async () => {
     const { stdout } = await ordo('verify', 'order', '--orders', '2', '--faults', 'dup,decline', '--json');
     const r = JSON.parse(stdout) as Record<string, unknown>;
-    expect(Object.keys(r)).toEqual(['model', 'orders', 'states', 'transitions', 'seconds', 'violations']);
+    expect(Object.keys(r)).toEqual(['model', 'orders', 'states', 'transitions', 'seconds', 'properties', 'violations']);
+    expect(r['properties']).toContainEqual({ name: 'CompensationWorks', kind: 'liveness', status: 'holds' });
     expect(r).toMatchObject({ model: 'order', orders: 2, violations: [] });
     expect(r['states']).toBeGreaterThan(100);
   });

@@ -15,8 +15,8 @@ export interface ParticipantState<L, G> {
 }
 
 /**
- * One of the world's choices when a participant handles a command: the payment
- * provider declines, never answers, a shipment cannot be made. `fault` names the
+ * One of the world's choices when a participant handles a command: an outside
+ * provider refuses, never answers, a warehouse cannot deliver. `fault` names the
  * budget the checker spends to take it (the normal answer has none).
  */
 export interface WorldChoice<X> {
@@ -27,7 +27,7 @@ export interface WorldChoice<X> {
 
 /**
  * A participant as a pure decider. `decide` answers a command from the state and the
- * world's choice (`X`: what the provider, carrier… said); `evolve` folds an event into
+ * world's choice (`X`: what an outside provider said); `evolve` folds an event into
  * the state. Events listed in `internal` only record a change; every other event is an
  * answer the participant publishes. `evolve` must ignore the answers (replaying an old
  * answer to a duplicate changes nothing).
@@ -45,6 +45,9 @@ export interface Participant<L, G, X = undefined, C extends SystemMessage = Syst
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyParticipant = Participant<any, any, any, any, any>;
+/** A participant seen from generic code: states, choices and messages as unknowns. */
+export type OpaqueParticipant = Participant<unknown, unknown, unknown>;
+export const opaque = (p: AnyParticipant): OpaqueParticipant => p as OpaqueParticipant;
 
 /** Runs a command through a participant: the events it decides, the state they lead to, and the answers to publish. */
 export function runParticipant<L, G, X, C extends SystemMessage, E extends SystemMessage>(
