@@ -110,7 +110,7 @@ describe('replayTrace: checker traces against the real saga engine on PGlite', (
     expect(lines(early)).toEqual(['orders 1 send OrderCreated', 'timer 1 fire reservationTimeout']);
     expect((await replay(early)).divergences).toEqual([]);
 
-    const faults = ['dup', 'loss', 'crash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel', 'refundfail'];
+    const faults = ['dup', 'loss', 'crash', 'enginecrash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel', 'refundfail'];
     for (const fault of faults) {
       // A refund fails only when there is one to make: a customer's cancel after the capture.
       const trace = shortestTrace(model({ faults: fault === 'refundfail' ? { refundfail: 1, cancel: 1 } : { [fault]: 1 } }), endsAfter(fault));

@@ -240,6 +240,10 @@ async function applyStep(s: TraceStep, o: KeySide, d: StepDeps): Promise<string[
     serve(participant.name, cmd, x);
     return [];
   }
+  if (s.actor === 'crash' && verb === def.orchestrator) {
+    // The engine committed and crashed before the ack: the reply stays queued, delivered again later (its inbox answers `duplicate`).
+    return d.deliver(head(o.replies, 'reply'));
+  }
   if (s.actor === 'crash') {
     // The participant handled the command and committed, then crashed before acking: it stays queued.
     const queue = o.queues[verb] ?? fail('unknown participant');

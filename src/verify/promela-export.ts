@@ -123,6 +123,10 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
       }
     }
     w(`  :: d_step { qr[${b}] != 0 -> if ${deliver.join(' ')} :: else -> ${pop('qr', b)} fi } /* ${m.definition.orchestrator} handle a reply */`);
+    if (has('enginecrash')) {
+      const again = deliver.map((d) => d.replace(`${pop('qr', b)}; `, ''));
+      w(`  :: d_step { qr[${b}] != 0 && ${budget('enginecrash')} > 0 -> ${budget('enginecrash')}--; if ${again.join(' ')} :: else -> skip fi } /* engine handles a reply, crashes before ack */`);
+    }
 
     for (let p = 0; p < P; p++) {
       const q = queue(p);

@@ -4,7 +4,8 @@ import type { AnyParticipant } from './participant.js';
 type AnyMachine = Machine<string, { type: string }, unknown>;
 
 /** Faults every system has: the network's and the services' own (crash before ack), and a deadline passing early. */
-export const CORE_FAULTS = ['loss', 'dup', 'reorder', 'crash', 'timeout'] as const;
+/** `enginecrash`: the saga engine commits a reply's transition and crashes before the ack, so the reply is delivered again. */
+export const CORE_FAULTS = ['loss', 'dup', 'reorder', 'crash', 'enginecrash', 'timeout'] as const;
 
 /** An input from outside the participants: who sends it, and the fault budget it spends if it is the world's choice (a customer cancelling). */
 export interface EnvironmentInput {

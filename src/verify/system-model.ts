@@ -5,7 +5,7 @@ import { ParticipantTable } from './participant-table.js';
 import { faultsOf, type SystemDefinition, type SystemRunOptions } from './system-definition.js';
 
 /** Action kinds (action code = kind << 16 | key << 8 | param). */
-export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9 } as const;
+export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9, engineCrash: 10 } as const;
 
 export type Emit = (next: Uint8Array, actor: number, action: number, invalidTransition: boolean) => void;
 

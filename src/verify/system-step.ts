@@ -41,6 +41,13 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
       // A reply the state neither accepts nor ignores is dead-lettered: consumed, the key unchanged.
       if ((tab.next[e] ?? -1) >= 0) m.applyMachine(t, i, e);
       emit(t, orchestrator, (KIND.deliver << 16) | oc, (tab.next[e] ?? -1) >= 0 && tab.invalid[e] === 1);
+      if (m.has(s, 'enginecrash')) {
+        // The engine commits the transition and crashes before the ack: the reply is delivered again.
+        t.set(s);
+        m.spend(t, 'enginecrash');
+        if ((tab.next[e] ?? -1) >= 0) m.applyMachine(t, i, e);
+        emit(t, m.actors.length - 1, (KIND.engineCrash << 16) | oc, (tab.next[e] ?? -1) >= 0 && tab.invalid[e] === 1);
+      }
     }
     for (let p = 0; p < P; p++) {
       const q = m.queueOffset(i, p);

@@ -100,6 +100,8 @@ export function describeAction(m: SystemModel, s: Uint8Array, action: number): A
       return { actor: m.definition.orchestrator, action: `handle ${head(m.replyQueue)}`, order, message: head(m.replyQueue) };
     case KIND.handle:
       return { actor: queueName(param), action: `handle ${head(param)}`, order, message: head(param) };
+    case KIND.engineCrash:
+      return { actor: 'crash', action: `${m.definition.orchestrator} handles ${head(m.replyQueue)}, crashes before ack (redelivered)`, order, message: head(m.replyQueue) };
     case KIND.crash:
       return { actor: 'crash', action: `${queueName(param)} handles ${head(param)}, crashes before ack (redelivered)`, order, message: head(param) };
     case KIND.choice: {

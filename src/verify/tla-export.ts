@@ -115,7 +115,7 @@ ${pn[p]}Choice(i) == \\E f \\in {${[...new Set(t.choices.flatMap((cs) => cs.slic
     if (p >= 0) return [`${pn[p]}Handles(i)`, `${pn[p]}Choice(i)`];
     if (a === 'timer') return ['Timer(i)'];
     if (a === 'network') return ['Network(i)'];
-    if (a === 'crash') return pn.map((n) => `${n}Crashes(i)`);
+    if (a === 'crash') return [...pn.map((n) => `${n}Crashes(i)`), 'EngineCrash(i)'];
     return envActors.get(a) ?? ['FALSE'];
   };
   const actorName = (a: string) => `${cap(a)}Actor`;
@@ -185,6 +185,14 @@ HandleReply(i) ==
      THEN \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])] /\\ Take(i, t)
      ELSE UNCHANGED <<${machineVars.join(', ')}>>
   /\\ ${unchanged([...machineVars, 'qr'])}
+
+(* The engine commits a reply's transition and crashes before the ack: the reply stays to be delivered again. *)
+EngineCrash(i) ==
+  /\\ qr[i] # <<>> /\\ ${budgetGuard('enginecrash')}
+  /\\ IF \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])]
+     THEN \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])] /\\ Take(i, t)
+     ELSE UNCHANGED <<${machineVars.join(', ')}>>
+  /\\ ${unchanged([...machineVars, 'budget'])}
 
 ${partDefs.join('\n\n')}
 

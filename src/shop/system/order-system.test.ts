@@ -31,7 +31,7 @@ describe('the shop as a system definition (order machine + participant deciders)
     const r = checkOrderSystem(model({ orders: 2, faults: { dup: 1, decline: 1, cancel: 1, timeout: 1 } }));
     expect(r.violations).toEqual([]);
     expect(Object.values(status(r)).every((s) => s === 'holds')).toBe(true);
-    for (const faults of [{ crash: 1 }, { loss: 1, reorder: 1 }, { provider: 1 }, { shipfail: 1 }, { timeout: 2 }] as Record<string, number>[]) {
+    for (const faults of [{ crash: 1 }, { enginecrash: 2 }, { loss: 1, reorder: 1 }, { provider: 1 }, { shipfail: 1 }, { timeout: 2 }] as Record<string, number>[]) {
       expect(checkOrderSystem(model({ orders: 2, faults })).violations.map((v) => v.property), JSON.stringify(faults)).toEqual([]);
     }
   });

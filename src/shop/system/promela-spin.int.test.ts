@@ -19,6 +19,7 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
     [2, { dup: 1, decline: 1, cancel: 1, timeout: 1 }],
     [3, { dup: 1, decline: 1, cancel: 1, timeout: 1 }],
     [2, { loss: 1, reorder: 1, crash: 1, provider: 1, shipfail: 1, refundfail: 1 }],
+    [2, { enginecrash: 2, dup: 1, decline: 1 }],
   ];
   it.each(cases)('N = %i, faults %j', (orders, faults) => {
     const def = shopSystem({ orders, context });
