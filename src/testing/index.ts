@@ -13,3 +13,4 @@ export { freshPostgres, freshPglite, pgliteFactory, TEST_POSTGRES_ADMIN_URL, typ
 export { dropPostgresDatabase } from '../store/index.js';
 export { DeciderSpecification, type DeciderGiven, type DeciderThen } from '../eventsourcing/index.js';
 export { replayTrace, TraceStepNotReplayableError, type ReplayTraceOptions, type ReplayReport, type ReplayDivergence, type ReplayView, type ReplayKeyView } from './replay-trace.js';
+export { shortestTrace } from './shortest-trace.js';

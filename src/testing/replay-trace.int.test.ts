@@ -3,8 +3,8 @@ import { migrate, migrateStore } from '../store/index.js';
 import { runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from '../runtime/index.js';
 import { orderMachine, SEED_TRANSITIONS } from '../shop/index.js';
 import { shopSystem, allowedOrderTransitions, type ShopSystemOptions } from '../shop/system/order-system.js';
-import { checkSystem, describeAction, faultsOf, successors, SystemModel, viewOf, type SystemDefinition, type TraceStep } from '../verify/index.js';
-import { pgliteFactory, replayTrace, TraceStepNotReplayableError, type ReplayReport, type ReplayTraceOptions } from './index.js';
+import { checkSystem, faultsOf, SystemModel, viewOf, type SystemDefinition, type TraceStep } from '../verify/index.js';
+import { pgliteFactory, replayTrace, shortestTrace as shortest, TraceStepNotReplayableError, type ReplayReport, type ReplayTraceOptions } from './index.js';
 
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
 const allowed = allowedOrderTransitions();
@@ -31,40 +31,10 @@ const skipsRelease = {
   states: { ...orderMachine.states, PAYMENT_PROCESSING: { ...pp, on: { ...pp.on, PaymentRefused: (pp.on['PaymentRefused'] ?? []).map((t) => ({ ...t, target: 'CANCELED' })) } } },
 } as typeof orderMachine;
 
-/**
- * The shortest path of the model to a goal, in the checker's trace shape: the
- * checker reports paths only to violations, and a fault trace that ends well is
- * exactly what a regression test wants to replay.
- */
-function shortestTrace(mo: Model, goal: (m: SystemModel, s: Uint8Array) => boolean): TraceStep[] {
+const shortestTrace = (mo: Model, goal: (m: SystemModel, s: Uint8Array) => boolean): TraceStep[] => {
   const m = new SystemModel(defOf(mo), { keys: mo.orders, ...(mo.faults ? { faults: mo.faults } : {}) });
-  const key = (s: Uint8Array) => s.join(',');
-  const init = m.initial();
-  const seen = new Map<string, { prev: Uint8Array | undefined; action: number }>([[key(init), { prev: undefined, action: 0 }]]);
-  const queue: Uint8Array[] = [init];
-  const scratch = new Uint8Array(m.width);
-  let found: Uint8Array | undefined = goal(m, init) ? init : undefined;
-  for (let i = 0; i < queue.length && !found; i++) {
-    const s = queue[i] as Uint8Array;
-    successors(m, s, scratch, (next, _actor, action) => {
-      if (found || seen.has(key(next))) return;
-      const copy = next.slice();
-      seen.set(key(copy), { prev: s, action });
-      queue.push(copy);
-      if (goal(m, copy)) found = copy;
-    });
-  }
-  if (!found) throw new Error('goal unreachable');
-  const path: { s: Uint8Array; prev: Uint8Array | undefined; action: number }[] = [];
-  for (let s: Uint8Array | undefined = found; s; s = seen.get(key(s))?.prev) path.unshift({ s, ...(seen.get(key(s)) ?? { prev: undefined, action: 0 }) });
-  return asJson(
-    path.map((p, n) => {
-      const v = viewOf(m, p.s);
-      const d = p.prev ? describeAction(m, p.prev, p.action) : { actor: 'init', action: 'start', order: 0 };
-      return { step: n, ...d, states: v.keys.map((o) => o.state), shared: v.shared, keys: v.keys };
-    }),
-  );
-}
+  return shortest(m, (s) => goal(m, s));
+};
 /** Every key finished, nothing in flight, and the fault's whole budget spent. */
 const endsAfter = (fault: string) => (m: SystemModel, s: Uint8Array) =>
   s[m.budgetAt[fault] ?? 0] === 0 && Array.from({ length: m.options.keys }, (_, i) => i).every((i) => m.table.final[s[m.base(i)] ?? 0] === 1 && m.quiet(s, i));

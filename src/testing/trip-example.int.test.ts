@@ -1,41 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { runSpin, spinAvailable } from '../../bench/spin.js';
 import { provider, tripMachine, tripSystem, type Booking } from '../../examples/trip-booking/trip-system.js';
-import { checkSystem, describeAction, successors, SystemModel, toPromela, viewOf, type TraceStep } from '../verify/index.js';
+import { checkSystem, SystemModel, toPromela, viewOf, type TraceStep } from '../verify/index.js';
 import { replayTrace } from './replay-trace.js';
+import { shortestTrace as shortest } from './shortest-trace.js';
 
 const status = (r: ReturnType<typeof checkSystem>) => Object.fromEntries(r.properties.map((p) => [p.name, p.status]));
 const lines = (t: readonly TraceStep[]) => t.slice(1).map((s) => `${s.actor} ${s.order} ${s.action}`);
 const ALL = { dup: 1, crash: 1, 'flight-refuses': 1, 'hotel-refuses': 1, 'car-refuses': 1 };
-
-/** The shortest path to a goal, in the checker's trace shape. */
-function shortest(m: SystemModel, goal: (s: Uint8Array) => boolean): TraceStep[] {
-  const key = (s: Uint8Array) => s.join(',');
-  const seen = new Map<string, { prev?: Uint8Array; action: number }>([[key(m.initial()), { action: 0 }]]);
-  const queue = [m.initial()];
-  const scratch = new Uint8Array(m.width);
-  let found: Uint8Array | undefined;
-  for (let i = 0; i < queue.length && !found; i++) {
-    const s = queue[i] as Uint8Array;
-    successors(m, s, scratch, (next, _a, action) => {
-      if (found || seen.has(key(next))) return;
-      const copy = next.slice();
-      seen.set(key(copy), { prev: s, action });
-      queue.push(copy);
-      if (goal(copy)) found = copy;
-    });
-  }
-  const path: { s: Uint8Array; prev?: Uint8Array; action: number }[] = [];
-  for (let s = found; s; s = seen.get(key(s))?.prev) path.unshift({ s, ...(seen.get(key(s)) ?? { action: 0 }) });
-  return JSON.parse(
-    JSON.stringify(
-      path.map((p, n) => {
-        const v = viewOf(m, p.s);
-        return { step: n, ...(p.prev ? describeAction(m, p.prev, p.action) : { actor: 'init', action: 'start', order: 0 }), states: v.keys.map((k) => k.state), shared: v.shared, keys: v.keys };
-      }),
-    ),
-  ) as TraceStep[];
-}
 
 describe('the trip booking example (examples/trip-booking): a user system the generic checker verifies', () => {
   it('holds every property under every fault, and each property can be reached (not vacuous)', () => {
