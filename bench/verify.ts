@@ -1,6 +1,5 @@
-import { allowedOrderTransitions } from '../src/cli/order-model-options.js';
-import { orderMachine } from '../src/shop/index.js';
-import { checkOrderSystem, toPromela, type Fault, type OrderSystemOptions } from '../src/verify/index.js';
+import { shopSystem } from '../src/shop/system/order-system.js';
+import { checkSystem, toPromela } from '../src/verify/index.js';
 import { machineDescription, progress, type BenchResult, type BenchRun } from './result.js';
 import { runSpin, spinAvailable } from './spin.js';
 import type { BenchOptions } from './bench-options.js';
@@ -13,7 +12,7 @@ import type { BenchOptions } from './bench-options.js';
  * its full property check (safety + liveness under fairness) with symmetry.
  */
 
-const FAULTS: Partial<Record<Fault, number>> = { dup: 1, decline: 1, cancel: 1 };
+const FAULTS: Record<string, number> = { dup: 1, decline: 1, cancel: 1 };
 const context = { orderId: 'order-1', customerId: 'customer-1', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 1000 }], total: 1000 };
 
 function run(name: string, states: number, seconds: number, extra: Record<string, unknown>): BenchRun {
@@ -45,18 +44,19 @@ export default async function benchVerify(options: BenchOptions): Promise<BenchR
   const spin = spinAvailable();
   if (!spin) notes.push('SPIN is not installed (apt-get install -y spin gcc): only ordo was measured, no ratios');
   // Warm the JIT on a small model first; SPIN's compile step is likewise left out of its states/s.
-  checkOrderSystem({ machine: orderMachine, context, orders: 2, faults: FAULTS, allowedTransitions: allowedOrderTransitions() });
+  checkSystem(shopSystem({ orders: 2, context }), { keys: 2, faults: FAULTS });
   for (const orders of sizes) {
-    const model: OrderSystemOptions = { machine: orderMachine, context, orders, faults: FAULTS, allowedTransitions: allowedOrderTransitions() };
+    const def = shopSystem({ orders, context });
+    const model = { keys: orders, faults: FAULTS };
     progress(`N=${orders}: ordo, no symmetry, safety`);
-    const [plain, plainSec] = timed(() => checkOrderSystem(model, { liveness: false }));
+    const [plain, plainSec] = timed(() => checkSystem(def, model, { liveness: false }));
     runs.push(run(`ordo N=${orders} no symmetry (safety)`, plain.states, plainSec, { transitions: plain.transitions }));
     progress(`N=${orders}: ordo, symmetry, all properties`);
-    const [sym, symSec] = timed(() => checkOrderSystem({ ...model, symmetry: true }, { liveness: true }));
+    const [sym, symSec] = timed(() => checkSystem(def, { ...model, symmetry: true }, { liveness: true }));
     runs.push(run(`ordo N=${orders} symmetry (all properties)`, sym.states, symSec, { transitions: sym.transitions, violations: sym.violations.length }));
     if (!spin) continue;
     progress(`N=${orders}: SPIN pan -DNOREDUCE -DSAFETY`);
-    const promela = toPromela(model);
+    const promela = toPromela(def, model);
     const hashBits = Math.max(18, Math.ceil(Math.log2(plain.states)) + 1);
     const s = Array.from({ length: REPEATS }, () => runSpin(promela, { hashBits })).reduce((a, b) => (b.searchSeconds < a.searchSeconds ? b : a));
     runs.push(run(`spin N=${orders} pan -DNOREDUCE`, s.states, s.searchSeconds, { transitions: s.transitions, compileSeconds: s.compileSeconds, processSeconds: s.runSeconds, wallSeconds: s.compileSeconds + s.runSeconds }));

@@ -6,17 +6,24 @@ export function registerExport(program: Command): void {
   addModelFlags(
     program
       .command('export')
-      .description('print the order system model for another checker: TLA+ (TLC) or Promela (SPIN)')
-      .argument('<model>', 'model name (order)'),
+      .description('print a system for another checker: TLA+ with its TLC configuration, or Promela (SPIN)')
+      .argument('<system>', 'order (the shop), or a path to a module exporting a system definition'),
   )
     .requiredOption('--format <format>', 'tla or promela')
-    .action(async (model: string, flags: ModelFlags & { format: string }) => {
+    .option('--out <dir>', 'write the files there (<Module>.tla and .cfg, or system.pml) instead of printing them')
+    .action(async (model: string, flags: ModelFlags & { format: string; out?: string }) => {
       if (flags.format !== 'tla' && flags.format !== 'promela') return failUsage(`--format must be tla or promela, got "${flags.format}"`);
       // Loaded here, not at the top, so the other commands start without the checker and the shop.
-      const [{ ModelBoundError, ModelOptionsError, toPromela, toTla }, { orderModelOptions }] = await Promise.all([import('../verify/index.js'), import('./order-model-options.js')]);
-      const options = orderModelOptions(model, flags);
+      const [{ ModelBoundError, ModelOptionsError, toPromela, toTla }, { loadSystem }, { writeExport }] = await Promise.all([import('../verify/index.js'), import('./system-options.js'), import('./export-files.js')]);
       try {
-        process.stdout.write(flags.format === 'tla' ? toTla(options) : toPromela(options));
+        const { definition, run } = await loadSystem(model, flags);
+        if (flags.format === 'promela') return writeExport(flags.out, [{ name: `${definition.name}.pml`, text: toPromela(definition, run) }]);
+        const { module, cfg } = toTla(definition, run);
+        const name = /MODULE (\w+)/.exec(module)?.[1] ?? 'System';
+        writeExport(flags.out, [
+          { name: `${name}.tla`, text: module },
+          { name: `${name}.cfg`, text: cfg },
+        ]);
       } catch (e) {
         if (e instanceof ModelOptionsError || e instanceof ModelBoundError) return failUsage(e.message);
         throw e;

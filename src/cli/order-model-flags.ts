@@ -8,15 +8,15 @@ export interface ModelFlags {
   symmetry?: boolean;
 }
 
-/** The verify layer's FAULTS, named here so `ordo --help` need not load the checker (a test keeps them equal). */
-export const FAULT_NAMES = ['loss', 'dup', 'reorder', 'crash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel'] as const;
+/** The shop's faults (`faultsOf` its system definition), named here so `ordo --help` need not load the checker (a test keeps them equal). */
+export const FAULT_NAMES = ['loss', 'dup', 'reorder', 'crash', 'enginecrash', 'timeout', 'cancel', 'decline', 'provider', 'refundfail', 'shipfail'] as const;
 
 /** The flags `verify` and `export` share, so both describe the same model. */
 export function addModelFlags(cmd: Command): Command {
   return cmd
-    .option('--orders <n>', 'orders sharing the stock', '2')
+    .option('--orders <n>', 'keys (orders) sharing the resources', '2')
     .option('--stock <s>', 'units in stock (default: orders - 1, so someone can be refused)')
-    .option('--faults <list>', `faults to inject, comma separated, each optionally with a budget (dup=2): ${FAULT_NAMES.join(', ')}`)
+    .option('--faults <list>', `faults to inject, comma separated, each optionally with a budget (dup=2); the shop's: ${FAULT_NAMES.join(', ')}`)
     .option('--capacity <n>', 'slots per message queue (default from the budgets)')
     .option('--symmetry', 'reduce by symmetry: orders are interchangeable');
 }

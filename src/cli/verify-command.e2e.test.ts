@@ -8,10 +8,11 @@ type Failure = { code: number; stdout: string; stderr: string };
 const failure = (p: Promise<unknown>): Promise<Failure> => p.then(() => ({ code: 0, stdout: '', stderr: '' }), (e: unknown) => e as Failure);
 
 describe('ordo verify / ordo export (the real CLI process)', () => {
-  it('--json prints exactly { model, orders, states, transitions, seconds, violations }', async () => {
+  it('--json prints exactly { model, orders, states, transitions, seconds, properties, violations }', async () => {
     const { stdout } = await ordo('verify', 'order', '--orders', '2', '--faults', 'dup,decline', '--json');
     const r = JSON.parse(stdout) as Record<string, unknown>;
-    expect(Object.keys(r)).toEqual(['model', 'orders', 'states', 'transitions', 'seconds', 'violations']);
+    expect(Object.keys(r)).toEqual(['model', 'orders', 'states', 'transitions', 'seconds', 'properties', 'violations']);
+    expect(r['properties']).toContainEqual({ name: 'CompensationWorks', kind: 'liveness', status: 'holds' });
     expect(r).toMatchObject({ model: 'order', orders: 2, violations: [] });
     expect(r['states']).toBeGreaterThan(100);
   });
@@ -40,10 +41,23 @@ describe('ordo verify / ordo export (the real CLI process)', () => {
     });
   });
 
+  it('verifies a user system from a module path (the trip booking example), and names its faults', async () => {
+    const { stdout } = await ordo('verify', 'examples/trip-booking/trip-system.ts', '--orders', '2', '--faults', 'dup,car-refuses', '--json');
+    const r = JSON.parse(stdout) as { model: string; properties: { name: string; status: string }[]; violations: unknown[] };
+    expect(r.model).toBe('trip');
+    expect(r.violations).toEqual([]);
+    expect(r.properties.map((p) => `${p.name} ${p.status}`)).toEqual(['ValidStateTransitions holds', 'NoOverbooking holds', 'AllOrNothing holds', 'EventuallyFinishes holds', 'CompensationCompletes holds']);
+    const bad = await failure(ordo('verify', 'examples/trip-booking/trip-system.ts', '--faults', 'decline'));
+    expect(bad.stderr).toContain('unknown fault "decline"');
+    expect(bad.stderr).toContain('car-refuses');
+  });
+
   it('exports Promela and TLA+ for the same model options', async () => {
     const [pml, tla] = await Promise.all([ordo('export', 'order', '--format', 'promela', '--orders', '2', '--faults', 'dup=2'), ordo('export', 'order', '--format', 'tla', '--orders', '2')]);
     expect(pml.stdout).toContain('active proctype system()');
     expect(pml.stdout).toContain('byte b_dup = 2;');
     expect(tla.stdout).toMatch(/^-+ MODULE OrdoOrderSystem -+$/m);
+    expect(tla.stdout).toContain('==== file OrdoOrderSystem.cfg ====');
+    expect(tla.stdout).toContain('SPECIFICATION Spec');
   });
 });

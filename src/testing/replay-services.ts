@@ -1,5 +1,6 @@
 import { OrdoError } from '../machine/index.js';
 import type { IncomingMessage } from '../runtime/index.js';
+import { opaque, runParticipant, type AnyParticipant, type SystemDefinition, type SystemMessage } from '../verify/index.js';
 
 /** A trace step the replayer cannot carry out (unknown action, or a message the trace names is not there). */
 export class TraceStepNotReplayableError extends OrdoError {
@@ -21,99 +22,68 @@ export interface QueuedCommand {
   readonly data: unknown;
 }
 
-/** One order's service records, named as in the checker's trace (`INV`, `PAY`, `SHIP` of src/verify). */
-export interface ServiceRecords {
-  inventory: 'none' | 'reserved' | 'released' | 'shipped' | 'refused';
-  payment: 'none' | 'captured' | 'refunded' | 'declined';
-  captures: number;
-  shipping: 'none' | 'shipped' | 'failed';
-}
-
-export const newRecords = (): ServiceRecords => ({ inventory: 'none', payment: 'none', captures: 0, shipping: 'none' });
-
-function quantityOf(cmd: QueuedCommand): number {
-  const items = (cmd.data as { items?: { quantity?: unknown }[] } | null)?.items ?? [];
-  return items.reduce((n, i) => n + (typeof i.quantity === 'number' ? i.quantity : 0), 0);
+/**
+ * A reply to a command: its id is the command's id plus the answer, so the same
+ * command answered the same way again (a duplicate, a redelivery after a crash) is the
+ * same message, and the engine's inbox sees the repeat exactly as the model's queues
+ * carry it; a different answer is a different message.
+ */
+export function replyTo(cmd: QueuedCommand, sagaId: string, answer: SystemMessage): IncomingMessage {
+  return { id: `${cmd.id}/${answer.type}`, key: sagaId, type: answer.type, payload: answer.payload };
 }
 
 /**
- * A reply to a command. Its id is the command's id plus the answer: the same
- * command answered the same way again (a duplicate, a redelivery after a crash)
- * is the same message, so the engine's inbox sees the repeat exactly as the
- * model's queues carry it; a different answer is a different message.
+ * The participants of a system definition, replayed in memory with their own deciders
+ * (the ones the services run and the checker tabulates): per key each participant's
+ * local state, per participant its shared state. They answer the commands the real
+ * engine sent, with the world's choice the trace names.
  */
-export function replyTo(cmd: QueuedCommand, sagaId: string, type: string): IncomingMessage {
-  const payloads: Record<string, Record<string, unknown>> = {
-    InventoryReserved: { reservationId: `res-${sagaId}` },
-    PaymentApproved: { paymentId: `pay-${sagaId}` },
-    PackageShipped: { trackingNumber: `trk-${sagaId}` },
-  };
-  const payload = payloads[type] ?? (/Insufficient|Refused|Failed/.test(type) ? { reason: 'replayed' } : {});
-  return { id: `${cmd.id}/${type}`, key: sagaId, type, payload };
-}
+export class DeciderServices {
+  readonly shared: Record<string, unknown>;
+  readonly locals: Record<string, unknown>[];
+  private readonly replies: ReadonlySet<string>;
 
-/**
- * The services of the order-system model (src/verify/order-system.ts), step for step:
- * the same records, the same answers, the same tombstones. They are deliberately
- * in memory and model-shaped — what is under test is the orders side (the real
- * engine); these only answer the commands the engine really sent.
- */
-export class ModelServices {
   constructor(
-    public available: number,
-    /** Units each order holds once reserved (the release command carries no items; the model's orders all ask the same). */
-    private readonly quantity: number,
-  ) {}
-
-  inventory(rec: ServiceRecords, cmd: QueuedCommand): string {
-    const qty = quantityOf(cmd) || this.quantity;
-    if (cmd.type === 'ReserveInventory') {
-      if (rec.inventory === 'none') {
-        if (this.available >= qty) {
-          this.available -= qty;
-          rec.inventory = 'reserved';
-          return 'InventoryReserved';
-        }
-        rec.inventory = 'refused';
-        return 'InventoryInsufficient';
-      }
-      return rec.inventory === 'reserved' || rec.inventory === 'shipped' ? 'InventoryReserved' : 'InventoryInsufficient';
-    }
-    if (rec.inventory === 'reserved') {
-      this.available += this.quantity;
-      rec.inventory = 'released';
-      return 'ReservationReleased';
-    }
-    if (rec.inventory === 'none') {
-      rec.inventory = 'released'; // tombstone: a late ReserveInventory must not reserve
-      return 'ReservationReleased';
-    }
-    return rec.inventory === 'shipped' ? 'ReleaseFailed' : 'ReservationReleased';
+    readonly definition: SystemDefinition,
+    keys: number,
+    /** Shared states to start from (a trace's initial state); default the definition's. */
+    shared: Readonly<Record<string, unknown>> = {},
+  ) {
+    this.shared = Object.fromEntries(definition.participants.map((p) => [p.name, shared[p.name] ?? definition.initialShared[p.name] ?? null]));
+    this.locals = Array.from({ length: keys }, () => Object.fromEntries(definition.participants.map((p) => [p.name, p.initialLocal()])));
+    const env = new Set(definition.environment.map((e) => e.event));
+    this.replies = new Set(Object.keys(definition.machine.eventSchemas).filter((e) => !env.has(e)));
   }
 
-  payment(rec: ServiceRecords, cmd: QueuedCommand): string {
-    if (cmd.type === 'ProcessPayment') {
-      if (rec.payment === 'none') {
-        rec.payment = 'captured';
-        rec.captures = Math.min(3, rec.captures + 1);
-        return 'PaymentApproved';
-      }
-      return rec.payment === 'captured' ? 'PaymentApproved' : 'PaymentRefused';
-    }
-    if (rec.payment === 'captured' || rec.payment === 'none') rec.payment = 'refunded';
-    return 'PaymentRefunded';
+  participant(name: string): AnyParticipant | undefined {
+    return this.definition.participants.find((p) => p.name === name);
   }
 
-  shipping(rec: ServiceRecords): string {
-    if (rec.shipping === 'none') {
-      if (rec.inventory === 'reserved') {
-        rec.inventory = 'shipped';
-        rec.shipping = 'shipped';
-        return 'PackageShipped';
-      }
-      rec.shipping = 'failed';
-      return 'ShipmentFailed';
+  /** The choice index of a fault for a command (0: the normal answer); -1 if the participant has no such choice. */
+  choiceIndex(name: string, command: string, fault: string | undefined): number {
+    if (fault === undefined) return 0;
+    return (this.participant(name)?.choices?.[command] ?? []).findIndex((c: { fault?: string }) => c.fault === fault);
+  }
+
+  /** Participant `name` handles a command for key `key` with choice `x`; returns the answers the orchestrator receives. */
+  handle(name: string, key: number, cmd: { type: string; payload: unknown }, x: number): SystemMessage[] {
+    const p = this.participant(name);
+    const locals = this.locals[key];
+    if (!p || !locals) return [];
+    const choice = (p.choices?.[cmd.type] as { value: unknown }[] | undefined)?.[x]?.value;
+    let r;
+    try {
+      r = runParticipant(opaque(p), cmd, { local: locals[name], shared: this.shared[name] }, choice);
+    } catch {
+      return []; // refused by the decider: dead-lettered by the service, nothing changes
     }
-    return rec.shipping === 'shipped' ? 'PackageShipped' : 'ShipmentFailed';
+    locals[name] = r.state.local;
+    this.shared[name] = r.state.shared;
+    const out: SystemMessage[] = [];
+    for (const a of r.answers as SystemMessage[]) {
+      if (this.replies.has(a.type)) out.push(a);
+      for (const re of this.definition.wiring.reactions ?? []) if (re.from === name && re.event === a.type) out.push(...this.handle(re.to, key, a, 0));
+    }
+    return out;
   }
 }

@@ -1,68 +1,44 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, migrateStore } from '../store/index.js';
 import { runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from '../runtime/index.js';
-import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../shop/index.js';
-import { checkOrderSystem, FAULTS, OrderSystem, type Fault, type OrderSystemOptions, type TraceStep } from '../verify/index.js';
-import { pgliteFactory, replayTrace, TraceStepNotReplayableError, type ReplayReport, type ReplayTraceOptions } from './index.js';
+import { orderMachine, SEED_TRANSITIONS } from '../shop/index.js';
+import { shopSystem, allowedOrderTransitions, type ShopSystemOptions } from '../shop/system/order-system.js';
+import { checkSystem, faultsOf, SystemModel, viewOf, type SystemDefinition, type TraceStep } from '../verify/index.js';
+import { pgliteFactory, replayTrace, shortestTrace as shortest, TraceStepNotReplayableError, type ReplayReport, type ReplayTraceOptions } from './index.js';
 
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
-const allowed: Record<string, string[]> = Object.fromEntries(Object.entries(SEED_TRANSITIONS).map(([f, ts]) => [f, [...ts]]));
-for (const e of ORDER_EXTENSIONS) (allowed[e.from] ??= []).push(e.to);
-const model = (o: Partial<OrderSystemOptions>): OrderSystemOptions => ({ machine: orderMachine, context, orders: 1, allowedTransitions: allowed, ...o });
+const allowed = allowedOrderTransitions();
+interface Model extends Omit<ShopSystemOptions, 'machine'> {
+  readonly machine?: unknown;
+  readonly faults?: Record<string, number>;
+}
+const model = (o: Partial<Model>): Model => ({ context, orders: 1, ...o });
+const defOf = (m: Model): SystemDefinition => shopSystem({ ...m, machine: m.machine as ShopSystemOptions['machine'] });
 /** A trace as the CLI writes it: plain JSON. */
 const asJson = (t: readonly TraceStep[]): TraceStep[] => JSON.parse(JSON.stringify(t)) as TraceStep[];
 const LIVENESS = ['EventuallyTerminates', 'CompensationWorks', 'InventoryConsistency'];
-const violation = (options: OrderSystemOptions, property: string): TraceStep[] => {
-  const v = checkOrderSystem(options, { liveness: LIVENESS.includes(property) }).violations.find((x) => x.property === property);
+const violation = (m: Model, property: string): TraceStep[] => {
+  const v = checkSystem(defOf(m), { keys: m.orders, ...(m.faults ? { faults: m.faults } : {}) }, { liveness: LIVENESS.includes(property) }).violations.find((x) => x.property === property);
   if (!v) throw new Error(`no ${property} violation`);
   return asJson(v.trace);
 };
 const lines = (t: readonly TraceStep[]) => t.slice(1).map((s) => `${s.actor} ${s.order} ${s.action}`);
 
-// The seed's compensation removed: a refused payment cancels at once, without releasing the stock (as in src/verify).
+// The seed's compensation removed: a refused payment cancels at once, without releasing the stock (as in src/shop/system).
 const pp = orderMachine.states.PAYMENT_PROCESSING;
 const skipsRelease = {
   ...orderMachine,
   states: { ...orderMachine.states, PAYMENT_PROCESSING: { ...pp, on: { ...pp.on, PaymentRefused: (pp.on['PaymentRefused'] ?? []).map((t) => ({ ...t, target: 'CANCELED' })) } } },
 } as typeof orderMachine;
 
-/**
- * The shortest path of the model to a goal, in the checker's trace shape: the
- * checker reports paths only to violations, and a fault trace that ends well is
- * exactly what a regression test wants to replay.
- */
-function shortestTrace(options: OrderSystemOptions, goal: (m: OrderSystem, s: Uint8Array) => boolean): TraceStep[] {
-  const m = new OrderSystem(options);
-  const key = (s: Uint8Array) => s.join(',');
-  const init = m.initial();
-  const seen = new Map<string, { prev: Uint8Array | undefined; action: number }>([[key(init), { prev: undefined, action: 0 }]]);
-  const queue: Uint8Array[] = [init];
-  const scratch = new Uint8Array(m.width);
-  let found: Uint8Array | undefined = goal(m, init) ? init : undefined;
-  for (let i = 0; i < queue.length && !found; i++) {
-    const s = queue[i] as Uint8Array;
-    m.successors(s, scratch, (next, _actor, action) => {
-      if (found || seen.has(key(next))) return;
-      const copy = next.slice();
-      seen.set(key(copy), { prev: s, action });
-      queue.push(copy);
-      if (goal(m, copy)) found = copy;
-    });
-  }
-  if (!found) throw new Error('goal unreachable');
-  const path: { s: Uint8Array; prev: Uint8Array | undefined; action: number }[] = [];
-  for (let s: Uint8Array | undefined = found; s; s = seen.get(key(s))?.prev) path.unshift({ s, ...(seen.get(key(s)) ?? { prev: undefined, action: 0 }) });
-  return asJson(
-    path.map((p, n) => {
-      const v = m.view(p.s);
-      const d = p.prev ? m.describe(p.prev, p.action) : { actor: 'init' as const, action: 'start', order: 0 };
-      return { step: n, ...d, states: v.orders.map((o) => o.state), available: v.available, orders: v.orders };
-    }),
-  );
-}
-/** Every order finished, nothing in flight, and the fault's whole budget spent. */
-const endsAfter = (fault: Fault) => (m: OrderSystem, s: Uint8Array) =>
-  s[m.budgetOffset[fault] ?? 0] === 0 && Array.from({ length: m.options.orders }, (_, i) => i).every((i) => m.table.final[s[m.base(i)] ?? 0] === 1 && m.quiet(s, i));
+const shortestTrace = (mo: Model, goal: (m: SystemModel, s: Uint8Array) => boolean): TraceStep[] => {
+  const m = new SystemModel(defOf(mo), { keys: mo.orders, ...(mo.faults ? { faults: mo.faults } : {}) });
+  return shortest(m, (s) => goal(m, s));
+};
+/** Every key finished, nothing in flight, and the fault's whole budget spent. */
+const endsAfter = (fault: string) => (m: SystemModel, s: Uint8Array) =>
+  s[m.budgetAt[fault] ?? 0] === 0 && Array.from({ length: m.options.keys }, (_, i) => i).every((i) => m.table.final[s[m.base(i)] ?? 0] === 1 && m.quiet(s, i));
+const stateOf = (m: SystemModel, s: Uint8Array, i: number) => viewOf(m, s).keys[i]?.state;
 
 describe('replayTrace: checker traces against the real saga engine on PGlite', () => {
   let factory: Awaited<ReturnType<typeof pgliteFactory>>;
@@ -77,7 +53,7 @@ describe('replayTrace: checker traces against the real saga engine on PGlite', (
   const replay = async (trace: readonly TraceStep[], options: Partial<ReplayTraceOptions> = {}): Promise<ReplayReport> => {
     const fresh = await factory.fresh();
     try {
-      return await replayTrace(trace, { machine: orderMachine, db: fresh.db, ...options });
+      return await replayTrace(trace, { definition: defOf(model({ orders: trace[0]?.keys.length ?? 1 })), db: fresh.db, ...options });
     } finally {
       await fresh.close();
     }
@@ -90,7 +66,7 @@ describe('replayTrace: checker traces against the real saga engine on PGlite', (
     const r = await replay(toDelivered);
     expect(r.divergences).toEqual([]);
     expect(r.steps).toBe(toDelivered.length);
-    expect(r.final.orders.map((o) => o.state)).toEqual(['DELIVERED', 'INITIATED']);
+    expect(r.final.keys.map((o) => o.state)).toEqual(['DELIVERED', 'INITIATED']);
     expect(r.commands.map((c) => `${c.sagaId} ${c.type}`)).toEqual(['replay-1 ReserveInventory', 'replay-1 ProcessPayment', 'replay-1 PrepareShipment']);
 
     const toCanceled = violation(model({ orders: 2, stock: 1, allowedTransitions: { ...allowed, INVENTORY_RESERVING: ['INVENTORY_RESERVED'] } }), 'ValidStateTransitions');
@@ -104,29 +80,30 @@ describe('replayTrace: checker traces against the real saga engine on PGlite', (
     expect(lines(early)).toEqual(['orders 1 send OrderCreated', 'timer 1 fire reservationTimeout']);
     expect((await replay(early)).divergences).toEqual([]);
 
-    const faults: Fault[] = ['dup', 'loss', 'crash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel'];
+    const faults = ['dup', 'loss', 'crash', 'enginecrash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel', 'refundfail'];
     for (const fault of faults) {
-      const trace = shortestTrace(model({ faults: { [fault]: 1 } }), endsAfter(fault));
+      // A refund fails only when there is one to make: a customer's cancel after the capture.
+      const trace = shortestTrace(model({ faults: fault === 'refundfail' ? { refundfail: 1, cancel: 1 } : { [fault]: 1 } }), endsAfter(fault));
       const r = await replay(trace);
       expect(r.divergences, `${fault}:\n${lines(trace).join('\n')}`).toEqual([]);
       expect(r.steps).toBe(trace.length);
     }
-    expect(FAULTS.filter((f) => !faults.includes(f))).toEqual(['reorder']);
+    expect(faultsOf(defOf(model({}))).filter((f) => !faults.includes(f))).toEqual(['reorder']);
     // Reorder needs two messages in one queue: a duplicate and a reorder, with two orders sharing one unit.
     const both = shortestTrace(model({ orders: 2, stock: 1, faults: { dup: 1, reorder: 1, timeout: 1 } }), (m, s) => endsAfter('reorder')(m, s) && endsAfter('timeout')(m, s));
     expect(lines(both).some((l) => l.includes('reorder'))).toBe(true);
     expect((await replay(both)).divergences).toEqual([]);
 
     // Two orders with the same deadline: only the one the trace names may pass.
-    const oneTimesOut = shortestTrace(model({ orders: 2, stock: 2, faults: { timeout: 1 } }), (m, s) => m.view(s).orders.map((o) => o.state).join() === 'INVENTORY_RESERVING,REVERTING_RESERVATION');
+    const oneTimesOut = shortestTrace(model({ orders: 2, stock: 2, faults: { timeout: 1 } }), (m, s) => viewOf(m, s).keys.map((o) => o.state).join() === 'INVENTORY_RESERVING,REVERTING_RESERVATION');
     expect(lines(oneTimesOut)).toEqual(['orders 1 send OrderCreated', 'orders 2 send OrderCreated', 'timer 2 fire reservationTimeout']);
     const r = await replay(oneTimesOut);
     expect(r.divergences).toEqual([]);
-    expect(r.final.orders.map((o) => o.state)).toEqual(['INVENTORY_RESERVING', 'REVERTING_RESERVATION']);
+    expect(r.final.keys.map((o) => o.state)).toEqual(['INVENTORY_RESERVING', 'REVERTING_RESERVATION']);
   });
 
   it('a duplicate in the trace is a duplicate for the engine (same message id, answered `duplicate`)', async () => {
-    const dupReply = shortestTrace(model({ faults: { dup: 1 } }), (m, s) => endsAfter('dup')(m, s) && m.view(s).orders[0]?.state === 'DELIVERED');
+    const dupReply = shortestTrace(model({ faults: { dup: 1 } }), (m, s) => endsAfter('dup')(m, s) && stateOf(m, s, 0) === 'DELIVERED');
     const r = await replay(dupReply);
     expect(r.divergences).toEqual([]);
     // Whatever the duplicate was (a command handled twice or a reply delivered twice), the engine saw its repeat as one.
@@ -140,8 +117,8 @@ describe('replayTrace: checker traces against the real saga engine on PGlite', (
     // Regression test: the bug reproduces — CANCELED while still holding the unit, and no release was ever sent.
     const broken = await replay(bug, { machine: skipsRelease });
     expect(broken.divergences).toEqual([]);
-    expect(broken.final.orders[0]).toMatchObject({ state: 'CANCELED', inventory: 'reserved' });
-    expect(broken.final.available).toBe(0);
+    expect(broken.final.keys[0]).toMatchObject({ state: 'CANCELED', participants: { inventory: { status: 'reserved' } } });
+    expect(broken.final.shared).toEqual({ inventory: { A: { available: 0, reserved: 1, shipped: 0 } } });
     expect(broken.commands.map((c) => c.type)).not.toContain('ReleaseInventory');
 
     // The shipped machine compensates: the replay departs from the counterexample at its last step.

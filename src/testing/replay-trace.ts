@@ -2,19 +2,18 @@ import { delayOfTimer } from '../machine/index.js';
 import { openPglite, readStream, type Db } from '../store/index.js';
 import { createSagaEngine, subscribeSagaEngine, type IncomingMessage, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
 import { createInProcessTransport } from '../transport/index.js';
-import type { SystemView, TraceStep } from '../verify/index.js';
-import { ModelServices, TraceStepNotReplayableError, newRecords, replyTo, type QueuedCommand, type ServiceRecords } from './replay-services.js';
-import { sampleOrder } from './run-until-quiet.js';
+import { canonicalJson, samplePayload, type SystemDefinition, type SystemView, type TraceStep } from '../verify/index.js';
+import { DeciderServices, TraceStepNotReplayableError, replyTo, type QueuedCommand } from './replay-services.js';
 import { VirtualClock } from './virtual-clock.js';
 
 export { TraceStepNotReplayableError } from './replay-services.js';
 
 export interface ReplayTraceOptions {
-  /** The machine the real engine runs (the one the trace was checked on, or a fixed one). */
-  readonly machine: SagaEngineOptions['machines'][number];
-  /** Units each order asks for (the model's `quantity`, default 1). */
-  readonly quantity?: number;
-  /** Context of order n (1-based); default `sampleOrder(sagaId, quantity)`. */
+  /** The system the trace was checked on: its participants' deciders answer the engine's commands. */
+  readonly definition: SystemDefinition;
+  /** The machine the real engine runs (default the definition's; or a fixed one). */
+  readonly machine?: SagaEngineOptions['machines'][number];
+  /** Context of key n (1-based); default the definition's context, so the deciders see the checker's payloads. */
   readonly context?: (sagaId: string, order: number) => unknown;
   /** Saga id of order n (default `replay-<n>`). */
   readonly sagaId?: (order: number) => string;
@@ -24,11 +23,11 @@ export interface ReplayTraceOptions {
 
 /**
  * What the checker's trace says about the system, and what the replay sees: the checker's
- * own view (available stock; per order its state, the services' records, and the commands
- * then replies in flight, in the model's queue order).
+ * own view (the participants' shared states; per key its state, each participant's local
+ * state, and the commands then replies in flight, in the model's queue order).
  */
 export type ReplayView = SystemView;
-export type ReplayOrderView = SystemView['orders'][number];
+export type ReplayKeyView = SystemView['keys'][number];
 
 export interface ReplayDivergence {
   readonly step: number;
@@ -52,42 +51,36 @@ export interface ReplayReport {
   readonly final: ReplayView;
 }
 
-const SERVICE_QUEUES = ['inventory', 'payment', 'shipping'] as const;
-type ServiceQueue = (typeof SERVICE_QUEUES)[number];
-
-interface OrderSide {
+interface KeySide {
+  readonly index: number;
   readonly sagaId: string;
-  readonly queues: Record<ServiceQueue, QueuedCommand[]>;
+  /** One command queue per participant, by name. */
+  readonly queues: Record<string, QueuedCommand[]>;
   readonly replies: IncomingMessage[];
-  readonly records: ServiceRecords;
   seenVersion: number;
 }
 
 /**
- * Replays a trace of `checkOrderSystem` (a counterexample, or any path to a state)
- * against the real saga engine on PGlite, step by step, and compares every order
- * after each step with what the trace says, so a counterexample becomes a
- * regression test.
+ * Replays a trace of `checkSystem` (a counterexample, or any path to a state) against
+ * the real saga engine on PGlite, step by step, and compares every key after each step
+ * with what the trace says, so a counterexample becomes a regression test.
  *
- * Replayed on the real runtime (the orders side):
- * - init: `startSaga` per order (saga ids `replay-<n>`, context `sampleOrder`);
- * - `orders send OrderCreated`, `customer send CancelRequested`, `carrier send DeliveryConfirmed`:
- *   a message published on the in-process transport and fed to the engine by `subscribeSagaEngine`;
- *   `operator send CompensationRetried`: `engine.retryCompensation`;
- * - `orders handle <reply>`: the reply at the head of the order's reply queue, published the
- *   same way (a duplicated reply has the same id, so the engine's inbox answers `duplicate`);
+ * Replayed on the real runtime (the orchestrating side):
+ * - init: `startSaga` per key (saga ids `replay-<n>`, the definition's context);
+ * - `<actor> send <event>`: a message published on the in-process transport and fed to the
+ *   engine by `subscribeSagaEngine` (`CompensationRetried`: `engine.retryCompensation`);
+ * - `<orchestrator> handle <reply>`: the reply at the head of the key's reply queue, published
+ *   the same way (a duplicated reply has the same id, so the engine's inbox answers `duplicate`);
  * - `timer fire <delay>`: the virtual clock jumps to that timer's deadline and the engine fires
  *   it; every other timer is moved along by the same amount, because the model orders
  *   deadlines but has no wall-clock time (so only the named timer may pass).
  * - Commands are not invented: after each step the engine's outbox (its saga streams,
- *   `metadata.kind = 'command'`) is read and the commands appended to per-order service queues.
+ *   `metadata.kind = 'command'`) is read and the commands appended to per-participant queues.
  *
- * Simulated, model-shaped (the other side): the inventory, payment and shipping services are
- * the model's handlers in memory (replay-services.ts), answering the real commands at the
- * head of their queues; the network faults (duplicate, reorder, loss) and crashes act on those
- * queues exactly as in the model. So service records (`inventory`, `payment`, `captures`,
- * `shipping`, `available`) are checked against the trace but come from the simulation; the
- * order `state` and the commands in flight come from the real engine.
+ * The participants (the other side) are the definition's own deciders in memory
+ * (replay-services.ts) — the code the services run — answering the real commands at the
+ * head of their queues with the world's choice the trace names; the network faults
+ * (duplicate, reorder, loss) and crashes act on those queues exactly as in the model.
  *
  * A step that cannot be carried out (the trace handles a command the engine never sent, a
  * timer the engine has not armed) ends the replay with `stoppedAt`.
@@ -95,11 +88,11 @@ interface OrderSide {
 export async function replayTrace(trace: readonly TraceStep[], options: ReplayTraceOptions): Promise<ReplayReport> {
   const first = trace[0];
   if (!first || first.actor !== 'init') throw new TraceStepNotReplayableError(0, first?.action ?? 'none', 'a trace starts with its init step');
-  const quantity = options.quantity ?? 1;
+  const machine = options.machine ?? (options.definition.machine);
   const ownDb = options.db === undefined;
   const db = options.db ?? (await openPglite());
   const clock = new VirtualClock();
-  const engine = createSagaEngine({ db, machines: [options.machine], clock, pollIntervalMs: false });
+  const engine = createSagaEngine({ db, machines: [machine], clock, pollIntervalMs: false });
   // Every message reaches the engine the way it does in the shop: published on the in-process
   // transport and fed to the engine by subscribeSagaEngine. Publish-side dedup is off: a
   // duplicate in the trace is a redelivery past the broker, which only the engine's inbox stops.
@@ -125,7 +118,7 @@ export async function replayTrace(trace: readonly TraceStep[], options: ReplayTr
     await engine.start();
     const sub = await subscribeSagaEngine(watched, transport, { topic: REPLAY_TOPIC, maxDeliver: 1 });
     try {
-      return await run(trace, first, options, quantity, { db, clock, engine, deliver });
+      return await run(trace, first, options, machine.id, { db, clock, engine, deliver });
     } finally {
       await sub.close();
     }
@@ -140,53 +133,50 @@ const REPLAY_TOPIC = 'replay-replies';
 /** Hands one message to the engine (through the transport) and resolves with the engine's answer once committed. */
 type Deliver = (m: IncomingMessage) => Promise<string[]>;
 
-async function run(trace: readonly TraceStep[], first: TraceStep, options: ReplayTraceOptions, quantity: number, io: Omit<StepDeps, 'services'>): Promise<ReplayReport> {
+async function run(trace: readonly TraceStep[], first: TraceStep, options: ReplayTraceOptions, machineId: string, io: Omit<StepDeps, 'services'>): Promise<ReplayReport> {
   const { db, engine } = io;
+  const def = options.definition;
+  const names = def.participants.map((p) => p.name);
   const idOf = options.sagaId ?? ((n: number) => `replay-${n}`);
-  const services = new ModelServices(first.available, quantity);
-  const orders: OrderSide[] = first.orders.map((_, i) => ({
-    sagaId: idOf(i + 1),
-    queues: { inventory: [], payment: [], shipping: [] },
-    replies: [],
-    records: newRecords(),
-    seenVersion: 0,
-  }));
+  // The participants start from the trace's initial shared states (the run's resources).
+  const services = new DeciderServices(def, first.keys.length, first.shared);
+  const keys: KeySide[] = first.keys.map((_, i) => ({ index: i, sagaId: idOf(i + 1), queues: Object.fromEntries(names.map((n) => [n, []])), replies: [], seenVersion: 0 }));
   const commands: { sagaId: string; id: string; type: string }[] = [];
   const results: { step: number; action: string; results: string[] }[] = [];
   const divergences: ReplayDivergence[] = [];
 
-  for (const [i, o] of orders.entries()) {
-    await engine.startSaga(o.sagaId, options.machine.id, options.context ? options.context(o.sagaId, i + 1) : sampleOrder(o.sagaId, quantity));
+  for (const [i, o] of keys.entries()) {
+    await engine.startSaga(o.sagaId, machineId, options.context ? options.context(o.sagaId, i + 1) : def.context);
   }
 
-  /** Moves the commands the engine committed since the last look into the orders' service queues. */
+  /** Moves the commands the engine committed since the last look into the keys' participant queues. */
   const drainOutbox = async () => {
-    for (const o of orders) {
+    for (const o of keys) {
       const saga = await engine.getSaga(o.sagaId);
       if (!saga) continue;
       for (const m of await readStream(db, saga.stream, { fromVersion: o.seenVersion + 1 })) {
         o.seenVersion = m.streamVersion;
         if (m.metadata['kind'] !== 'command') continue;
         const to = m.metadata['to'];
-        const queue = SERVICE_QUEUES.find((q) => q === to);
-        if (!queue) throw new TraceStepNotReplayableError(-1, m.type, `the engine sent ${m.type} to ${String(to)}, a service the order-system model does not have`);
-        o.queues[queue].push({ id: m.id, type: m.type, data: m.data });
+        const queue = o.queues[String(to)];
+        if (!queue) throw new TraceStepNotReplayableError(-1, m.type, `the engine sent ${m.type} to ${String(to)}, a participant the system definition does not have`);
+        queue.push({ id: m.id, type: m.type, data: m.data });
         commands.push({ sagaId: o.sagaId, id: m.id, type: m.type });
       }
     }
   };
   const actualView = async (): Promise<ReplayView> => ({
-    available: services.available,
-    orders: await Promise.all(
-      orders.map(async (o) => ({
+    shared: Object.fromEntries(Object.keys(first.shared).map((n) => [n, services.shared[n]])),
+    keys: await Promise.all(
+      keys.map(async (o) => ({
         state: (await engine.getSaga(o.sagaId))?.snapshot.state ?? '(missing)',
-        ...o.records,
-        inFlight: [...o.queues.inventory, ...o.queues.payment, ...o.queues.shipping, ...o.replies].map((m) => m.type),
+        participants: Object.fromEntries(names.map((n) => [n, services.locals[o.index]?.[n] ?? null])),
+        inFlight: [...names.flatMap((n) => o.queues[n] ?? []), ...o.replies].map((m) => m.type),
       })),
     ),
   });
   const compare = async (s: TraceStep) => {
-    const expected: ReplayView = { available: s.available, orders: s.orders.map((o) => ({ state: o.state, inventory: o.inventory, payment: o.payment, captures: o.captures, shipping: o.shipping, inFlight: [...o.inFlight] })) };
+    const expected: ReplayView = { shared: s.shared, keys: s.keys };
     const actual = await actualView();
     const differences = diff(expected, actual);
     if (differences.length > 0) divergences.push({ step: s.step, action: `${s.actor} ${s.order} ${s.action}`, differences, expected, actual });
@@ -196,9 +186,9 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
   await compare(first);
   let steps = 1;
   for (const s of trace.slice(1)) {
-    const o = orders[s.order - 1];
+    const o = keys[s.order - 1];
     try {
-      if (!o) throw new TraceStepNotReplayableError(s.step, s.action, `order ${s.order} is not in the trace's initial state`);
+      if (!o) throw new TraceStepNotReplayableError(s.step, s.action, `key ${s.order} is not in the trace's initial state`);
       const out = await applyStep(s, o, { ...io, services });
       if (out.length > 0) results.push({ step: s.step, action: `${s.actor} ${s.order} ${s.action}`, results: out });
       await drainOutbox();
@@ -206,7 +196,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
       if (!(e instanceof TraceStepNotReplayableError)) throw e;
       const reason = e.reason;
       const actual = await actualView();
-      divergences.push({ step: s.step, action: `${s.actor} ${s.order} ${s.action}`, differences: [reason], expected: { available: s.available, orders: s.orders }, actual });
+      divergences.push({ step: s.step, action: `${s.actor} ${s.order} ${s.action}`, differences: [reason], expected: { shared: s.shared, keys: s.keys }, actual });
       return { steps, divergences, stoppedAt: { step: s.step, reason }, results, commands, final: actual };
     }
     steps++;
@@ -219,12 +209,13 @@ interface StepDeps {
   readonly engine: SagaEngine;
   readonly db: Db;
   readonly clock: VirtualClock;
-  readonly services: ModelServices;
+  readonly services: DeciderServices;
   readonly deliver: Deliver;
 }
 
 /** Carries out one model step on the real side; returns the engine's answers (empty for a step that only moves messages). */
-async function applyStep(s: TraceStep, o: OrderSide, d: StepDeps): Promise<string[]> {
+async function applyStep(s: TraceStep, o: KeySide, d: StepDeps): Promise<string[]> {
+  const def = d.services.definition;
   const fail = (why: string): never => {
     throw new TraceStepNotReplayableError(s.step, s.action, why);
   };
@@ -235,74 +226,57 @@ async function applyStep(s: TraceStep, o: OrderSide, d: StepDeps): Promise<strin
     if (expect !== undefined && m.type !== expect) return fail(`the head of the ${name} queue is ${m.type}, the trace handles ${expect}`);
     return m;
   };
-  const serve = (queue: ServiceQueue, cmd: QueuedCommand): string =>
-    queue === 'inventory' ? d.services.inventory(o.records, cmd) : queue === 'payment' ? d.services.payment(o.records, cmd) : d.services.shipping(o.records);
-
+  const serve = (participant: string, cmd: QueuedCommand, x: number) => {
+    for (const a of d.services.handle(participant, o.index, { type: cmd.type, payload: cmd.data }, x)) o.replies.push(replyTo(cmd, o.sagaId, a));
+  };
   const [verb = '', word = ''] = s.action.split(' ');
-  switch (s.actor) {
-    case 'orders':
-    case 'customer':
-    case 'carrier':
-    case 'operator': {
-      if (s.actor === 'orders' && verb === 'handle') {
-        const reply = head(o.replies, 'reply');
-        o.replies.shift();
-        return d.deliver(reply);
-      }
-      if (verb !== 'send') return fail('unknown action');
-      if (word === 'CompensationRetried') return [(await d.engine.retryCompensation(o.sagaId)).status];
-      const payload = word === 'CancelRequested' ? { reason: 'customer' } : {};
-      // OrderCreated has one id per order (the orders service creates it once); others are one message per step.
-      const id = word === 'OrderCreated' ? `${o.sagaId}/OrderCreated` : `${o.sagaId}/${word}/${s.step}`;
-      return d.deliver({ id, key: o.sagaId, type: word, payload });
-    }
-    case 'timer':
-      return [await fireTimer(s, o, d, word, fail)];
-    case 'inventory':
-    case 'payment':
-    case 'shipping': {
-      const queue = s.actor;
-      const cmd = head(o.queues[queue], queue);
-      o.queues[queue].shift();
-      if (verb === 'handle') o.replies.push(replyTo(cmd, o.sagaId, serve(queue, cmd)));
-      else if (verb === 'decline') {
-        o.records.payment = 'declined';
-        o.replies.push(replyTo(cmd, o.sagaId, 'PaymentRefused'));
-      } else if (verb === 'capture') {
-        // The provider captured but never answered: no reply at all.
-        o.records.payment = 'captured';
-        o.records.captures = Math.min(3, o.records.captures + 1);
-      } else if (verb === 'fail') {
-        o.records.shipping = 'failed';
-        o.replies.push(replyTo(cmd, o.sagaId, 'ShipmentFailed'));
-      } else fail('unknown action');
-      return [];
-    }
-    case 'crash': {
-      // The service handled the command and committed, then crashed before acking: it stays queued.
-      const queue = SERVICE_QUEUES.find((q) => q === verb) ?? fail('unknown service');
-      const cmd = head(o.queues[queue], queue);
-      o.replies.push(replyTo(cmd, o.sagaId, serve(queue, cmd)));
-      return [];
-    }
-    case 'network': {
-      const name = /on (\w+) queue|^reorder (\w+) queue/.exec(s.action);
-      const qname = name?.[1] ?? name?.[2] ?? fail('no queue named');
-      const service = SERVICE_QUEUES.find((x) => x === qname);
-      const q: { type: string }[] = qname === 'replies' ? o.replies : service ? o.queues[service] : fail(`unknown queue ${qname}`);
-      const first = head(q, qname); // for a reorder too: the trace names the message overtaken
-      if (verb === 'duplicate') q.splice(1, 0, first); // the very same message (same id) twice
-      else if (verb === 'reorder') {
-        const second = q[1] ?? fail(`the ${qname} queue has one message, nothing to reorder`);
-        q[0] = second;
-        q[1] = first;
-      } else if (verb === 'lose') q.push(q.shift() ?? first); // lost, resent later by the sender's outbox
-      else fail('unknown action');
-      return [];
-    }
-    default:
-      return fail(`actor ${s.actor} has no replay`);
+  const participant = def.participants.find((p) => p.name === s.actor);
+  if (participant) {
+    const queue = o.queues[participant.name] ?? fail('no queue');
+    const cmd = head(queue, participant.name);
+    const x = d.services.choiceIndex(participant.name, cmd.type, verb === 'handle' ? undefined : verb);
+    if (x < 0) fail(`${participant.name} has no choice "${verb}" for ${cmd.type}`);
+    queue.shift();
+    serve(participant.name, cmd, x);
+    return [];
   }
+  if (s.actor === 'crash' && verb === def.orchestrator) {
+    // The engine committed and crashed before the ack: the reply stays queued, delivered again later (its inbox answers `duplicate`).
+    return d.deliver(head(o.replies, 'reply'));
+  }
+  if (s.actor === 'crash') {
+    // The participant handled the command and committed, then crashed before acking: it stays queued.
+    const queue = o.queues[verb] ?? fail('unknown participant');
+    serve(verb, head(queue, verb), 0);
+    return [];
+  }
+  if (s.actor === 'timer') return [await fireTimer(s, o, d, word, fail)];
+  if (s.actor === 'network') {
+    const name = /on (\w+) queue|^reorder (\w+) queue/.exec(s.action);
+    const qname = name?.[1] ?? name?.[2] ?? fail('no queue named');
+    const q: { type: string }[] = qname === 'replies' ? o.replies : (o.queues[qname] ?? fail(`unknown queue ${qname}`));
+    const first = head(q, qname); // for a reorder too: the trace names the message overtaken
+    if (verb === 'duplicate') q.splice(1, 0, first); // the very same message (same id) twice
+    else if (verb === 'reorder') {
+      const second = q[1] ?? fail(`the ${qname} queue has one message, nothing to reorder`);
+      q[0] = second;
+      q[1] = first;
+    } else if (verb === 'lose') q.push(q.shift() ?? first); // lost, resent later by the sender's outbox
+    else fail('unknown action');
+    return [];
+  }
+  if (s.actor === def.orchestrator && verb === 'handle') {
+    const reply = head(o.replies, 'reply');
+    o.replies.shift();
+    return d.deliver(reply);
+  }
+  if (verb !== 'send' || !def.environment.some((e) => e.event === word && e.actor === s.actor)) return fail(`actor ${s.actor} has no replay for "${s.action}"`);
+  if (word === 'CompensationRetried') return [(await d.engine.retryCompensation(o.sagaId)).status];
+  const schema = def.machine.eventSchemas[word];
+  const payload = schema ? samplePayload(word, schema) : {};
+  // The orchestrator's own inputs have one id per key (sent once); the others are one message per step.
+  const id = s.actor === def.orchestrator ? `${o.sagaId}/${word}` : `${o.sagaId}/${word}/${s.step}`;
+  return d.deliver({ id, key: o.sagaId, type: word, payload });
 }
 
 /**
@@ -311,7 +285,7 @@ async function applyStep(s: TraceStep, o: OrderSide, d: StepDeps): Promise<strin
  * no wall-clock time, only the order in which deadlines pass, so no other deadline
  * may pass with this one.
  */
-async function fireTimer(s: TraceStep, o: OrderSide, d: StepDeps, delay: string, fail: (why: string) => never): Promise<string> {
+async function fireTimer(s: TraceStep, o: KeySide, d: StepDeps, delay: string, fail: (why: string) => never): Promise<string> {
   const rows = await d.db.query<{ timer_id: string; due_at: string }>(`SELECT timer_id, due_at::text AS due_at FROM ordo_saga_timers WHERE saga_id = $1 AND kind = 'machine'`, [o.sagaId]);
   const timer = rows.rows.find((r) => delayOfTimer(r.timer_id) === delay) ?? fail(`the engine has no ${delay} timer armed for ${o.sagaId}`);
   const delta = Math.max(0, Number(timer.due_at) - d.clock.now());
@@ -326,11 +300,15 @@ async function fireTimer(s: TraceStep, o: OrderSide, d: StepDeps, delay: string,
 
 function diff(expected: ReplayView, actual: ReplayView): string[] {
   const out: string[] = [];
-  if (expected.available !== actual.available) out.push(`available: expected ${expected.available}, actual ${actual.available}`);
-  expected.orders.forEach((e, i) => {
-    const a = actual.orders[i];
-    for (const k of ['state', 'inventory', 'payment', 'captures', 'shipping'] as const) {
-      if (e[k] !== a?.[k]) out.push(`order ${i + 1} ${k}: expected ${String(e[k])}, actual ${String(a?.[k])}`);
+  for (const [name, v] of Object.entries(expected.shared)) {
+    if (canonicalJson(v) !== canonicalJson(actual.shared[name])) out.push(`${name} shared: expected ${canonicalJson(v)}, actual ${canonicalJson(actual.shared[name])}`);
+  }
+  expected.keys.forEach((e, i) => {
+    const a = actual.keys[i];
+    if (e.state !== a?.state) out.push(`order ${i + 1} state: expected ${e.state}, actual ${String(a?.state)}`);
+    for (const [name, v] of Object.entries(e.participants)) {
+      const got = a?.participants[name];
+      if (canonicalJson(v) !== canonicalJson(got)) out.push(`order ${i + 1} ${name}: expected ${canonicalJson(v)}, actual ${canonicalJson(got)}`);
     }
     const ef = e.inFlight.join(',');
     const af = a?.inFlight.join(',') ?? '';

@@ -1,36 +1,51 @@
-import { COMMANDS, REPLIES, reply } from './order-local-table.js';
-import { FAULTS, INV, PAY, SHIP, OrderSystem, type OrderSystemOptions } from './order-system.js';
+import type { ParticipantTable } from './participant-table.js';
+import type { SystemDefinition, SystemRunOptions } from './system-definition.js';
+import { SystemModel } from './system-model.js';
+import { checkModel } from './system-checker.js';
+
+const ident = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
 
 /**
- * The order system as a Promela model for SPIN, generated from the same local
- * table (the order machine's own transitions) and the same service handlers as
- * the checker. One process runs `do :: d_step { guard -> action } ... od` with
- * every variable global and queues as byte arrays, so each SPIN state is exactly
- * one packed state of ours: `pan -DNOREDUCE` stores as many states as `ordo verify`
- * reports without symmetry reduction.
+ * A system as a Promela model for SPIN, generated from the same tables as the
+ * checker: the machine's own transitions and each participant decider's own
+ * answers on every reachable state (the exploration fills the tables first). One process runs `do :: d_step { guard -> action } ... od` with every
+ * variable global and queues as byte arrays, so each SPIN state is exactly one packed
+ * state of ours: `pan -DNOREDUCE` stores as many states as `ordo verify` reports
+ * without symmetry reduction.
  */
-export function toPromela(input: OrderSystemOptions | OrderSystem): string {
-  const m = input instanceof OrderSystem ? input : new OrderSystem(input);
-  const { orders: N, capacity: C, quantity: Q, stock } = m.options;
+export function toPromela(definition: SystemDefinition, run: SystemRunOptions): string {
+  // The participants' tables are filled by running their deciders on every reachable state.
+  const m = new SystemModel(definition, run);
+  checkModel(m, { liveness: false });
+  const { keys: N, capacity: C } = m.options;
   const tab = m.table;
   const I = tab.inputs.length;
+  const P = m.participants.length;
   const out: string[] = [];
   const w = (line: string) => out.push(line);
-  const budget = (f: string) => `b_${f}`;
-  const has = (f: (typeof FAULTS)[number]) => m.budgetOffset[f] !== undefined;
+  const budget = (f: string) => `b_${ident(f)}`;
+  const has = (f: string) => m.budgetAt[f] !== undefined;
+  const pname = (p: number) => ident(m.participants[p]?.participant.name ?? `p${p}`);
+  const local = (p: number, i: number) => `l_${pname(p)}[${i}]`;
+  const shared = (p: number) => `sh_${pname(p)}`;
+  const queue = (q: number) => (q === P ? 'qr' : `q_${pname(q)}`);
 
-  w(`/* ordo: order system, ${N} order(s), stock ${stock}, quantity ${Q}, capacity ${C}`);
-  w(`   faults: ${FAULTS.filter(has).map((f) => `${f}=${m.options.faults[f]}`).join(', ') || 'none'}${m.options.nonIdempotentPayment ? ', non-idempotent payment (broken variant)' : ''}`);
-  w(`   local states of one order (from the machine's transition function):`);
-  tab.names.forEach((n, l) => w(`     ${l}: ${n}`));
-  w(`   reply codes: ${REPLIES.map((r, k) => `${k + 1}=${r}`).join(' ')}`);
-  w(`   commands: inventory ${COMMANDS.inventory.map((c, k) => `${k + 1}=${c}`).join(' ')}; payment ${COMMANDS.payment.map((c, k) => `${k + 1}=${c}`).join(' ')}; shipping ${COMMANDS.shipping.map((c, k) => `${k + 1}=${c}`).join(' ')}`);
-  w(`   inv: ${Object.entries(INV).map(([k, v]) => `${v}=${k}`).join(' ')}; pay: ${Object.entries(PAY).map(([k, v]) => `${v}=${k}`).join(' ')}; ship: ${Object.entries(SHIP).map(([k, v]) => `${v}=${k}`).join(' ')} */`);
+  w(`/* ordo: system ${m.definition.name}, ${N} key(s), capacity ${C}`);
+  w(`   faults: ${m.faults.filter(has).map((f) => `${f}=${m.options.faults[f] ?? 0}`).join(', ') || 'none'}`);
+  w(`   machine local states (from the machine's transition function): ${tab.names.map((n, l) => `${l}=${n}`).join(' ')}`);
+  w(`   reply codes: ${m.replies.map((r, k) => `${k + 1}=${r}`).join(' ')}`);
+  m.participants.forEach((t, p) => {
+    w(`   ${pname(p)}: commands ${t.commands.map((c, k) => `${k + 1}=${c}`).join(' ')}; ${t.locals.length} local states, ${t.shareds.length} shared states (from its decider)`);
+  });
+  w('*/');
   w('');
-  w(`byte avail = ${stock};`);
-  for (const f of FAULTS) if (has(f)) w(`byte ${budget(f)} = ${m.options.faults[f]};`);
-  for (const v of ['o', 'inv', 'pay', 'cap', 'ship']) w(`byte ${v}[${N}];`);
-  for (const q of ['qi', 'qp', 'qs', 'qr']) w(`byte ${q}[${N * C}];`);
+  m.participants.forEach((_, p) => {
+    if ((m.sharedAt[p] ?? -1) >= 0) w(`byte ${shared(p)} = 0;`);
+  });
+  for (const f of m.faults) if (has(f)) w(`byte ${budget(f)} = ${m.options.faults[f] ?? 0};`);
+  w(`byte o[${N}];`);
+  for (let p = 0; p < P; p++) w(`byte l_${pname(p)}[${N}];`);
+  for (let q = 0; q <= P; q++) w(`byte ${queue(q)}[${N * C}];`);
   w('hidden byte m;');
   w('');
   // Queues are packed to the front: push fills the first empty slot, pop shifts left.
@@ -40,12 +55,34 @@ export function toPromela(input: OrderSystemOptions | OrderSystem): string {
     return s;
   };
   const pop = (q: string, b: number): string => [...Array.from({ length: C - 1 }, (_, k) => `${q}[${b + k}] = ${q}[${b + k + 1}]`), `${q}[${b + C - 1}] = 0`].join('; ');
-  const capUp = (i: number) => `if :: cap[${i}] < 3 -> cap[${i}]++ :: else -> skip fi`;
-  const queues = ['qi', 'qp', 'qs', 'qr'];
-  const applyEntry = (i: number, e: number): string => {
+  const applyMachine = (i: number, e: number): string => {
     const parts = [`o[${i}] = ${tab.next[e] ?? 0}`];
-    for (const c of tab.sends[e] ?? []) parts.push(push(queues[c.service] ?? 'qi', i * C, String(c.code)));
+    for (const c of tab.sends[e] ?? []) parts.push(push(queue(c.service), i * C, String(c.code)));
     return parts.join('; ');
+  };
+  const sharedIs = (p: number, g: number) => ((m.sharedAt[p] ?? -1) >= 0 ? ` && ${shared(p)} == ${g}` : '');
+  /** The effects of one table entry: new local and shared state, replies, reactions. */
+  const effects = (t: ParticipantTable, p: number, i: number, e: number, depth: number): string => {
+    const parts = [`${local(p, i)} = ${t.nextLocal[e] ?? 0}`];
+    if ((m.sharedAt[p] ?? -1) >= 0) parts.push(`${shared(p)} = ${t.nextShared[e] ?? 0}`);
+    for (const r of t.replies[e] ?? []) parts.push(push('qr', i * C, String(r)));
+    for (const r of t.reactions[e] ?? []) parts.push(handle(r.participant, i, String(r.code), 0, depth + 1, true));
+    return parts.join('; ');
+  };
+  /** Participant p handles command `code` (a literal or `m`) with choice x: one branch per enabled table entry. */
+  function handle(p: number, i: number, code: string, x: number, depth: number, literal = false, only?: readonly number[]): string {
+    const t = m.participants[p] as ParticipantTable;
+    if (depth > 4) throw new Error('reactions nest deeper than 4');
+    const branches = t.known
+      .filter(([, , c, cx]) => cx === x && (!literal || String(c) === code) && (!only || only.includes(c)))
+      .map(([l, g, c, , e]) => `:: ${local(p, i)} == ${l}${sharedIs(p, g)}${literal ? '' : ` && ${code} == ${c}`} -> ${effects(t, p, i, e, depth)}`);
+    return `if ${branches.join(' ')} :: else -> skip fi`;
+  }
+  /** Where participant p may take choice x on the head of its queue: the enabled entries as a guard. */
+  const choiceGuard = (p: number, i: number, x: number, only: readonly number[]): string => {
+    const t = m.participants[p] as ParticipantTable;
+    const alts = t.known.filter(([, , c, cx]) => cx === x && only.includes(c)).map(([l, g, c]) => `(${local(p, i)} == ${l}${sharedIs(p, g)} && ${queue(p)}[${i * C}] == ${c})`);
+    return alts.length === 0 ? 'false' : `(${alts.join(' || ')})`;
   };
 
   w('active proctype system() {');
@@ -53,8 +90,8 @@ export function toPromela(input: OrderSystemOptions | OrderSystem): string {
   w('  do');
   for (let i = 0; i < N; i++) {
     const b = i * C;
-    const quiet = `(qi[${b}] == 0 && qp[${b}] == 0 && qs[${b}] == 0 && qr[${b}] == 0)`;
-    w(`  /* ---- order ${i + 1} ---- */`);
+    const quiet = `(${Array.from({ length: P + 1 }, (_, q) => `${queue(q)}[${b}] == 0`).join(' && ')})`;
+    w(`  /* ---- key ${i + 1} ---- */`);
     for (let k = 0; k < I; k++) {
       const inp = tab.inputs[k];
       if (!inp || inp.kind === 'reply') continue;
@@ -62,51 +99,54 @@ export function toPromela(input: OrderSystemOptions | OrderSystem): string {
       for (let l = 0; l < tab.names.length; l++) if ((tab.next[l * I + k] ?? -1) >= 0 && tab.changed[l * I + k]) ls.push(l);
       if (ls.length === 0) continue;
       const at = `(${ls.map((l) => `o[${i}] == ${l}`).join(' || ')})`;
-      const branches = ls.map((l) => `:: o[${i}] == ${l} -> ${applyEntry(i, l * I + k)}`).join(' ');
+      const branches = ls.map((l) => `:: o[${i}] == ${l} -> ${applyMachine(i, l * I + k)}`).join(' ');
       if (inp.kind === 'timer') {
         const guard = has('timeout') ? `${at} && (${quiet} || ${budget('timeout')} > 0)` : `${at} && ${quiet}`;
         const spend = has('timeout') ? `if :: !${quiet} -> ${budget('timeout')}-- :: else -> skip fi; ` : '';
         w(`  :: d_step { ${guard} -> ${spend}if ${branches} fi } /* timer ${inp.name} */`);
-      } else if (inp.name === 'CancelRequested') {
-        if (!has('cancel')) continue;
-        w(`  :: d_step { ${at} && ${budget('cancel')} > 0 -> ${budget('cancel')}--; if ${branches} fi } /* customer ${inp.name} */`);
-      } else {
-        w(`  :: d_step { ${at} -> if ${branches} fi } /* ${inp.name} */`);
+        continue;
       }
+      const fault = m.envInputs.find((e) => e.k === k)?.fault;
+      if (fault !== undefined) {
+        if (!has(fault)) continue;
+        w(`  :: d_step { ${at} && ${budget(fault)} > 0 -> ${budget(fault)}--; if ${branches} fi } /* ${inp.name} (${fault}) */`);
+      } else w(`  :: d_step { ${at} -> if ${branches} fi } /* ${inp.name} */`);
     }
     // Reply delivery: entries that change nothing (ignored, or rejected = dead-lettered) only consume the message.
     const deliver: string[] = [];
     for (let l = 0; l < tab.names.length; l++) {
-      for (let r = 1; r <= REPLIES.length; r++) {
+      for (let r = 1; r <= m.replies.length; r++) {
         const e = l * I + (r - 1);
         const nx = tab.next[e] ?? -1;
         if (nx < 0 || (nx === l && (tab.sends[e]?.length ?? 0) === 0)) continue;
-        deliver.push(`:: o[${i}] == ${l} && qr[${b}] == ${r} -> ${pop('qr', b)}; ${applyEntry(i, e)}`);
+        deliver.push(`:: o[${i}] == ${l} && qr[${b}] == ${r} -> ${pop('qr', b)}; ${applyMachine(i, e)}`);
       }
     }
-    w(`  :: d_step { qr[${b}] != 0 -> if ${deliver.join(' ')} :: else -> ${pop('qr', b)} fi } /* orders handle a reply */`);
-
-    const R = (name: (typeof REPLIES)[number]) => push('qr', b, String(reply(name)));
-    const inventory =
-      `if :: m == 1 -> if :: inv[${i}] == ${INV.none} -> if :: avail >= ${Q} -> avail = avail - ${Q}; inv[${i}] = ${INV.reserved}; ${R('InventoryReserved')} :: else -> inv[${i}] = ${INV.refused}; ${R('InventoryInsufficient')} fi ` +
-      `:: inv[${i}] == ${INV.reserved} || inv[${i}] == ${INV.shipped} -> ${R('InventoryReserved')} :: else -> ${R('InventoryInsufficient')} fi ` +
-      `:: else -> if :: inv[${i}] == ${INV.reserved} -> avail = avail + ${Q}; inv[${i}] = ${INV.released}; ${R('ReservationReleased')} :: inv[${i}] == ${INV.none} -> inv[${i}] = ${INV.released}; ${R('ReservationReleased')} ` +
-      `:: inv[${i}] == ${INV.shipped} -> ${R('ReleaseFailed')} :: else -> ${R('ReservationReleased')} fi fi`;
-    const payment =
-      `if :: m == 1 -> if :: pay[${i}] == ${PAY.none} -> pay[${i}] = ${PAY.captured}; ${capUp(i)}; ${R('PaymentApproved')} ` +
-      `:: pay[${i}] == ${PAY.captured} -> ${m.options.nonIdempotentPayment ? `${capUp(i)}; ` : ''}${R('PaymentApproved')} :: else -> ${R('PaymentRefused')} fi ` +
-      `:: else -> if :: pay[${i}] == ${PAY.captured} || pay[${i}] == ${PAY.none} -> pay[${i}] = ${PAY.refunded} :: else -> skip fi; ${R('PaymentRefunded')} fi`;
-    const shipping =
-      `if :: ship[${i}] == ${SHIP.none} -> if :: inv[${i}] == ${INV.reserved} -> inv[${i}] = ${INV.shipped}; ship[${i}] = ${SHIP.shipped}; ${R('PackageShipped')} :: else -> ship[${i}] = ${SHIP.failed}; ${R('ShipmentFailed')} fi ` +
-      `:: ship[${i}] == ${SHIP.shipped} -> ${R('PackageShipped')} :: else -> ${R('ShipmentFailed')} fi`;
-    for (const [q, logic, who] of [['qi', inventory, 'inventory'], ['qp', payment, 'payment'], ['qs', shipping, 'shipping']] as const) {
-      w(`  :: d_step { ${q}[${b}] != 0 -> m = ${q}[${b}]; ${pop(q, b)}; ${logic} } /* ${who} */`);
-      if (has('crash')) w(`  :: d_step { ${q}[${b}] != 0 && ${budget('crash')} > 0 -> ${budget('crash')}--; m = ${q}[${b}]; ${logic} } /* ${who} handles, crashes before ack */`);
+    w(`  :: d_step { qr[${b}] != 0 -> if ${deliver.join(' ')} :: else -> ${pop('qr', b)} fi } /* ${m.definition.orchestrator} handle a reply */`);
+    if (has('enginecrash')) {
+      const again = deliver.map((d) => d.replace(`${pop('qr', b)}; `, ''));
+      w(`  :: d_step { qr[${b}] != 0 && ${budget('enginecrash')} > 0 -> ${budget('enginecrash')}--; if ${again.join(' ')} :: else -> skip fi } /* engine handles a reply, crashes before ack */`);
     }
-    if (has('decline')) w(`  :: d_step { qp[${b}] == 1 && pay[${i}] == ${PAY.none} && ${budget('decline')} > 0 -> ${budget('decline')}--; ${pop('qp', b)}; pay[${i}] = ${PAY.declined}; ${R('PaymentRefused')} } /* payment declines */`);
-    if (has('provider')) w(`  :: d_step { qp[${b}] == 1 && pay[${i}] == ${PAY.none} && ${budget('provider')} > 0 -> ${budget('provider')}--; ${pop('qp', b)}; pay[${i}] = ${PAY.captured}; ${capUp(i)} } /* provider captures, never answers */`);
-    if (has('shipfail')) w(`  :: d_step { qs[${b}] != 0 && ship[${i}] == ${SHIP.none} && ${budget('shipfail')} > 0 -> ${budget('shipfail')}--; ${pop('qs', b)}; ship[${i}] = ${SHIP.failed}; ${R('ShipmentFailed')} } /* shipment fails */`);
-    for (const q of queues) {
+
+    for (let p = 0; p < P; p++) {
+      const q = queue(p);
+      const logic = handle(p, i, 'm', 0, 0);
+      w(`  :: d_step { ${q}[${b}] != 0 -> m = ${q}[${b}]; ${pop(q, b)}; ${logic} } /* ${pname(p)} */`);
+      if (has('crash')) w(`  :: d_step { ${q}[${b}] != 0 && ${budget('crash')} > 0 -> ${budget('crash')}--; m = ${q}[${b}]; ${logic} } /* ${pname(p)} handles, crashes before ack */`);
+      const t = m.participants[p] as ParticipantTable;
+      for (let x = 1; x < t.width; x++) {
+        const faults = new Set(t.choices.map((cs) => cs[x]?.fault).filter((f): f is string => f !== undefined));
+        for (const f of faults) {
+          if (!has(f)) continue;
+          const only = t.commands.map((_, c) => c + 1).filter((c) => t.choices[c - 1]?.[x]?.fault === f);
+          const guard = choiceGuard(p, i, x, only);
+          if (guard === 'false') continue;
+          w(`  :: d_step { ${q}[${b}] != 0 && ${budget(f)} > 0 && ${guard} -> ${budget(f)}--; m = ${q}[${b}]; ${pop(q, b)}; ${handle(p, i, 'm', x, 0, false, only)} } /* ${pname(p)}: ${f} */`);
+        }
+      }
+    }
+    for (let qi = 0; qi <= P; qi++) {
+      const q = queue(qi);
       if (has('dup')) {
         const shift = [...Array.from({ length: C - 2 }, (_, j) => C - 1 - j).map((k) => `${q}[${b + k}] = ${q}[${b + k - 1}]`), `${q}[${b + 1}] = ${q}[${b}]`].join('; ');
         w(`  :: d_step { ${q}[${b}] != 0 && ${q}[${b + C - 1}] == 0 && ${budget('dup')} > 0 -> ${budget('dup')}--; ${shift} } /* duplicate */`);

@@ -1,8 +1,12 @@
 import { TraceReplayError } from './errors.js';
 import { findLivenessFailure, type ExploredGraph } from './explored-graph.js';
-import { livenessProperties, safetyProperties, VALID_STATE_TRANSITIONS } from './order-properties.js';
-import { FAIR_MASK, OrderSystem, type Actor, type OrderSystemOptions } from './order-system.js';
+import type { SystemDefinition, SystemRunOptions } from './system-definition.js';
+import { SystemModel } from './system-model.js';
+import { successors } from './system-step.js';
+import { BoundView, describeAction, viewOf, type KeyView } from './system-view.js';
 import { IntColumn, StateStore } from './state-store.js';
+
+export const VALID_STATE_TRANSITIONS = 'ValidStateTransitions';
 
 export interface Progress {
   readonly states: number;
@@ -26,18 +30,19 @@ export interface CheckOptions {
   readonly now?: () => number;
 }
 
-/** One step of a counterexample: who did what, and where every order stands after it. */
+/** One step of a counterexample: who did what, and where every key stands after it. */
 export interface TraceStep {
   readonly step: number;
-  readonly actor: Actor | 'init';
+  readonly actor: string;
   readonly action: string;
-  /** 1-based order number the step concerns (0 for the initial state). */
+  /** 1-based key (order, trip…) the step concerns (0 for the initial state). */
   readonly order: number;
   readonly message?: string;
-  /** Machine state of each order after the step. */
+  /** Machine state of each key after the step. */
   readonly states: readonly string[];
-  readonly available: number;
-  readonly orders: ReturnType<OrderSystem['view']>['orders'];
+  /** Each participant's shared state after the step (stock…). */
+  readonly shared: Readonly<Record<string, unknown>>;
+  readonly keys: readonly KeyView[];
   /** Part of the repeating cycle of a lasso (liveness counterexample). */
   readonly cycle?: true;
 }
@@ -50,9 +55,8 @@ export interface Violation {
 export type PropertyStatus = 'holds' | 'violated' | 'vacuous' | 'unchecked';
 
 export interface SystemCheckResult {
-  readonly model: 'order';
-  readonly orders: number;
-  readonly stock: number;
+  readonly model: string;
+  readonly keys: number;
   readonly faults: Readonly<Record<string, number>>;
   readonly symmetry: boolean;
   readonly states: number;
@@ -71,23 +75,23 @@ interface Pending {
 }
 
 /**
- * Explores every reachable state of the order system breadth-first, over the
- * packed state vector, checking the safety properties on each new state and the
- * liveness properties on the explored graph under weak fairness per actor.
+ * Explores every reachable state of a system breadth-first, over the packed state
+ * vector generated from its definition, checking the invariants on each new state and
+ * the liveness properties on the explored graph under weak fairness per actor.
  */
-export function checkOrderSystem(options: OrderSystemOptions, check: CheckOptions = {}): SystemCheckResult {
-  const model = new OrderSystem(options);
-  return checkModel(model, check);
+export function checkSystem(definition: SystemDefinition, run: SystemRunOptions, check: CheckOptions = {}): SystemCheckResult {
+  return checkModel(new SystemModel(definition, run), check);
 }
 
-export function checkModel(model: OrderSystem, check: CheckOptions = {}): SystemCheckResult {
+export function checkModel(model: SystemModel, check: CheckOptions = {}): SystemCheckResult {
   const t0 = check.now?.();
   const width = model.width;
   const store = new StateStore(width, check.maxStates);
   const symmetry = model.options.symmetry;
   const liveness = check.liveness ?? true;
-  const safety = safetyProperties(model);
-  const live = livenessProperties(model);
+  const safety = model.definition.invariants;
+  const live = model.definition.liveness;
+  const view = new BoundView(model);
 
   const parent = new IntColumn();
   const parentAction = new IntColumn();
@@ -107,7 +111,7 @@ export function checkModel(model: OrderSystem, check: CheckOptions = {}): System
   };
   const checkSafety = (id: number, s: Uint8Array) => {
     for (const p of safety) {
-      if (!violated.has(p.name) && !p.holds(s)) {
+      if (!violated.has(p.name) && !p.holds(view.bind(s))) {
         violated.add(p.name);
         found.push({ property: p.name, path: pathTo(id) });
       }
@@ -169,7 +173,7 @@ export function checkModel(model: OrderSystem, check: CheckOptions = {}): System
     }
     edgeStart.push(edgeTo.length);
     store.readWords(from, curWords);
-    model.successors(cur, scratch, emit);
+    successors(model, cur, scratch, emit);
   }
   edgeStart.push(edgeTo.length);
 
@@ -192,10 +196,11 @@ export function checkModel(model: OrderSystem, check: CheckOptions = {}): System
       let premise = false;
       for (let id = 0; id < store.count; id++) {
         store.read(id, buf);
-        pending[id] = p.pending(buf) ? 1 : 0;
-        premise ||= p.premise(buf);
+        view.bind(buf);
+        pending[id] = p.pending(view) ? 1 : 0;
+        premise ||= p.premise(view);
       }
-      const failure = findLivenessFailure(g, (id) => pending[id] === 1, FAIR_MASK);
+      const failure = findLivenessFailure(g, (id) => pending[id] === 1, model.fairMask);
       const asSteps = (edges: readonly number[]) => edges.map((e) => ({ to: store.view(g.edgeTo[e] ?? 0).slice(), action: g.edgeAction[e] ?? 0 }));
       if (failure) {
         const prefix = asSteps(failure.prefix);
@@ -209,9 +214,8 @@ export function checkModel(model: OrderSystem, check: CheckOptions = {}): System
 
   const t1 = check.now?.();
   return {
-    model: 'order',
-    orders: model.options.orders,
-    stock: model.options.stock,
+    model: model.definition.name,
+    keys: model.options.keys,
     faults: Object.fromEntries(Object.entries(model.options.faults).filter(([, n]) => n > 0)),
     symmetry,
     states: store.count,
@@ -226,12 +230,12 @@ export function checkModel(model: OrderSystem, check: CheckOptions = {}): System
 /**
  * Replays a path found over (possibly symmetry-reduced) states on concrete
  * states: at each step, the successor whose canonical form matches. The result
- * names real order numbers, so it can be replayed against the runtime.
+ * names real keys, so it can be replayed against the runtime.
  */
-function concreteTrace(model: OrderSystem, f: Pending): TraceStep[] {
-  const step = (n: number, s: Uint8Array, d: { actor: Actor | 'init'; action: string; order: number; message?: string }, cycle: boolean): TraceStep => {
-    const view = model.view(s);
-    return { step: n, ...d, states: view.orders.map((o) => o.state), available: view.available, orders: view.orders, ...(cycle ? { cycle: true as const } : {}) };
+function concreteTrace(model: SystemModel, f: Pending): TraceStep[] {
+  const step = (n: number, s: Uint8Array, d: { actor: string; action: string; order: number; message?: string }, cycle: boolean): TraceStep => {
+    const view = viewOf(model, s);
+    return { step: n, ...d, states: view.keys.map((o) => o.state), shared: view.shared, keys: view.keys, ...(cycle ? { cycle: true as const } : {}) };
   };
   let cur = model.initial();
   const out: TraceStep[] = [step(0, cur, { actor: 'init', action: 'start', order: 0 }, false)];
@@ -240,7 +244,7 @@ function concreteTrace(model: OrderSystem, f: Pending): TraceStep[] {
   f.path.forEach((p, n) => {
     let chosen: { next: Uint8Array; action: number } | undefined;
     let fallback: { next: Uint8Array; action: number } | undefined;
-    model.successors(cur, scratch, (next, _actor, action) => {
+    successors(model, cur, scratch, (next, _actor, action) => {
       if (chosen) return;
       canon.set(next);
       if (model.options.symmetry) model.canonicalize(canon);
@@ -251,7 +255,7 @@ function concreteTrace(model: OrderSystem, f: Pending): TraceStep[] {
     });
     const pick = chosen ?? fallback;
     if (!pick) throw new TraceReplayError(f.property, n + 1);
-    out.push(step(n + 1, pick.next, model.describe(cur, pick.action), f.cycleFrom !== undefined && n >= f.cycleFrom));
+    out.push(step(n + 1, pick.next, describeAction(model, cur, pick.action), f.cycleFrom !== undefined && n >= f.cycleFrom));
     cur = pick.next;
   });
   return out;

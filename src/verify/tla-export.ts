@@ -1,25 +1,40 @@
-import { COMMANDS, REPLIES } from './order-local-table.js';
-import { FAULTS, OrderSystem, type OrderSystemOptions } from './order-system.js';
+import { ModelOptionsError } from './errors.js';
+import type { ParticipantTable } from './participant-table.js';
+import { checkModel } from './system-checker.js';
+import type { SystemDefinition, SystemRunOptions } from './system-definition.js';
+import { SystemModel } from './system-model.js';
 
 const str = (s: string) => `"${s}"`;
-const seq = (xs: readonly string[]) => `<<${xs.join(', ')}>>`;
+const seq = (xs: readonly (string | number)[]) => `<<${xs.join(', ')}>>`;
 const set = (xs: readonly string[]) => `{${xs.join(', ')}}`;
+const ident = (s: string) => s.replace(/[^A-Za-z0-9]/g, '');
+const cap = (s: string) => ident(s.charAt(0).toUpperCase() + s.slice(1));
 
 /**
- * The order system as a TLA+ module with the same state variables, actions and
- * budgets as the checker and the Promela export, generated from the same local
- * table. Legal TLA+: `[][Next]_vars`, `WF_vars(...)` per fair actor, and the
- * seed's properties with primes only inside `[][...]_vars`.
+ * A system as a TLA+ module with the checker's state variables, actions and budgets,
+ * generated from the same tables: the machine's transition function and every
+ * participant decider's answers on each reachable state (the exploration fills the
+ * tables first). Legal TLA+: `[][Next]_vars`, `WF_vars(...)` per fair actor, the
+ * transition property with primes only inside `[][...]_vars`, and a `Done` step that
+ * lets a finished system stutter (TLC needs no `-deadlock`). Returns the module and
+ * its TLC configuration.
  */
-export function toTla(input: OrderSystemOptions | OrderSystem, moduleName = 'OrdoOrderSystem'): string {
-  const m = input instanceof OrderSystem ? input : new OrderSystem(input);
-  const { orders: N, capacity: C, quantity: Q, stock } = m.options;
+export function toTla(definition: SystemDefinition, run: SystemRunOptions, moduleName = `Ordo${cap(definition.name)}System`): { module: string; cfg: string } {
+  const m = new SystemModel(definition, run);
+  checkModel(m, { liveness: false });
+  const { keys: N, capacity: C } = m.options;
   const tab = m.table;
   const I = tab.inputs.length;
   const L = tab.names.length;
-  const svcCmds = [COMMANDS.inventory, COMMANDS.payment, COMMANDS.shipping];
+  const P = m.participants.length;
+  const pn = m.participants.map((t) => cap(t.participant.name));
+  const reactionTarget = m.participants.map((t, p) => {
+    const targets = new Set(t.known.flatMap(([, , , , e]) => (t.reactions[e] ?? []).map((r) => r.participant)));
+    if (targets.size > 1) throw new ModelOptionsError('wiring', `the TLA+ export supports reactions to one participant; ${pn[p] ?? '?'} reacts into ${targets.size}`);
+    return [...targets][0] ?? -1;
+  });
 
-  // One row per (local state, input) that the order accepts: <<from, input, to, inventory cmds, payment cmds, shipping cmds>>.
+  // The machine: <<from, input, to, commands per participant (codes)>>.
   const rows: string[] = [];
   const steps: string[] = [];
   for (let l = 0; l < L; l++) {
@@ -30,210 +45,204 @@ export function toTla(input: OrderSystemOptions | OrderSystem, moduleName = 'Ord
       if (nx < 0 || !inp) continue;
       if (inp.kind !== 'reply' && !tab.changed[e]) continue;
       const input = inp.kind === 'timer' ? `timer:${inp.name}` : inp.name;
-      const per = [0, 1, 2].map((svc) => seq((tab.sends[e] ?? []).filter((c) => c.service === svc).map((c) => str(svcCmds[svc]?.[c.code - 1] ?? '?'))));
+      const per = m.participants.map((_, p) => seq((tab.sends[e] ?? []).filter((c) => c.service === p).map((c) => c.code)));
       rows.push(`<<${l}, ${str(input)}, ${nx}, ${per.join(', ')}>>`);
       if (nx !== l) steps.push(`<<${l}, ${nx}, ${set((tab.paths[e] ?? []).map((p) => `<<${str(p.from)}, ${str(p.to)}>>`))}>>`);
     }
   }
-  const allowedPairs = new Set<string>();
-  for (const [from, tos] of Object.entries(m.allowedTransitions)) for (const to of tos) allowedPairs.add(`<<${str(from)}, ${str(to)}>>`);
+  // A participant: <<local, shared, command, choice, reacting local, reacting shared, local', shared', reacting local', reacting shared', replies>> (-1: no reaction).
+  const partRows = (t: ParticipantTable, p: number): string[] => {
+    const out: string[] = [];
+    for (const [l, g, c, x, e] of t.known) {
+      const choice = str(x === 0 ? 'ok' : (t.choices[c - 1]?.[x]?.fault ?? '?'));
+      const base = (rl: number, rg: number, nrl: number, nrg: number, replies: readonly number[]) => `<<${l}, ${g}, ${c}, ${choice}, ${rl}, ${rg}, ${t.nextLocal[e]}, ${t.nextShared[e]}, ${nrl}, ${nrg}, ${seq(replies)}>>`;
+      const reactions = t.reactions[e] ?? [];
+      const r = reactions[0];
+      const q = reactionTarget[p] ?? -1;
+      if (!r || q < 0) {
+        out.push(base(-1, -1, -1, -1, t.replies[e] ?? []));
+        continue;
+      }
+      const qt = m.participants[q] as ParticipantTable;
+      for (const [ql, qg, qc, qx, qe] of qt.known) if (qc === r.code && qx === 0) out.push(base(ql, qg, qt.nextLocal[qe] ?? 0, qt.nextShared[qe] ?? 0, [...(t.replies[e] ?? []), ...(qt.replies[qe] ?? [])]));
+    }
+    return out;
+  };
+  const allowedPairs: string[] = [];
+  for (const [from, tos] of Object.entries(m.allowedTransitions)) for (const to of tos) allowedPairs.push(`<<${str(from)}, ${str(to)}>>`);
   const finals = tab.machine.stateNames.filter((s) => tab.machine.states[s]?.final);
-  const fairActors = ['Orders', 'Inventory', 'Payment', 'Shipping', 'Carrier', 'Operator', 'Timer'];
+  const lv = (p: number) => `l${pn[p]}`;
+  const sv = (p: number) => `sh${pn[p]}`;
+  const qv = (p: number) => (p === P ? 'qr' : `q${pn[p]}`);
+  const all = ['budget', 'o', ...pn.map((_, p) => lv(p)), ...pn.map((_, p) => sv(p)), ...Array.from({ length: P + 1 }, (_, q) => qv(q))];
+  const unchanged = (changed: readonly string[]) => {
+    const rest = all.filter((v) => !changed.includes(v));
+    return rest.length ? `UNCHANGED <<${rest.join(', ')}>>` : 'TRUE';
+  };
+  const budgetGuard = (f: string) => `budget[${str(f)}] > 0 /\\ Spend(${str(f)})`;
 
-  const out = `---------------------------- MODULE ${moduleName} ----------------------------
-(* Generated by \`ordo export order --format tla\` from the order machine's own
-   transition function: ${N} order(s), stock ${stock}, quantity ${Q}, queue capacity ${C},
-   faults ${FAULTS.filter((f) => m.options.faults[f] > 0).map((f) => `${f}=${m.options.faults[f]}`).join(', ') || 'none'}. *)
+  const envActors = new Map<string, string[]>();
+  const envDefs: string[] = [];
+  for (const env of m.envInputs) {
+    const name = tab.inputs[env.k]?.name ?? '?';
+    const actor = m.actors[env.actor] ?? '?';
+    envDefs.push(`Env${cap(name)}(i) == ${env.fault ? budgetGuard(env.fault) : 'UNCHANGED budget'} /\\ MachineInput(i, ${str(name)})`);
+    envActors.set(actor, [...(envActors.get(actor) ?? []), `Env${cap(name)}(i)`]);
+  }
+  const partDefs = m.participants.map((t, p) => {
+    const r = reactionTarget[p] ?? -1;
+    const react = r < 0 ? '' : `\n       /\\ IF t[5] = -1 THEN UNCHANGED <<${lv(r)}, ${sv(r)}>> ELSE t[5] = ${lv(r)}[i] /\\ t[6] = ${sv(r)} /\\ ${lv(r)}' = [${lv(r)} EXCEPT ![i] = t[9]] /\\ ${sv(r)}' = t[10]`;
+    const changed = [lv(p), sv(p), 'qr', qv(p), 'budget', ...(r < 0 ? [] : [lv(r), sv(r)])];
+    return `(* ${t.participant.name}: its decider's answers on every reachable state *)
+T${pn[p]} == {
+  ${partRows(t, p).join(',\n  ') || '<<-1, -1, -1, "ok", -1, -1, -1, -1, -1, -1, <<>>>>'}
+}
+${pn[p]}Step(i, f, pop) ==
+  /\\ ${qv(p)}[i] # <<>>
+  /\\ \\E t \\in T${pn[p]} : t[1] = ${lv(p)}[i] /\\ t[2] = ${sv(p)} /\\ t[3] = Head(${qv(p)}[i]) /\\ t[4] = f
+       /\\ ${lv(p)}' = [${lv(p)} EXCEPT ![i] = t[7]] /\\ ${sv(p)}' = t[8]
+       /\\ qr' = [qr EXCEPT ![i] = @ \\o t[11]]${react}
+  /\\ ${qv(p)}' = IF pop THEN [${qv(p)} EXCEPT ![i] = Tail(@)] ELSE ${qv(p)}
+  /\\ ${unchanged(changed)}
+${pn[p]}Handles(i) == UNCHANGED budget /\\ ${pn[p]}Step(i, "ok", TRUE)
+${pn[p]}Crashes(i) == ${budgetGuard('crash')} /\\ ${pn[p]}Step(i, "ok", FALSE)
+${pn[p]}Choice(i) == \\E f \\in {${[...new Set(t.choices.flatMap((cs) => cs.slice(1).map((c) => c.fault ?? '')))].filter((f) => f !== '').map(str).join(', ')}} : ${budgetGuard('f').replace('"f"', 'f').replace('"f"', 'f')} /\\ ${pn[p]}Step(i, f, TRUE)`;
+  });
+  const fairActors = m.actors.filter((_, a) => ((m.fairMask >> a) & 1) === 1);
+  const actorBody = (a: string): string[] => {
+    const p = m.participants.findIndex((t) => t.participant.name === a);
+    if (a === m.definition.orchestrator) return [...(envActors.get(a) ?? []), 'HandleReply(i)'];
+    if (p >= 0) return [`${pn[p]}Handles(i)`, `${pn[p]}Choice(i)`];
+    if (a === 'timer') return ['Timer(i)'];
+    if (a === 'network') return ['Network(i)'];
+    if (a === 'crash') return [...pn.map((n) => `${n}Crashes(i)`), 'EngineCrash(i)'];
+    return envActors.get(a) ?? ['FALSE'];
+  };
+  const actorName = (a: string) => `${cap(a)}Actor`;
+  const machineVars = ['o', ...pn.map((_, p) => qv(p))];
+  const queuesOf = (q: number) => qv(q);
+
+  const module = `---------------------------- MODULE ${moduleName} ----------------------------
+(* Generated by \`ordo export\` from the system definition "${m.definition.name}": ${N} key(s), queue capacity ${C},
+   faults ${m.faults.filter((f) => (m.options.faults[f] ?? 0) > 0).map((f) => `${f}=${m.options.faults[f]}`).join(', ') || 'none'}.
+   Reply codes: ${m.replies.map((r, k) => `${k + 1}=${r}`).join(' ')}.
+${m.participants.map((t) => `   ${t.participant.name} commands: ${t.commands.map((c, k) => `${k + 1}=${c}`).join(' ')}.`).join('\n')} *)
 EXTENDS Naturals, Sequences, FiniteSets
 
-Orders == 1..${N}
-Stock == ${stock}
-Qty == ${Q}
+Keys == 1..${N}
 Capacity == ${C}
-Faults == ${set(FAULTS.map(str))}
-InitialBudget == [f \\in Faults |-> CASE ${FAULTS.map((f) => `f = ${str(f)} -> ${m.options.faults[f]}`).join(' [] ')}]
+Faults == ${set(m.faults.map(str))}
+InitialBudget == [f \\in Faults |-> CASE ${m.faults.map((f) => `f = ${str(f)} -> ${m.options.faults[f] ?? 0}`).join(' [] ')}]
 Names == ${seq(tab.names.map(str))}
 StateName(l) == Names[l + 1]
 Final == ${set(finals.map(str))}
-Replies == ${set(REPLIES.map(str))}
 
-(* The order machine as a table: <<from, input, to, inventory cmds, payment cmds, shipping cmds>>. *)
+(* The machine as a table: <<from, input, to, ${pn.map((n) => `${n} commands`).join(', ')}>>. *)
 Table == {
   ${rows.join(',\n  ')}
 }
 (* The machine states each local step passes through, for ValidStateTransitions. *)
 Steps == {
-  ${steps.join(',\n  ')}
+  ${steps.join(',\n  ') || '<<-1, -1, {}>>'}
 }
-Allowed == ${set([...allowedPairs])}
+Allowed == ${set(allowedPairs)}
 Listed == ${set(Object.keys(m.allowedTransitions).map(str))}
 
-VARIABLES avail, budget, o, inv, pay, cap, ship, qi, qp, qs, qr
-vars == <<avail, budget, o, inv, pay, cap, ship, qi, qp, qs, qr>>
+VARIABLES ${all.join(', ')}
+vars == <<${all.join(', ')}>>
 
 Init ==
-  /\\ avail = Stock
   /\\ budget = InitialBudget
-  /\\ o = [i \\in Orders |-> 0]
-  /\\ inv = [i \\in Orders |-> "none"]
-  /\\ pay = [i \\in Orders |-> "none"]
-  /\\ cap = [i \\in Orders |-> 0]
-  /\\ ship = [i \\in Orders |-> "none"]
-  /\\ qi = [i \\in Orders |-> <<>>]
-  /\\ qp = [i \\in Orders |-> <<>>]
-  /\\ qs = [i \\in Orders |-> <<>>]
-  /\\ qr = [i \\in Orders |-> <<>>]
+  /\\ o = [i \\in Keys |-> 0]
+${pn.map((_, p) => `  /\\ ${lv(p)} = [i \\in Keys |-> 0]\n  /\\ ${sv(p)} = 0`).join('\n')}
+${Array.from({ length: P + 1 }, (_, q) => `  /\\ ${qv(q)} = [i \\in Keys |-> <<>>]`).join('\n')}
 
 Spend(f) == budget' = [budget EXCEPT ![f] = @ - 1]
-Quiet(i) == qi[i] = <<>> /\\ qp[i] = <<>> /\\ qs[i] = <<>> /\\ qr[i] = <<>>
-Reply(i, r) == qr' = [qr EXCEPT ![i] = Append(@, r)]
-CapUp(i) == cap' = [cap EXCEPT ![i] = IF @ < 3 THEN @ + 1 ELSE @]
+Quiet(i) == ${Array.from({ length: P + 1 }, (_, q) => `${qv(q)}[i] = <<>>`).join(' /\\ ')}
 
-(* The order takes row t of the table: new local state, commands appended to the service queues. *)
+(* Key i takes row t of the machine table: new local state, commands appended to the participants' queues. *)
 Take(i, t) ==
   /\\ o' = [o EXCEPT ![i] = t[3]]
-  /\\ qi' = [qi EXCEPT ![i] = @ \\o t[4]]
-  /\\ qp' = [qp EXCEPT ![i] = @ \\o t[5]]
-  /\\ qs' = [qs EXCEPT ![i] = @ \\o t[6]]
+${pn.map((_, p) => `  /\\ ${qv(p)}' = [${qv(p)} EXCEPT ![i] = @ \\o t[${4 + p}]]`).join('\n')}
 
-OrderInput(i, input) ==
+MachineInput(i, input) ==
   /\\ \\E t \\in Table : t[1] = o[i] /\\ t[2] = input /\\ Take(i, t)
-  /\\ UNCHANGED <<avail, inv, pay, cap, ship, qr>>
+  /\\ ${unchanged([...machineVars, 'budget'])}
 
-Create(i) == OrderInput(i, "OrderCreated") /\\ UNCHANGED budget
-Deliver(i) == OrderInput(i, "DeliveryConfirmed") /\\ UNCHANGED budget
-Retry(i) == OrderInput(i, "CompensationRetried") /\\ UNCHANGED budget
-Cancel(i) == budget["cancel"] > 0 /\\ OrderInput(i, "CancelRequested") /\\ Spend("cancel")
+${envDefs.join('\n')}
 Timers == {${Object.keys(tab.machine.delays).map((d) => str(`timer:${d}`)).join(', ')}}
 Timer(i) ==
   /\\ \\E t \\in Table : t[1] = o[i] /\\ t[2] \\in Timers /\\ Take(i, t)
-  /\\ IF Quiet(i) THEN UNCHANGED budget ELSE budget["timeout"] > 0 /\\ Spend("timeout")
-  /\\ UNCHANGED <<avail, inv, pay, cap, ship, qr>>
+  /\\ IF Quiet(i) THEN UNCHANGED budget ELSE ${budgetGuard('timeout')}
+  /\\ ${unchanged([...machineVars, 'budget'])}
 
 (* A reply the current state neither accepts nor ignores is dead-lettered. *)
+Replies == ${seq(m.replies.map(str))}
 HandleReply(i) ==
   /\\ qr[i] # <<>>
   /\\ qr' = [qr EXCEPT ![i] = Tail(@)]
-  /\\ IF \\E t \\in Table : t[1] = o[i] /\\ t[2] = Head(qr[i])
-     THEN \\E t \\in Table : t[1] = o[i] /\\ t[2] = Head(qr[i]) /\\ Take(i, t)
-     ELSE UNCHANGED <<o, qi, qp, qs>>
-  /\\ UNCHANGED <<avail, budget, inv, pay, cap, ship>>
+  /\\ IF \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])]
+     THEN \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])] /\\ Take(i, t)
+     ELSE UNCHANGED <<${machineVars.join(', ')}>>
+  /\\ ${unchanged([...machineVars, 'qr'])}
 
-InventoryHandles(i, msg) ==
-  /\\ UNCHANGED <<o, pay, cap, ship, qp, qs>>
-  /\\ IF msg = "ReserveInventory"
-     THEN IF inv[i] = "none"
-          THEN IF avail >= Qty
-               THEN avail' = avail - Qty /\\ inv' = [inv EXCEPT ![i] = "reserved"] /\\ Reply(i, "InventoryReserved")
-               ELSE UNCHANGED avail /\\ inv' = [inv EXCEPT ![i] = "refused"] /\\ Reply(i, "InventoryInsufficient")
-          ELSE UNCHANGED <<avail, inv>> /\\ Reply(i, IF inv[i] \\in {"reserved", "shipped"} THEN "InventoryReserved" ELSE "InventoryInsufficient")
-     ELSE IF inv[i] = "reserved"
-          THEN avail' = avail + Qty /\\ inv' = [inv EXCEPT ![i] = "released"] /\\ Reply(i, "ReservationReleased")
-          ELSE UNCHANGED avail
-               /\\ inv' = [inv EXCEPT ![i] = IF @ = "none" THEN "released" ELSE @]
-               /\\ Reply(i, IF inv[i] = "shipped" THEN "ReleaseFailed" ELSE "ReservationReleased")
+(* The engine commits a reply's transition and crashes before the ack: the reply stays to be delivered again. *)
+EngineCrash(i) ==
+  /\\ qr[i] # <<>> /\\ ${budgetGuard('enginecrash')}
+  /\\ IF \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])]
+     THEN \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])] /\\ Take(i, t)
+     ELSE UNCHANGED <<${machineVars.join(', ')}>>
+  /\\ ${unchanged([...machineVars, 'budget'])}
 
-PaymentHandles(i, msg) ==
-  /\\ UNCHANGED <<o, avail, inv, ship, qi, qs>>
-  /\\ IF msg = "ProcessPayment"
-     THEN IF pay[i] = "none"
-          THEN pay' = [pay EXCEPT ![i] = "captured"] /\\ CapUp(i) /\\ Reply(i, "PaymentApproved")
-          ELSE UNCHANGED pay
-               /\\ ${m.options.nonIdempotentPayment ? 'IF pay[i] = "captured" THEN CapUp(i) ELSE UNCHANGED cap' : 'UNCHANGED cap'}
-               /\\ Reply(i, IF pay[i] = "captured" THEN "PaymentApproved" ELSE "PaymentRefused")
-     ELSE /\\ pay' = [pay EXCEPT ![i] = IF @ \\in {"none", "captured"} THEN "refunded" ELSE @]
-          /\\ UNCHANGED cap
-          /\\ Reply(i, "PaymentRefunded")
+${partDefs.join('\n\n')}
 
-ShippingHandles(i) ==
-  /\\ UNCHANGED <<o, avail, pay, cap, qi, qp>>
-  /\\ IF ship[i] = "none"
-     THEN IF inv[i] = "reserved"
-          THEN inv' = [inv EXCEPT ![i] = "shipped"] /\\ ship' = [ship EXCEPT ![i] = "shipped"] /\\ Reply(i, "PackageShipped")
-          ELSE UNCHANGED inv /\\ ship' = [ship EXCEPT ![i] = "failed"] /\\ Reply(i, "ShipmentFailed")
-     ELSE UNCHANGED <<inv, ship>> /\\ Reply(i, IF ship[i] = "shipped" THEN "PackageShipped" ELSE "ShipmentFailed")
-
-Inventory(i) == qi[i] # <<>> /\\ InventoryHandles(i, Head(qi[i])) /\\ qi' = [qi EXCEPT ![i] = Tail(@)] /\\ UNCHANGED budget
-Payment(i) == qp[i] # <<>> /\\ PaymentHandles(i, Head(qp[i])) /\\ qp' = [qp EXCEPT ![i] = Tail(@)] /\\ UNCHANGED budget
-Shipping(i) == qs[i] # <<>> /\\ ShippingHandles(i) /\\ qs' = [qs EXCEPT ![i] = Tail(@)] /\\ UNCHANGED budget
-Decline(i) ==
-  /\\ qp[i] # <<>> /\\ Head(qp[i]) = "ProcessPayment" /\\ pay[i] = "none" /\\ budget["decline"] > 0 /\\ Spend("decline")
-  /\\ qp' = [qp EXCEPT ![i] = Tail(@)] /\\ pay' = [pay EXCEPT ![i] = "declined"] /\\ Reply(i, "PaymentRefused")
-  /\\ UNCHANGED <<o, avail, inv, cap, ship, qi, qs>>
-ProviderSilent(i) ==
-  /\\ qp[i] # <<>> /\\ Head(qp[i]) = "ProcessPayment" /\\ pay[i] = "none" /\\ budget["provider"] > 0 /\\ Spend("provider")
-  /\\ qp' = [qp EXCEPT ![i] = Tail(@)] /\\ pay' = [pay EXCEPT ![i] = "captured"] /\\ CapUp(i)
-  /\\ UNCHANGED <<o, avail, inv, ship, qi, qs, qr>>
-ShipFail(i) ==
-  /\\ qs[i] # <<>> /\\ ship[i] = "none" /\\ budget["shipfail"] > 0 /\\ Spend("shipfail")
-  /\\ qs' = [qs EXCEPT ![i] = Tail(@)] /\\ ship' = [ship EXCEPT ![i] = "failed"] /\\ Reply(i, "ShipmentFailed")
-  /\\ UNCHANGED <<o, avail, inv, pay, cap, qi, qp>>
-
-(* A service handles a message and crashes before acknowledging it: it will be delivered again. *)
-Crash(i) ==
-  /\\ budget["crash"] > 0 /\\ Spend("crash")
-  /\\ \\/ qi[i] # <<>> /\\ InventoryHandles(i, Head(qi[i])) /\\ UNCHANGED qi
-     \\/ qp[i] # <<>> /\\ PaymentHandles(i, Head(qp[i])) /\\ UNCHANGED qp
-     \\/ qs[i] # <<>> /\\ ShippingHandles(i) /\\ UNCHANGED qs
-
-(* Network faults on one queue q of order i: duplicate the head, swap the first two, lose the head (the sender resends it last). *)
-Dup(q) == Len(q) >= 1 /\\ Len(q) < Capacity
+(* Network faults on one queue of key i: duplicate the head, swap the first two, lose the head (the sender resends it last). *)
 Duplicated(q) == <<Head(q), Head(q)>> \\o Tail(q)
 Swapped(q) == <<q[2], q[1]>> \\o Tail(Tail(q))
 Rotated(q) == Tail(q) \\o <<Head(q)>>
-NetworkOn(i, Op(_), Enabled(_)) ==
-  \\/ Enabled(qi[i]) /\\ qi' = [qi EXCEPT ![i] = Op(@)] /\\ UNCHANGED <<qp, qs, qr>>
-  \\/ Enabled(qp[i]) /\\ qp' = [qp EXCEPT ![i] = Op(@)] /\\ UNCHANGED <<qi, qs, qr>>
-  \\/ Enabled(qs[i]) /\\ qs' = [qs EXCEPT ![i] = Op(@)] /\\ UNCHANGED <<qi, qp, qr>>
-  \\/ Enabled(qr[i]) /\\ qr' = [qr EXCEPT ![i] = Op(@)] /\\ UNCHANGED <<qi, qp, qs>>
+CanDup(q) == Len(q) >= 1 /\\ Len(q) < Capacity
 TwoOrMore(q) == Len(q) >= 2
 NonEmpty(q) == Len(q) >= 1
+NetworkOn(i, Op(_), Enabled(_)) ==
+${Array.from({ length: P + 1 }, (_, q) => `  \\/ Enabled(${queuesOf(q)}[i]) /\\ ${queuesOf(q)}' = [${queuesOf(q)} EXCEPT ![i] = Op(@)] /\\ UNCHANGED <<${Array.from({ length: P + 1 }, (_, r) => r).filter((r) => r !== q).map(queuesOf).join(', ')}>>`).join('\n')}
 Network(i) ==
-  /\\ \\/ budget["dup"] > 0 /\\ Spend("dup") /\\ NetworkOn(i, Duplicated, Dup)
-     \\/ budget["reorder"] > 0 /\\ Spend("reorder") /\\ NetworkOn(i, Swapped, TwoOrMore)
-     \\/ budget["loss"] > 0 /\\ Spend("loss") /\\ NetworkOn(i, Rotated, NonEmpty)
-  /\\ UNCHANGED <<avail, o, inv, pay, cap, ship>>
+  /\\ \\/ ${budgetGuard('dup')} /\\ NetworkOn(i, Duplicated, CanDup)
+     \\/ ${budgetGuard('reorder')} /\\ NetworkOn(i, Swapped, TwoOrMore)
+     \\/ ${budgetGuard('loss')} /\\ NetworkOn(i, Rotated, NonEmpty)
+  /\\ UNCHANGED <<o, ${[...pn.map((_, p) => lv(p)), ...pn.map((_, p) => sv(p))].join(', ')}>>
 
-(* Actors: the first seven are weakly fair; customers, the network and crashes are not. *)
-OrdersActor == \\E i \\in Orders : Create(i) \\/ HandleReply(i)
-InventoryActor == \\E i \\in Orders : Inventory(i)
-PaymentActor == \\E i \\in Orders : Payment(i) \\/ Decline(i) \\/ ProviderSilent(i)
-ShippingActor == \\E i \\in Orders : Shipping(i) \\/ ShipFail(i)
-CarrierActor == \\E i \\in Orders : Deliver(i)
-OperatorActor == \\E i \\in Orders : Retry(i)
-TimerActor == \\E i \\in Orders : Timer(i)
-Faulty == \\E i \\in Orders : Cancel(i) \\/ Crash(i) \\/ Network(i)
+(* A finished system stutters: TLC needs no -deadlock flag. *)
+Done == (\\A i \\in Keys : StateName(o[i]) \\in Final /\\ Quiet(i)) /\\ UNCHANGED vars
 
-Next ==
-  \\/ OrdersActor \\/ InventoryActor \\/ PaymentActor \\/ ShippingActor
-  \\/ CarrierActor \\/ OperatorActor \\/ TimerActor \\/ Faulty
+(* Actors: the first ${fairActors.length} are weakly fair; the others (customers, the network, crashes) are not. *)
+${m.actors.map((a) => `${actorName(a)} == \\E i \\in Keys : ${actorBody(a).join(' \\/ ')}`).join('\n')}
+
+Next == ${m.actors.map(actorName).join(' \\/ ')} \\/ Done
 
 Spec ==
   /\\ Init /\\ [][Next]_vars
-  ${fairActors.map((a) => `/\\ WF_vars(${a}Actor)`).join('\n  ')}
+  ${fairActors.map((a) => `/\\ WF_vars(${actorName(a)})`).join('\n  ')}
 
-(* Safety: state invariants. *)
-StockConservation == avail + Qty * Cardinality({i \\in Orders : inv[i] \\in {"reserved", "shipped"}}) = Stock
-AtMostOneCapture == \\A i \\in Orders : cap[i] <= 1
-NoUnpaidShipment == \\A i \\in Orders : ship[i] = "shipped" => pay[i] = "captured"
-NoChargeWithoutRefund == (\\A i \\in Orders : Quiet(i)) => \\A i \\in Orders : StateName(o[i]) = "CANCELED" => pay[i] # "captured"
-BoundedQueues == \\A i \\in Orders : Len(qi[i]) <= Capacity /\\ Len(qp[i]) <= Capacity /\\ Len(qs[i]) <= Capacity /\\ Len(qr[i]) <= Capacity
+BoundedQueues == \\A i \\in Keys : ${Array.from({ length: P + 1 }, (_, q) => `Len(${qv(q)}[i]) <= Capacity`).join(' /\\ ')}
 
-(* The seed's ValidStateTransitions, legal TLA+: primes only inside [][...]_vars. *)
+(* ValidStateTransitions, legal TLA+: primes only inside [][...]_vars. *)
 AllowedPair(p) == p \\in Allowed \\/ ~(p[1] \\in Listed /\\ p[2] \\in Listed)
 ValidStep(i) == o'[i] # o[i] => \\E s \\in Steps : s[1] = o[i] /\\ s[2] = o'[i] /\\ \\A p \\in s[3] : AllowedPair(p)
-ValidStateTransitions == [][\\A i \\in Orders : ValidStep(i)]_vars
+ValidStateTransitions == [][\\A i \\in Keys : ValidStep(i)]_vars
 
 (* Liveness (needs the WF conjuncts of Spec). *)
-EventuallyTerminates == \\A i \\in Orders : <>(StateName(o[i]) \\in Final)
-CompensationWorks == \\A i \\in Orders : [](StateName(o[i]) = "PAYMENT_PROCESSING" /\\ pay[i] = "declined" => <>(StateName(o[i]) = "CANCELED"))
-InventoryConsistency == \\A i \\in Orders : [](StateName(o[i]) = "INVENTORY_RESERVING" /\\ inv[i] = "refused" => <>(StateName(o[i]) = "CANCELED"))
-CanceledHoldsNothing == \\A i \\in Orders : [](StateName(o[i]) = "CANCELED" => <>(inv[i] # "reserved"))
+EventuallyTerminates == \\A i \\in Keys : <>(StateName(o[i]) \\in Final)
 
-THEOREM Spec => [](StockConservation /\\ AtMostOneCapture /\\ NoUnpaidShipment /\\ NoChargeWithoutRefund /\\ BoundedQueues)
+THEOREM Spec => []BoundedQueues
 THEOREM Spec => ValidStateTransitions
-THEOREM Spec => EventuallyTerminates /\\ CompensationWorks /\\ InventoryConsistency /\\ CanceledHoldsNothing
+THEOREM Spec => EventuallyTerminates
 =============================================================================
 `;
-  return out;
+  const cfg = `\\* TLC configuration for ${moduleName}.tla, generated by \`ordo export\`.
+SPECIFICATION Spec
+INVARIANT BoundedQueues
+PROPERTY ValidStateTransitions
+PROPERTY EventuallyTerminates
+`;
+  return { module, cfg };
 }

@@ -6,18 +6,24 @@ function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((c, k) => c.padEnd(widths[k] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
-/** A counterexample as a readable table: one row per step, one column per order's state. */
+const show = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'object' && 'status' in v ? String((v).status) : JSON.stringify(v));
+
+/** A counterexample as a readable table: one row per step, one column per key's state, then the shared states. */
 export function formatTrace(trace: readonly TraceStep[]): string {
   const n = trace[0]?.states.length ?? 0;
-  const header = ['#', 'actor', 'order', 'action', ...Array.from({ length: n }, (_, i) => `order ${i + 1}`), 'avail'];
-  const rows = trace.map((s) => [String(s.step) + (s.cycle ? '↻' : ''), s.actor, s.order ? String(s.order) : '', s.action, ...s.states, String(s.available)]);
+  const header = ['#', 'actor', 'key', 'action', ...Array.from({ length: n }, (_, i) => `key ${i + 1}`), 'shared'];
+  const rows = trace.map((s) => [String(s.step) + (s.cycle ? '↻' : ''), s.actor, s.order ? String(s.order) : '', s.action, ...s.states, JSON.stringify(s.shared)]);
   return table([header, ...rows]);
 }
 
 export function formatViolation(v: Violation): string {
   const lasso = v.trace.some((s) => s.cycle);
   const last = v.trace[v.trace.length - 1];
-  const detail = last ? last.orders.map((o, i) => `  order ${i + 1}: ${o.state}, inventory ${o.inventory}, payment ${o.payment} (captures ${o.captures}), shipping ${o.shipping}${o.inFlight.length ? `, in flight: ${o.inFlight.join(', ')}` : ''}`).join('\n') : '';
+  const detail = last
+    ? last.keys
+        .map((o, i) => `  key ${i + 1}: ${o.state}, ${Object.entries(o.participants).map(([p, v]) => `${p} ${show(v)}`).join(', ')}${o.inFlight.length ? `, in flight: ${o.inFlight.join(', ')}` : ''}`)
+        .join('\n')
+    : '';
   return `✗ ${v.property}: ${lasso ? 'a fair cycle (rows marked ↻ repeat forever)' : `shortest trace, ${v.trace.length - 1} steps`}\n${formatTrace(v.trace)}\nfinal state:\n${detail}\n`;
 }
 
@@ -25,7 +31,7 @@ export function formatViolation(v: Violation): string {
 export function formatResult(r: SystemCheckResult): string {
   const faults = Object.entries(r.faults).map(([f, n]) => (n === 1 ? f : `${f}=${n}`)).join(',') || 'none';
   const lines = [
-    `model ${r.model}: ${r.orders} order(s), stock ${r.stock}, faults ${faults}${r.symmetry ? ', symmetry reduction' : ''}`,
+    `model ${r.model}: ${r.keys} key(s), faults ${faults}${r.symmetry ? ', symmetry reduction' : ''}`,
     `${r.states} states, ${r.transitions} transitions, depth ${r.depth}${r.seconds === undefined ? '' : `, ${r.seconds.toFixed(2)} s`}`,
     '',
     ...r.properties.map((p) => `  ${p.status === 'violated' ? '✗' : p.status === 'holds' ? '✓' : '·'} ${p.name.padEnd(24)} ${p.status.padEnd(9)} ${p.kind.padEnd(8)} ${p.description}`),

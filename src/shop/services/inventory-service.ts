@@ -2,6 +2,8 @@ import type { Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import type { OrderItem } from '../order-machine.js';
 import { moneyFromSql } from '../money.js';
+import { runParticipant } from '../../verify/index.js';
+import { inventoryDecider, perSku, type InventoryCommand, type InventoryLocal, type InventoryShared, type ReservationStatus, type SkuStock, type StockItem } from './inventory-decider.js';
 import type { z } from 'zod';
 
 type Item = z.infer<typeof OrderItem>;
@@ -59,71 +61,59 @@ export const inventoryMigrations = [
 ];
 
 interface ReservationRow {
-  status: 'reserved' | 'rejected' | 'released' | 'shipped';
+  status: ReservationStatus;
+  items: StockItem[];
   reason: string | null;
 }
 
-async function reservation(tx: Queryable, orderId: string): Promise<ReservationRow | undefined> {
-  return (await tx.query<ReservationRow>('SELECT status, reason FROM reservations WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
+async function loadReservation(tx: Queryable, orderId: string): Promise<InventoryLocal> {
+  const row = (await tx.query<ReservationRow>('SELECT status, items, reason FROM reservations WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
+  return row ? { status: row.status, items: row.items, ...(row.reason === null ? {} : { reason: row.reason }) } : undefined;
 }
 
-/** Sums quantities per SKU and sorts SKUs, so rows are always locked in one order (no deadlocks). */
-function perSku(items: readonly Item[]): [string, number][] {
-  const m = new Map<string, number>();
-  for (const i of items) m.set(i.sku, (m.get(i.sku) ?? 0) + i.quantity);
-  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** Locks and loads the stock rows of these SKUs, in SKU order (no deadlocks). */
+async function loadStock(tx: Queryable, skus: readonly string[]): Promise<InventoryShared> {
+  const rows = await tx.query<SkuStock & { sku: string }>('SELECT sku, available, reserved, shipped FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', [[...skus].sort()]);
+  return Object.fromEntries(rows.rows.map((r) => [r.sku, { available: r.available, reserved: r.reserved, shipped: r.shipped }]));
 }
 
-export async function reserveInventory(tx: Queryable, orderId: string, items: readonly Item[]): Promise<ServiceEvent[]> {
-  const existing = await reservation(tx, orderId);
-  if (existing) {
-    // A redelivered or late command: answer as before, never reserve twice.
-    if (existing.status === 'reserved' || existing.status === 'shipped') return [{ type: 'InventoryReserved', payload: { orderId, reservationId: orderId } }];
-    return [{ type: 'InventoryInsufficient', payload: { orderId, reason: existing.reason ?? `reservation already ${existing.status}` } }];
+/**
+ * Runs the inventory decider in the caller's transaction: SQL loads the order's
+ * reservation and the stock rows it touches, and stores what the decider changed.
+ */
+async function handle(tx: Queryable, command: InventoryCommand, items?: readonly Item[]): Promise<ServiceEvent[]> {
+  const orderId = command.payload.orderId;
+  const local = await loadReservation(tx, orderId);
+  const skus = perSku(items ?? local?.items ?? []).map(([sku]) => sku);
+  const shared = await loadStock(tx, skus);
+  const { state, answers } = runParticipant(inventoryDecider, command, { local, shared }, undefined);
+  for (const sku of skus) {
+    const before = shared[sku];
+    const after = state.shared[sku];
+    if (!before || !after || (before.available === after.available && before.reserved === after.reserved && before.shipped === after.shipped)) continue;
+    await tx.query('UPDATE stock SET available = $2, reserved = $3, shipped = $4, updated_at = now() WHERE sku = $1', [sku, after.available, after.reserved, after.shipped]);
   }
-  const wanted = perSku(items);
-  const rows = await tx.query<{ sku: string; available: number }>('SELECT sku, available FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', [wanted.map(([s]) => s)]);
-  const available = new Map(rows.rows.map((r) => [r.sku, r.available]));
-  const short = wanted.filter(([sku, q]) => (available.get(sku) ?? -1) < q);
-  if (short.length > 0) {
-    const reason = short.map(([sku, q]) => (available.has(sku) ? `${sku}: ${q} wanted, ${available.get(sku)} available` : `${sku}: unknown SKU`)).join('; ');
-    await tx.query(`INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, 'rejected', $2, $3)`, [orderId, JSON.stringify(items), reason]);
-    return [{ type: 'InventoryInsufficient', payload: { orderId, reason } }];
+  const next = state.local;
+  if (next && !local) {
+    const stored = next.status === 'released' ? [] : (items ?? []);
+    await tx.query('INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, $2, $3, $4)', [orderId, next.status, JSON.stringify(stored), next.reason ?? null]);
+  } else if (next && local && next.status !== local.status) {
+    await tx.query('UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1', [orderId, next.status]);
   }
-  for (const [sku, q] of wanted) {
-    await tx.query('UPDATE stock SET available = available - $2, reserved = reserved + $2, updated_at = now() WHERE sku = $1', [sku, q]);
-  }
-  await tx.query(`INSERT INTO reservations (order_id, status, items) VALUES ($1, 'reserved', $2)`, [orderId, JSON.stringify(items)]);
-  return [{ type: 'InventoryReserved', payload: { orderId, reservationId: orderId } }];
+  return answers as ServiceEvent[];
 }
 
-export async function releaseInventory(tx: Queryable, orderId: string): Promise<ServiceEvent[]> {
-  const existing = await reservation(tx, orderId);
-  if (!existing) {
-    // The release overtook the reservation: leave a tombstone so a late reserve is refused.
-    await tx.query(`INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, 'released', '[]', 'released before it was reserved')`, [orderId]);
-  } else if (existing.status === 'reserved') {
-    const items = (await tx.query<{ items: Item[] }>('SELECT items FROM reservations WHERE order_id = $1', [orderId])).rows[0]?.items ?? [];
-    for (const [sku, q] of perSku(items)) {
-      await tx.query('UPDATE stock SET available = available + $2, reserved = reserved - $2, updated_at = now() WHERE sku = $1', [sku, q]);
-    }
-    await tx.query(`UPDATE reservations SET status = 'released', updated_at = now() WHERE order_id = $1`, [orderId]);
-  } else if (existing.status === 'shipped') {
-    return [{ type: 'ReleaseFailed', payload: { orderId, reason: 'the goods have already shipped' } }];
-  }
-  return [{ type: 'ReservationReleased', payload: { orderId } }];
+export function reserveInventory(tx: Queryable, orderId: string, items: readonly Item[]): Promise<ServiceEvent[]> {
+  return handle(tx, { type: 'ReserveInventory', payload: { orderId, items } }, items);
+}
+
+export function releaseInventory(tx: Queryable, orderId: string): Promise<ServiceEvent[]> {
+  return handle(tx, { type: 'ReleaseInventory', payload: { orderId } });
 }
 
 /** The carrier took the package: reserved stock becomes shipped stock. */
-export async function markShipped(tx: Queryable, orderId: string): Promise<ServiceEvent[]> {
-  const existing = await reservation(tx, orderId);
-  if (existing?.status !== 'reserved') return [];
-  const items = (await tx.query<{ items: Item[] }>('SELECT items FROM reservations WHERE order_id = $1', [orderId])).rows[0]?.items ?? [];
-  for (const [sku, q] of perSku(items)) {
-    await tx.query('UPDATE stock SET reserved = reserved - $2, shipped = shipped + $2, updated_at = now() WHERE sku = $1', [sku, q]);
-  }
-  await tx.query(`UPDATE reservations SET status = 'shipped', updated_at = now() WHERE order_id = $1`, [orderId]);
-  return [];
+export function markShipped(tx: Queryable, orderId: string): Promise<ServiceEvent[]> {
+  return handle(tx, { type: 'PackageShipped', payload: { orderId } });
 }
 
 export interface StockRow {

@@ -1,5 +1,7 @@
 import type { Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
+import { runParticipant } from '../../verify/index.js';
+import { paymentDecider, type ChargeStatus, type PaymentCommand, type PaymentLocal, type ProviderAnswer } from './payment-decider.js';
 import type { CaptureOutcome, RefundOutcome } from './payment-provider.js';
 
 export const paymentMigrations = [
@@ -30,39 +32,38 @@ export const paymentMigrations = [
 ];
 
 interface ChargeRow {
-  status: string;
+  status: ChargeStatus;
   payment_id: string | null;
   reason: string | null;
 }
 
-async function charge(tx: Queryable, orderId: string): Promise<ChargeRow | undefined> {
-  return (await tx.query<ChargeRow>('SELECT status, payment_id, reason FROM charges WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
+async function loadCharge(tx: Queryable, orderId: string): Promise<PaymentLocal> {
+  const c = (await tx.query<ChargeRow>('SELECT status, payment_id, reason FROM charges WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
+  if (!c) return undefined;
+  // The table keeps no capture count: a charge with a payment id (or never answered) was captured once.
+  const captures = c.payment_id !== null || c.status === 'no-answer' ? 1 : 0;
+  return { status: c.status, captures, ...(c.payment_id === null ? {} : { paymentId: c.payment_id }), ...(c.reason === null ? {} : { reason: c.reason }) };
 }
 
-function replay(orderId: string, c: ChargeRow): ServiceEvent[] {
-  if (c.status === 'approved') return [{ type: 'PaymentApproved', payload: { orderId, paymentId: c.payment_id ?? '' } }];
-  if (c.status === 'declined') return [{ type: 'PaymentRefused', payload: { orderId, reason: c.reason ?? 'declined' } }];
-  return [];
+/** Runs the payment decider with the provider's answer in the caller's transaction; SQL only loads and stores the charge. */
+async function handle(tx: Queryable, command: PaymentCommand, answer: ProviderAnswer, customerId = '', amount = 0): Promise<ServiceEvent[]> {
+  const orderId = command.payload.orderId;
+  const local = await loadCharge(tx, orderId);
+  const { state, answers } = runParticipant(paymentDecider, command, { local, shared: null }, answer);
+  const next = state.local;
+  if (next && !local) {
+    await tx.query('INSERT INTO charges (order_id, customer_id, amount, status, payment_id, reason) VALUES ($1, $2, $3, $4, $5, $6)', [orderId, customerId, amount, next.status, next.paymentId ?? null, next.reason ?? null]);
+  } else if (next && local && (next.status !== local.status || next.reason !== local.reason)) {
+    await tx.query('UPDATE charges SET status = $2, reason = $3, updated_at = now() WHERE order_id = $1', [orderId, next.status, next.reason ?? null]);
+  }
+  return answers as ServiceEvent[];
 }
 
 /** Records the provider's answer to a capture and reports it (nothing when it never answered). */
-export async function recordCapture(tx: Queryable, input: { orderId: string; customerId: string; amount: number }, outcome: CaptureOutcome): Promise<ServiceEvent[]> {
-  const existing = await charge(tx, input.orderId);
-  if (existing) return replay(input.orderId, existing);
-  const { orderId } = input;
-  const [status, paymentId, reason] =
-    outcome.kind === 'captured' ? ['approved', outcome.paymentId, null] : outcome.kind === 'declined' ? ['declined', null, outcome.reason] : ['no-answer', null, 'the provider never answered'];
-  await tx.query('INSERT INTO charges (order_id, customer_id, amount, status, payment_id, reason) VALUES ($1, $2, $3, $4, $5, $6)', [orderId, input.customerId, input.amount, status, paymentId, reason]);
-  return replay(orderId, { status, payment_id: paymentId, reason });
+export function recordCapture(tx: Queryable, input: { orderId: string; customerId: string; amount: number }, outcome: CaptureOutcome): Promise<ServiceEvent[]> {
+  return handle(tx, { type: 'ProcessPayment', payload: input }, outcome, input.customerId, input.amount);
 }
 
-export async function recordRefund(tx: Queryable, orderId: string, outcome: RefundOutcome): Promise<ServiceEvent[]> {
-  const existing = await charge(tx, orderId);
-  if (outcome.kind === 'failed') {
-    if (existing) await tx.query(`UPDATE charges SET status = 'refund-failed', reason = $2, updated_at = now() WHERE order_id = $1`, [orderId, outcome.reason]);
-    return [{ type: 'RefundFailed', payload: { orderId, reason: outcome.reason } }];
-  }
-  if (existing) await tx.query(`UPDATE charges SET status = 'refunded', updated_at = now() WHERE order_id = $1`, [orderId]);
-  else await tx.query(`INSERT INTO charges (order_id, customer_id, amount, status, reason) VALUES ($1, '', 0, 'refunded', 'voided before any charge')`, [orderId]);
-  return [{ type: 'PaymentRefunded', payload: { orderId } }];
+export function recordRefund(tx: Queryable, orderId: string, outcome: RefundOutcome): Promise<ServiceEvent[]> {
+  return handle(tx, { type: 'RefundPayment', payload: { orderId } }, outcome);
 }

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import type { OrderItem } from '../order-machine.js';
+import { runParticipant } from '../../verify/index.js';
+import { ShipmentNotDeliverableError, shippingDecider, type ShipmentStatus, type ShippingCommand, type ShippingLocal } from './shipping-decider.js';
 
 type Item = z.infer<typeof OrderItem>;
 
@@ -26,50 +28,47 @@ export const shippingMigrations = [
 ];
 
 interface ShipmentRow {
-  status: 'failed' | 'shipped' | 'delivered';
+  status: ShipmentStatus;
   tracking_number: string | null;
   reason: string | null;
   items: Item[];
 }
 
-async function shipment(tx: Queryable, orderId: string): Promise<ShipmentRow | undefined> {
-  return (await tx.query<ShipmentRow>('SELECT status, tracking_number, reason, items FROM shipments WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
+async function loadShipment(tx: Queryable, orderId: string): Promise<ShippingLocal> {
+  const r = (await tx.query<ShipmentRow>('SELECT status, tracking_number, reason, items FROM shipments WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
+  return r ? { status: r.status, items: r.items, ...(r.tracking_number === null ? {} : { trackingNumber: r.tracking_number }), ...(r.reason === null ? {} : { reason: r.reason }) } : undefined;
+}
+
+/** Runs the shipping decider in the caller's transaction; SQL only loads and stores the shipment. */
+async function handle(tx: Queryable, command: ShippingCommand, fails: boolean): Promise<ServiceEvent[]> {
+  const orderId = command.payload.orderId;
+  const local = await loadShipment(tx, orderId);
+  const { state, answers } = runParticipant(shippingDecider, command, { local, shared: null }, fails);
+  const next = state.local;
+  if (next && !local) {
+    await tx.query(`INSERT INTO shipments (order_id, status, items, tracking_number, reason, shipped_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 = 'shipped' THEN now() END)`, [
+      orderId,
+      next.status,
+      JSON.stringify(next.items),
+      next.trackingNumber ?? null,
+      next.reason ?? null,
+    ]);
+  } else if (next?.status === 'delivered' && local?.status !== 'delivered') {
+    await tx.query(`UPDATE shipments SET status = 'delivered', delivered_at = now() WHERE order_id = $1`, [orderId]);
+  }
+  return answers as ServiceEvent[];
 }
 
 /** Packs and hands the order to the carrier, or reports that it cannot. Idempotent per order. */
-export async function prepareShipment(tx: Queryable, orderId: string, items: readonly Item[], fails: boolean): Promise<ServiceEvent[]> {
-  const existing = await shipment(tx, orderId);
-  if (existing) {
-    if (existing.status === 'failed') return [{ type: 'ShipmentFailed', payload: { orderId, reason: existing.reason ?? 'failed' } }];
-    return [{ type: 'PackageShipped', payload: { orderId, trackingNumber: existing.tracking_number ?? '', items: existing.items } }];
-  }
-  if (fails) {
-    const reason = 'the warehouse could not prepare the package';
-    await tx.query(`INSERT INTO shipments (order_id, status, items, reason) VALUES ($1, 'failed', $2, $3)`, [orderId, JSON.stringify(items), reason]);
-    return [{ type: 'ShipmentFailed', payload: { orderId, reason } }];
-  }
-  const trackingNumber = `TRK-${orderId}`;
-  await tx.query(`INSERT INTO shipments (order_id, status, items, tracking_number, shipped_at) VALUES ($1, 'shipped', $2, $3, now())`, [orderId, JSON.stringify(items), trackingNumber]);
-  return [{ type: 'PackageShipped', payload: { orderId, trackingNumber, items: [...items] } }];
+export function prepareShipment(tx: Queryable, orderId: string, items: readonly Item[], fails: boolean): Promise<ServiceEvent[]> {
+  return handle(tx, { type: 'PrepareShipment', payload: { orderId, items } }, fails);
 }
 
-export class ShipmentNotDeliverableError extends Error {
-  readonly code = 'SHIPMENT_NOT_DELIVERABLE';
-  readonly retryable = false;
-  constructor(
-    readonly orderId: string,
-    readonly status: string,
-  ) {
-    super(`order ${orderId} cannot be confirmed delivered: shipment is ${status}`);
-  }
-}
+export { ShipmentNotDeliverableError };
 
 /** The carrier's delivery confirmation. Repeating it is harmless. */
-export async function confirmDelivery(tx: Queryable, orderId: string): Promise<ServiceEvent[]> {
-  const existing = await shipment(tx, orderId);
-  if (!existing || existing.status === 'failed') throw new ShipmentNotDeliverableError(orderId, existing?.status ?? 'missing');
-  if (existing.status === 'shipped') await tx.query(`UPDATE shipments SET status = 'delivered', delivered_at = now() WHERE order_id = $1`, [orderId]);
-  return [{ type: 'DeliveryConfirmed', payload: { orderId } }];
+export function confirmDelivery(tx: Queryable, orderId: string): Promise<ServiceEvent[]> {
+  return handle(tx, { type: 'ConfirmDelivery', payload: { orderId } }, false);
 }
 
 /** Orders the simulated carrier delivers now: shipped longer ago than the delay. */

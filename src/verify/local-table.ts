@@ -5,36 +5,6 @@ import { snapshotKey } from './snapshot-key.js';
 
 type AnyMachine = Machine<string, { type: string }, unknown>;
 
-/** Service queues an order sends commands to, in layout order. */
-export const SERVICES = ['inventory', 'payment', 'shipping'] as const;
-export type Service = (typeof SERVICES)[number];
-
-/** Command codes per service queue (0 is an empty slot). */
-export const COMMANDS: Readonly<Record<Service, readonly string[]>> = {
-  inventory: ['ReserveInventory', 'ReleaseInventory'],
-  payment: ['ProcessPayment', 'RefundPayment'],
-  shipping: ['PrepareShipment'],
-};
-
-/** Replies the services send back to an order; code = index + 1 in the order's reply queue. */
-export const REPLIES = [
-  'InventoryReserved',
-  'InventoryInsufficient',
-  'ReservationReleased',
-  'ReleaseFailed',
-  'PaymentApproved',
-  'PaymentRefused',
-  'PaymentRefunded',
-  'RefundFailed',
-  'PackageShipped',
-  'ShipmentFailed',
-] as const;
-export type Reply = (typeof REPLIES)[number];
-export const reply = (name: Reply): number => REPLIES.indexOf(name) + 1;
-
-/** Events from outside the services: the orders service, the customer, the carrier, an operator. */
-export const ENVIRONMENT = ['OrderCreated', 'CancelRequested', 'DeliveryConfirmed', 'CompensationRetried'] as const;
-
 export interface LocalInput {
   readonly kind: 'reply' | 'environment' | 'timer';
   /** Event type, or the delay name for a timer. */
@@ -42,12 +12,20 @@ export interface LocalInput {
 }
 
 export interface LocalCommand {
+  /** Index of the participant in the definition. */
   readonly service: number;
+  /** 1-based code of the command in that participant's command list. */
   readonly code: number;
 }
 
+/** The commands the machine sends to one participant, in code order, each with the payload the sample context gives it. */
+export interface CommandList {
+  readonly names: string[];
+  readonly payloads: unknown[];
+}
+
 /**
- * One order's behaviour as a finite table, computed by calling the machine's own
+ * One key's machine behaviour as a finite table, computed by calling the machine's own
  * `transition()` on every reachable (abstracted) snapshot and every input. The
  * system checker and the Promela/TLA+ exports read this table, so all three
  * describe exactly the transitions the runtime takes.
@@ -68,10 +46,18 @@ export interface LocalTable {
   /** Per entry: 1 when a state change in its path is outside `allowedTransitions`. */
   readonly invalid: Uint8Array;
   readonly inputIndex: (kind: LocalInput['kind'], name: string) => number;
+  /** Per participant: the commands the machine sends it. */
+  readonly commands: readonly CommandList[];
 }
 
 export interface LocalTableOptions {
   readonly context: unknown;
+  /** Participants the machine sends commands to, in layout order. */
+  readonly participants: readonly string[];
+  /** Events the machine receives as the participants' answers, in reply-code order. */
+  readonly replies: readonly string[];
+  /** Events the machine receives from outside. */
+  readonly environment: readonly string[];
   /**
    * ValidStateTransitions: a table of allowed changes (e.g. the seed's, plus documented extensions).
    * It constrains changes between states it lists; other changes must follow a machine edge.
@@ -81,12 +67,12 @@ export interface LocalTableOptions {
 }
 
 export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions): LocalTable {
-  for (const name of [...REPLIES, 'OrderCreated']) {
-    if (!(name in machine.eventSchemas)) throw new ModelOptionsError('machine', `the order system model needs the machine to accept ${name}`);
+  for (const name of [...options.replies, ...options.environment]) {
+    if (!(name in machine.eventSchemas)) throw new ModelOptionsError('machine', `the system definition needs the machine to accept ${name}`);
   }
   const inputs: LocalInput[] = [
-    ...REPLIES.map((name) => ({ kind: 'reply' as const, name })),
-    ...ENVIRONMENT.filter((n) => n in machine.eventSchemas).map((name) => ({ kind: 'environment' as const, name })),
+    ...options.replies.map((name) => ({ kind: 'reply' as const, name })),
+    ...options.environment.map((name) => ({ kind: 'environment' as const, name })),
     ...Object.keys(machine.delays).map((name) => ({ kind: 'timer' as const, name })),
   ];
   const payloads = inputs.map((inp) => (inp.kind === 'timer' ? undefined : ({ ...samplePayload(inp.name, machine.eventSchemas[inp.name] as never), type: inp.name })));
@@ -106,18 +92,24 @@ export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions)
     const key = snapshotKey(s);
     const known = ids.get(key);
     if (known !== undefined) return known;
-    if (snapshots.length >= maxLocal) throw new ModelBoundError('maxLocalStates', maxLocal, 'the order machine has too many distinct snapshots for the system model');
+    if (snapshots.length >= maxLocal) throw new ModelBoundError('maxLocalStates', maxLocal, 'the machine has too many distinct snapshots for the system model');
     ids.set(key, snapshots.length);
     snapshots.push(s);
     return snapshots.length - 1;
   };
-  const commandsOf = (effects: readonly { kind: string; to?: string; message?: string }[]): LocalCommand[] => {
+  const commands: CommandList[] = options.participants.map(() => ({ names: [], payloads: [] }));
+  const commandsOf = (effects: readonly { kind: string; to?: string; message?: string; payload?: unknown }[]): LocalCommand[] => {
     const out: LocalCommand[] = [];
     for (const e of effects) {
       if (e.kind !== 'send') continue;
-      const service = SERVICES.indexOf(e.to as Service);
-      const code = service < 0 ? -1 : (COMMANDS[e.to as Service].indexOf(e.message ?? '') ?? -1);
-      if (service < 0 || code < 0) throw new ModelOptionsError('machine', `the order system model has no service handling ${e.message ?? '?'} sent to ${e.to ?? '?'}`);
+      const service = options.participants.indexOf(e.to ?? '');
+      const list = commands[service];
+      if (!list) throw new ModelOptionsError('machine', `the system definition has no participant "${e.to ?? '?'}" for ${e.message ?? '?'}`);
+      let code = list.names.indexOf(e.message ?? '');
+      if (code < 0) {
+        code = list.names.push(e.message ?? '') - 1;
+        list.payloads.push(e.payload);
+      }
       out.push({ service, code: code + 1 });
     }
     return out;
@@ -170,5 +162,6 @@ export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions)
     paths,
     invalid: Uint8Array.from(invalid),
     inputIndex: (kind, name) => inputs.findIndex((i) => i.kind === kind && i.name === name),
+    commands,
   };
 }

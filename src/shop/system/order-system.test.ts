@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../shop/index.js';
-import { checkOrderSystem, type SystemCheckResult } from './system-checker.js';
-import { OrderSystem, type OrderSystemOptions } from './order-system.js';
-import { ModelOptionsError } from './errors.js';
+import { checkSystem, ModelOptionsError, SystemModel, type SystemCheckResult } from '../../verify/index.js';
+import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../order-machine.js';
+import { shopSystem, type ShopSystemOptions } from './order-system.js';
 
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
-const allowed: Record<string, string[]> = Object.fromEntries(Object.entries(SEED_TRANSITIONS).map(([f, ts]) => [f, [...ts]]));
-for (const e of ORDER_EXTENSIONS) (allowed[e.from] ??= []).push(e.to);
-const model = (o: Partial<OrderSystemOptions>): OrderSystemOptions => ({ machine: orderMachine, context, orders: 1, allowedTransitions: allowed, ...o });
+interface Model extends Omit<ShopSystemOptions, 'machine'> {
+  readonly machine?: unknown;
+  readonly faults?: Record<string, number>;
+  readonly symmetry?: boolean;
+}
+const model = (o: Partial<Model>): Model => ({ context, orders: 1, ...o });
+const checkOrderSystem = (m: Model, check?: Parameters<typeof checkSystem>[2]) =>
+  checkSystem(shopSystem({ ...m, machine: m.machine as ShopSystemOptions['machine'] }), { keys: m.orders, ...(m.faults ? { faults: m.faults } : {}), ...(m.symmetry ? { symmetry: true } : {}) }, check);
 const status = (r: SystemCheckResult) => Object.fromEntries(r.properties.map((p) => [p.name, p.status]));
 const steps = (r: SystemCheckResult, property: string) => r.violations.find((v) => v.property === property)?.trace.slice(1).map((s) => `${s.actor} ${s.order} ${s.action}`);
 
@@ -18,7 +22,7 @@ const skipsRelease = {
   states: { ...orderMachine.states, PAYMENT_PROCESSING: { ...pp, on: { ...pp.on, PaymentRefused: (pp.on['PaymentRefused'] ?? []).map((t) => ({ ...t, target: 'CANCELED' })) } } },
 } as typeof orderMachine;
 
-describe('the order system model', () => {
+describe('the shop as a system definition (order machine + participant deciders)', () => {
   it('has the state counts SPIN agrees with (see promela-spin.int.test.ts)', () => {
     expect([checkOrderSystem(model({ orders: 1 })).states, checkOrderSystem(model({ orders: 2 })).states]).toEqual([9, 60]);
   });
@@ -27,7 +31,7 @@ describe('the order system model', () => {
     const r = checkOrderSystem(model({ orders: 2, faults: { dup: 1, decline: 1, cancel: 1, timeout: 1 } }));
     expect(r.violations).toEqual([]);
     expect(Object.values(status(r)).every((s) => s === 'holds')).toBe(true);
-    for (const faults of [{ crash: 1 }, { loss: 1, reorder: 1 }, { provider: 1 }, { shipfail: 1 }, { timeout: 2 }]) {
+    for (const faults of [{ crash: 1 }, { enginecrash: 2 }, { loss: 1, reorder: 1 }, { provider: 1 }, { shipfail: 1 }, { timeout: 2 }] as Record<string, number>[]) {
       expect(checkOrderSystem(model({ orders: 2, faults })).violations.map((v) => v.property), JSON.stringify(faults)).toEqual([]);
     }
   });
@@ -57,7 +61,7 @@ describe('the order system model', () => {
       'payment 1 handle ProcessPayment',
       'payment 1 handle ProcessPayment',
     ]);
-    expect(r.violations[0]?.trace.at(-1)?.orders[0]?.captures).toBe(2);
+    expect((r.violations[0]?.trace.at(-1)?.keys[0]?.participants['payment'] as { captures: number }).captures).toBe(2);
     // Without duplicates the same broken service is never caught: the fault is what exposes it.
     expect(checkOrderSystem(model({ nonIdempotentPayment: true })).violations).toEqual([]);
   });
@@ -68,8 +72,8 @@ describe('the order system model', () => {
     const path = ['orders 1 send OrderCreated', 'inventory 1 handle ReserveInventory', 'orders 1 handle InventoryReserved', 'payment 1 decline ProcessPayment', 'orders 1 handle PaymentRefused'];
     expect(steps(r, 'InventoryConsistency')).toEqual(path);
     expect(steps(r, 'ValidStateTransitions')).toEqual(path);
-    const end = r.violations[0]?.trace.at(-1)?.orders[0];
-    expect([end?.state, end?.inventory]).toEqual(['CANCELED', 'reserved']);
+    const end = r.violations[0]?.trace.at(-1)?.keys[0];
+    expect([end?.state, (end?.participants['inventory'] as { status: string }).status]).toEqual(['CANCELED', 'reserved']);
     // The shipped machine passes the same fault run.
     expect(checkOrderSystem(model({ faults: { decline: 1 } })).violations).toEqual([]);
   });
@@ -108,12 +112,12 @@ describe('the order system model', () => {
     expect(seen.length).toBeGreaterThan(2);
     const bad = checkOrderSystem(model({ faults: { dup: 1 }, nonIdempotentPayment: true }));
     const step = JSON.parse(JSON.stringify(bad.violations[0]?.trace[4])) as Record<string, unknown>;
-    expect(step).toMatchObject({ step: 4, actor: 'network', order: 1, message: 'ProcessPayment', states: ['PAYMENT_PROCESSING'], available: 0 });
+    expect(step).toMatchObject({ step: 4, actor: 'network', order: 1, message: 'ProcessPayment', states: ['PAYMENT_PROCESSING'], shared: { inventory: { A: { available: 0, reserved: 1, shipped: 0 } } } });
     expect(r.violations).toEqual([]);
   });
 
   it('rejects bad options with a typed error', () => {
-    expect(() => new OrderSystem(model({ orders: 0 }))).toThrow(ModelOptionsError);
-    expect(() => new OrderSystem(model({ faults: { meteor: 1 } as never }))).toThrow(/unknown fault "meteor"/);
+    expect(() => new SystemModel(shopSystem({ orders: 0 }), { keys: 0 })).toThrow(ModelOptionsError);
+    expect(() => new SystemModel(shopSystem({ orders: 1 }), { keys: 1, faults: { meteor: 1 } })).toThrow(/unknown fault "meteor"/);
   });
 });

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { checkSystem, type Participant } from '../../verify/index.js';
+import { orderMachine } from '../order-machine.js';
+import { inventoryDecider, type InventoryCommand, type InventoryEvent, type InventoryLocal, type InventoryShared } from '../services/inventory-decider.js';
+import { paymentDecider, type PaymentCommand, type PaymentEvent, type PaymentLocal, type ProviderAnswer } from '../services/payment-decider.js';
+import { shopSystem, type ShopSystemOptions } from './order-system.js';
+
+/**
+ * Every invariant the shop ships has a mutant — of a participant decider or of the
+ * machine — that violates it; the checker finds each with its shortest trace.
+ */
+const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
+const run = (o: Partial<ShopSystemOptions>, faults: Record<string, number>) => checkSystem(shopSystem({ context, orders: 1, ...o }), { keys: 1, faults });
+const steps = (r: ReturnType<typeof run>, property: string) => r.violations.find((v) => v.property === property)?.trace.slice(1).map((s) => `${s.actor} ${s.action}`);
+
+// Inventory that reserves again on a redelivered ReserveInventory.
+const reservesTwice: Participant<InventoryLocal, InventoryShared, undefined, InventoryCommand, InventoryEvent> = {
+  ...inventoryDecider,
+  decide: (c, s, x) => (c.type === 'ReserveInventory' && s.local?.status === 'reserved' ? [{ type: 'StockReserved', payload: { items: c.payload.items } }, { type: 'InventoryReserved', payload: { orderId: c.payload.orderId, reservationId: c.payload.orderId } }] : inventoryDecider.decide(c, s, x)),
+};
+// Payment whose refund answers PaymentRefunded but leaves the charge captured.
+const refundsNothing: Participant<PaymentLocal, null, ProviderAnswer, PaymentCommand, PaymentEvent> = {
+  ...paymentDecider,
+  decide: (c, s, x) => (c.type === 'RefundPayment' && s.local?.status === 'approved' ? [{ type: 'PaymentRefunded', payload: { orderId: c.payload.orderId } }] : paymentDecider.decide(c, s, x)),
+};
+// The machine ships an order whose payment was refused.
+const pp = orderMachine.states.PAYMENT_PROCESSING;
+const shipsUnpaid = {
+  ...orderMachine,
+  states: { ...orderMachine.states, PAYMENT_PROCESSING: { ...pp, on: { ...pp.on, PaymentRefused: [{ target: 'PAYMENT_APPROVED', assign: [], effects: [] }] } } },
+} as unknown as ShopSystemOptions['machine'];
+
+describe('a mutant per shop invariant, caught with its shortest trace', () => {
+  it('StockConservation: an inventory decider that reserves again on a duplicate', () => {
+    const r = run({ participants: { inventory: reservesTwice }, stock: 2 }, { dup: 1 });
+    expect(r.violations.map((v) => v.property)).toEqual(['StockConservation']);
+    expect(steps(r, 'StockConservation')).toEqual(['orders send OrderCreated', 'network duplicate ReserveInventory on inventory queue', 'inventory handle ReserveInventory', 'inventory handle ReserveInventory']);
+    expect(run({ stock: 2 }, { dup: 1 }).violations).toEqual([]);
+  });
+
+  it('AtMostOneCapture: a payment decider that captures again on a duplicate', () => {
+    const r = run({ nonIdempotentPayment: true }, { dup: 1 });
+    expect(r.violations.map((v) => v.property)).toEqual(['AtMostOneCapture']);
+    expect(steps(r, 'AtMostOneCapture')?.slice(-2)).toEqual(['payment handle ProcessPayment', 'payment handle ProcessPayment']);
+  });
+
+  it('NoChargeWithoutRefund: a payment decider whose refund leaves the charge captured', () => {
+    const r = run({ participants: { payment: refundsNothing } }, { cancel: 1 });
+    expect(r.violations.map((v) => v.property)).toEqual(['NoChargeWithoutRefund']);
+    const trace = steps(r, 'NoChargeWithoutRefund') ?? [];
+    expect(trace).toContain('customer send CancelRequested');
+    expect(trace.at(-1)).toBe('orders handle ReservationReleased');
+    expect(run({}, { cancel: 1 }).violations).toEqual([]);
+  });
+
+  it('NoUnpaidShipment (and CompensationWorks): a machine that ships a refused payment', () => {
+    const r = run({ machine: shipsUnpaid }, { decline: 1 });
+    expect(r.violations.map((v) => v.property).sort()).toEqual(['CompensationWorks', 'NoUnpaidShipment']);
+    expect(steps(r, 'NoUnpaidShipment')).toEqual([
+      'orders send OrderCreated',
+      'inventory handle ReserveInventory',
+      'orders handle InventoryReserved',
+      'payment decline ProcessPayment',
+      'orders handle PaymentRefused',
+      'shipping handle PrepareShipment',
+    ]);
+  });
+});

@@ -1,0 +1,230 @@
+import { adjacency } from '../machine/index.js';
+import { ModelBoundError, ModelOptionsError } from './errors.js';
+import { buildLocalTable, type LocalTable } from './local-table.js';
+import { ParticipantTable } from './participant-table.js';
+import { faultsOf, type SystemDefinition, type SystemRunOptions } from './system-definition.js';
+
+/** Action kinds (action code = kind << 16 | key << 8 | param). */
+export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9, engineCrash: 10 } as const;
+
+export type Emit = (next: Uint8Array, actor: number, action: number, invalidTransition: boolean) => void;
+
+export interface ResolvedRun {
+  readonly keys: number;
+  readonly faults: Readonly<Record<string, number>>;
+  readonly capacity: number;
+  readonly symmetry: boolean;
+}
+
+/**
+ * A system definition compiled for the checker: the machine and every participant as
+ * finite tables, and the packed state vector (all bytes):
+ *   [one byte per participant with a changing shared state] [one budget byte per enabled fault]
+ *   then per key a block [machine local, one local byte per participant, one command queue
+ *   per participant, the reply queue]. Queues are FIFO arrays packed to the front (0 = empty).
+ * The Promela export declares the same layout, so SPIN's state count equals ours.
+ */
+export class SystemModel {
+  readonly table: LocalTable;
+  readonly participants: readonly ParticipantTable[];
+  readonly options: ResolvedRun;
+  readonly faults: readonly string[];
+  readonly actors: readonly string[];
+  readonly fairMask: number;
+  /** Byte offset of each participant's shared state (-1: never changes). */
+  readonly sharedAt: readonly number[];
+  readonly budgetAt: Readonly<Record<string, number>>;
+  readonly firstBlock: number;
+  readonly blockSize: number;
+  readonly width: number;
+  readonly replies: readonly string[];
+  readonly queues: readonly string[];
+  readonly allowedTransitions: Readonly<Record<string, readonly string[]>>;
+  readonly envInputs: readonly { k: number; actor: number; fault?: string }[];
+  readonly timerInputs: readonly number[];
+  readonly participantActor: readonly number[];
+  readonly timerActor: number;
+
+  constructor(
+    readonly definition: SystemDefinition,
+    run: SystemRunOptions,
+  ) {
+    const def = definition;
+    if (!Number.isInteger(run.keys) || run.keys < 1 || run.keys > 16) throw new ModelOptionsError('orders', `must be an integer from 1 to 16, got ${String(run.keys)}`);
+    this.faults = faultsOf(def);
+    const faults = Object.fromEntries(this.faults.map((f) => [f, 0])) as Record<string, number>;
+    for (const [f, n] of Object.entries(run.faults ?? {})) {
+      if (!this.faults.includes(f)) throw new ModelOptionsError('faults', `unknown fault "${f}"; known: ${this.faults.join(', ')}`);
+      if (!Number.isInteger(n) || n < 0 || n > 100) throw new ModelOptionsError('faults', `budget of ${f} must be an integer from 0 to 100, got ${String(n)}`);
+      faults[f] = n;
+    }
+    const capacity = run.capacity ?? 2 + (faults['dup'] ?? 0) + (faults['crash'] ?? 0) + (faults['timeout'] ?? 0);
+    if (!Number.isInteger(capacity) || capacity < 2 || capacity > 32) throw new ModelOptionsError('capacity', `must be an integer from 2 to 32, got ${String(capacity)}`);
+    this.options = { keys: run.keys, faults, capacity, symmetry: run.symmetry ?? false };
+
+    const names = def.participants.map((p) => p.name);
+    const envNames = def.environment.map((e) => e.event);
+    this.replies = Object.keys(def.machine.eventSchemas).filter((e) => !envNames.includes(e));
+    const table = buildLocalTable(def.machine, { context: def.context, participants: names, replies: this.replies, environment: envNames, ...(def.allowedTransitions ? { allowedTransitions: def.allowedTransitions } : {}) });
+    if (table.snapshots.length > 255) throw new ModelBoundError('local states', 255, 'the machine has more distinct snapshots than fit a byte');
+    this.table = table;
+    this.allowedTransitions = def.allowedTransitions ?? Object.fromEntries([...adjacency(def.machine)].map(([from, tos]) => [from, [...tos]]));
+    this.participants = buildTables(def, table, this.replies);
+    this.queues = [...names, 'replies'];
+
+    const fair = [def.orchestrator, ...names];
+    const unfair: string[] = [];
+    for (const e of def.environment) if (!fair.includes(e.actor) && !unfair.includes(e.actor)) (e.fault ? unfair : fair).push(e.actor);
+    this.actors = [...fair, 'timer', ...unfair, 'network', 'crash'];
+    if (this.actors.length > 31) throw new ModelBoundError('actors', 31, 'too many actors for the fairness mask');
+    this.fairMask = (1 << (fair.length + 1)) - 1;
+    const actorIndex = (a: string) => this.actors.indexOf(a);
+    this.participantActor = names.map(actorIndex);
+    this.timerActor = actorIndex('timer');
+
+    let off = 0;
+    this.sharedAt = this.participants.map((_, p) => (def.participants[p] !== undefined && def.initialShared[def.participants[p].name] != null ? off++ : -1));
+    const budgetAt: Record<string, number> = {};
+    for (const f of this.faults) if ((faults[f] ?? 0) > 0) budgetAt[f] = off++;
+    this.budgetAt = budgetAt;
+    this.firstBlock = off;
+    this.blockSize = 1 + names.length + (names.length + 1) * capacity;
+    // Padded to whole 32-bit words: the visited set hashes and compares words.
+    this.width = Math.ceil((off + run.keys * this.blockSize) / 4) * 4;
+    this.envInputs = def.environment
+      .map((e) => ({ k: table.inputIndex('environment', e.event), actor: actorIndex(e.actor), ...(e.fault ? { fault: e.fault } : {}) }))
+      .filter((e) => e.k >= 0);
+    this.timerInputs = table.inputs.flatMap((inp, k) => (inp.kind === 'timer' ? [k] : []));
+  }
+
+  base(key: number): number {
+    return this.firstBlock + key * this.blockSize;
+  }
+  queueOffset(key: number, queue: number): number {
+    return this.base(key) + 1 + this.participants.length + queue * this.options.capacity;
+  }
+  get replyQueue(): number {
+    return this.participants.length;
+  }
+
+  initial(): Uint8Array {
+    const s = new Uint8Array(this.width);
+    for (const [f, o] of Object.entries(this.budgetAt)) s[o] = this.options.faults[f] ?? 0;
+    // Every key starts in local state 0 everywhere (machine and participants), shared states at code 0, queues empty.
+    return s;
+  }
+
+  /** Sorts the key blocks so states that differ only by which key is which coincide. */
+  canonicalize(s: Uint8Array): void {
+    const B = this.blockSize;
+    const f = this.firstBlock;
+    for (let i = 1; i < this.options.keys; i++) {
+      for (let j = i; j > 0; j--) {
+        const a = f + (j - 1) * B;
+        const b = a + B;
+        let d = 0;
+        for (let k = 0; k < B && d === 0; k++) d = (s[a + k] as number) - (s[b + k] as number);
+        if (d <= 0) break;
+        for (let k = 0; k < B; k++) {
+          const t = s[a + k] as number;
+          s[a + k] = s[b + k] as number;
+          s[b + k] = t;
+        }
+      }
+    }
+  }
+
+  push(t: Uint8Array, q: number, code: number): void {
+    const C = this.options.capacity;
+    for (let k = 0; k < C; k++) {
+      if (t[q + k] === 0) {
+        t[q + k] = code;
+        return;
+      }
+    }
+    throw new ModelBoundError('queue capacity', C, 'raise --capacity');
+  }
+
+  pop(t: Uint8Array, q: number): void {
+    const C = this.options.capacity;
+    for (let k = 0; k < C - 1; k++) t[q + k] = t[q + k + 1] ?? 0;
+    t[q + C - 1] = 0;
+  }
+
+  quiet(s: Uint8Array, key: number): boolean {
+    const C = this.options.capacity;
+    const q0 = this.queueOffset(key, 0);
+    for (let q = 0; q <= this.participants.length; q++) if (s[q0 + q * C] !== 0) return false;
+    return true;
+  }
+
+  qlen(s: Uint8Array, q: number): number {
+    let n = 0;
+    while (n < this.options.capacity && s[q + n] !== 0) n++;
+    return n;
+  }
+
+  has(s: Uint8Array, fault: string): boolean {
+    const o = this.budgetAt[fault];
+    return o !== undefined && (s[o] as number) > 0;
+  }
+  spend(t: Uint8Array, fault: string): void {
+    const o = this.budgetAt[fault] as number;
+    t[o] = (t[o] as number) - 1;
+  }
+
+  applyMachine(t: Uint8Array, key: number, entry: number): void {
+    t[this.base(key)] = this.table.next[entry] ?? 0;
+    for (const c of this.table.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
+  }
+
+  /** The entry of participant `p`'s table for command `code` and choice `x` in state `s` (-1: not enabled). */
+  entryOf(s: Uint8Array, key: number, p: number, code: number, x: number): number {
+    const tab = this.participants[p] as ParticipantTable;
+    const at = this.sharedAt[p] as number;
+    return tab.entry(s[this.base(key) + 1 + p] as number, at < 0 ? 0 : (s[at] as number), code, x);
+  }
+
+  /** Applies participant `p`'s table entry `e` for `key`: its new states, its replies, and the reactions it triggers. */
+  applyParticipant(t: Uint8Array, key: number, p: number, e: number): void {
+    const tab = this.participants[p] as ParticipantTable;
+    t[this.base(key) + 1 + p] = tab.nextLocal[e] as number;
+    const at = this.sharedAt[p] as number;
+    if (at >= 0) t[at] = tab.nextShared[e] as number;
+    const rq = this.queueOffset(key, this.replyQueue);
+    for (const r of tab.replies[e] ?? []) this.push(t, rq, r);
+    for (const r of tab.reactions[e] ?? []) {
+      const re = this.entryOf(t, key, r.participant, r.code, 0);
+      if (re >= 0) this.applyParticipant(t, key, r.participant, re);
+    }
+  }
+}
+
+/** Tables of every participant, sealed once reactions have added their commands. */
+function buildTables(def: SystemDefinition, table: LocalTable, replies: readonly string[]): ParticipantTable[] {
+  const names = def.participants.map((p) => p.name);
+  const reactions = def.wiring.reactions ?? [];
+  for (const r of reactions) if (!names.includes(r.from) || !names.includes(r.to)) throw new ModelOptionsError('wiring', `reaction ${r.from} → ${r.to}: unknown participant`);
+  const tables = def.participants.map(
+    (p, i) => new ParticipantTable(p, (table.commands[i]?.names ?? []).map((name, k) => ({ name, payload: table.commands[i]?.payloads[k] })), def.initialShared[p.name] ?? null),
+  );
+  // A reaction's command carries the payload of the first answer that triggers it.
+  const reactionCode = new Map<string, number>();
+  for (const r of reactions) reactionCode.set(`${r.from}/${r.event}`, (tables[names.indexOf(r.to)] as ParticipantTable).addCommand(r.event, undefined));
+  tables.forEach((t, i) =>
+    t.seal({
+      replyCode: (a) => replies.indexOf(a) + 1,
+      reactionsTo: (a) =>
+        reactions
+          .filter((r) => r.from === names[i] && r.event === a.type)
+          .map((r) => {
+            const participant = names.indexOf(r.to);
+            const code = reactionCode.get(`${r.from}/${r.event}`) ?? 0;
+            const q = tables[participant] as ParticipantTable;
+            q.payloads[code - 1] ??= a.payload;
+            return { participant, code };
+          }),
+    }),
+  );
+  return tables;
+}

@@ -1,0 +1,113 @@
+import { KIND, type Emit, type SystemModel } from './system-model.js';
+
+/** Calls `emit` once per enabled action with the successor in `t` (reused: copy it if you keep it). */
+export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: Emit): void {
+  const tab = m.table;
+  const I = tab.inputs.length;
+  const C = m.options.capacity;
+  const P = m.participants.length;
+  const orchestrator = 0;
+  for (let i = 0; i < m.options.keys; i++) {
+    const l = s[m.base(i)] ?? 0;
+    const oc = i << 8;
+    for (const env of m.envInputs) {
+      const e = l * I + env.k;
+      if ((tab.next[e] ?? -1) < 0 || !tab.changed[e]) continue;
+      if (env.fault !== undefined && !m.has(s, env.fault)) continue;
+      t.set(s);
+      if (env.fault !== undefined) m.spend(t, env.fault);
+      m.applyMachine(t, i, e);
+      emit(t, env.actor, (KIND.environment << 16) | oc | env.k, tab.invalid[e] === 1);
+    }
+    // A deadline surely passes while nothing is in flight for the key; the `timeout`
+    // fault lets it pass early too, racing the messages still on their way.
+    const quiet = m.quiet(s, i);
+    if (quiet || m.has(s, 'timeout')) {
+      for (const k of m.timerInputs) {
+        const e = l * I + k;
+        if ((tab.next[e] ?? -1) < 0 || !tab.changed[e]) continue;
+        t.set(s);
+        if (!quiet) m.spend(t, 'timeout');
+        m.applyMachine(t, i, e);
+        emit(t, m.timerActor, (KIND.timer << 16) | oc | k, tab.invalid[e] === 1);
+      }
+    }
+    const rq = m.queueOffset(i, P);
+    const rh = s[rq] ?? 0;
+    if (rh !== 0) {
+      const e = l * I + (rh - 1);
+      t.set(s);
+      m.pop(t, rq);
+      // A reply the state neither accepts nor ignores is dead-lettered: consumed, the key unchanged.
+      if ((tab.next[e] ?? -1) >= 0) m.applyMachine(t, i, e);
+      emit(t, orchestrator, (KIND.deliver << 16) | oc, (tab.next[e] ?? -1) >= 0 && tab.invalid[e] === 1);
+      if (m.has(s, 'enginecrash')) {
+        // The engine commits the transition and crashes before the ack: the reply is delivered again.
+        t.set(s);
+        m.spend(t, 'enginecrash');
+        if ((tab.next[e] ?? -1) >= 0) m.applyMachine(t, i, e);
+        emit(t, m.actors.length - 1, (KIND.engineCrash << 16) | oc, (tab.next[e] ?? -1) >= 0 && tab.invalid[e] === 1);
+      }
+    }
+    for (let p = 0; p < P; p++) {
+      const q = m.queueOffset(i, p);
+      const h = s[q] ?? 0;
+      if (h === 0) continue;
+      const actor = m.participantActor[p] as number;
+      const normal = m.entryOf(s, i, p, h, 0);
+      if (normal >= 0) {
+        t.set(s);
+        m.pop(t, q);
+        m.applyParticipant(t, i, p, normal);
+        emit(t, actor, (KIND.handle << 16) | oc | p, false);
+        if (m.has(s, 'crash')) {
+          // Handled and committed, then crashed before the ack: the command is delivered again.
+          t.set(s);
+          m.spend(t, 'crash');
+          m.applyParticipant(t, i, p, normal);
+          emit(t, m.actors.length - 1, (KIND.crash << 16) | oc | p, false);
+        }
+      }
+      const choices = m.participants[p]?.choices[h - 1] ?? [];
+      for (let x = 1; x < choices.length; x++) {
+        const fault = choices[x]?.fault;
+        if (fault === undefined || !m.has(s, fault)) continue;
+        const e = m.entryOf(s, i, p, h, x);
+        if (e < 0) continue;
+        t.set(s);
+        m.spend(t, fault);
+        m.pop(t, q);
+        m.applyParticipant(t, i, p, e);
+        emit(t, actor, (KIND.choice << 16) | oc | (p << 4) | x, false);
+      }
+    }
+    const network = m.actors.length - 2;
+    for (let q = 0; q <= P; q++) {
+      const qo = m.queueOffset(i, q);
+      const len = m.qlen(s, qo);
+      if (len === 0) continue;
+      if (len < C && m.has(s, 'dup')) {
+        t.set(s);
+        m.spend(t, 'dup');
+        for (let k = len; k > 1; k--) t[qo + k] = t[qo + k - 1] ?? 0;
+        t[qo + 1] = t[qo] ?? 0;
+        emit(t, network, (KIND.dup << 16) | oc | q, false);
+      }
+      if (len >= 2 && m.has(s, 'reorder')) {
+        t.set(s);
+        m.spend(t, 'reorder');
+        t[qo] = s[qo + 1] ?? 0;
+        t[qo + 1] = s[qo] ?? 0;
+        emit(t, network, (KIND.reorder << 16) | oc | q, false);
+      }
+      if (m.has(s, 'loss')) {
+        // Lost in transit; the sender's outbox sends it again, behind what it sent since.
+        t.set(s);
+        m.spend(t, 'loss');
+        for (let k = 0; k < len - 1; k++) t[qo + k] = s[qo + k + 1] ?? 0;
+        t[qo + len - 1] = s[qo] ?? 0;
+        emit(t, network, (KIND.loss << 16) | oc | q, false);
+      }
+    }
+  }
+}
