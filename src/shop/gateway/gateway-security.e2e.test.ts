@@ -47,6 +47,8 @@ describe('gateway security (embedded shop)', () => {
     aliceOrder = await place('alice');
     bobOrder = await place('bob');
     await until('both orders to ship', async () => (await stateOf(aliceOrder)) === 'SHIPPED' && (await stateOf(bobOrder)) === 'SHIPPED');
+    // GET /orders reads order_view, fed from the log after the commit (eventually consistent).
+    await shop.orders?.orderView.catchUp();
   });
   afterAll(async () => shop?.stop());
 
@@ -61,6 +63,20 @@ describe('gateway security (embedded shop)', () => {
     expect(foreign.body.error.code).toBe('FORBIDDEN');
     expect((await http<{ orders: unknown[] }>(base, admin, '/orders?customerId=bob')).body.orders).toHaveLength(1);
     expect((await http(base, alice, `/orders/${bobOrder}`)).status).toBe(404);
+  });
+
+  it('answers GET /orders from the order_view read model, GET /orders/:id from the order itself', async () => {
+    const orders = shop.dbs.orders as Db;
+    const stale = { status: 'PAYMENT_PROCESSING', customer: 'someone-else' };
+    await orders.query(`UPDATE order_view SET status = $2, customer_id = $3 WHERE order_id = $1`, [bobOrder, stale.status, stale.customer]);
+    try {
+      const listed = await http<{ orders: { orderId: string; status: string }[] }>(base, admin, `/orders?customerId=${stale.customer}`);
+      expect(listed.body.orders).toMatchObject([{ orderId: bobOrder, status: stale.status }]);
+      expect((await http<{ orders: unknown[] }>(base, admin, '/orders?customerId=bob')).body.orders).toEqual([]);
+      expect(await stateOf(bobOrder)).toBe('SHIPPED');
+    } finally {
+      await orders.query(`UPDATE order_view SET status = 'SHIPPED', customer_id = 'bob' WHERE order_id = $1`, [bobOrder]);
+    }
   });
 
   it("shows a customer the order's state changes, not the messages between services", async () => {
