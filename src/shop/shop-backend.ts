@@ -10,7 +10,7 @@ import { HttpError } from './gateway/http-errors.js';
 import type { OrderDetails, StockView } from './gateway/schemas.js';
 import { loadOrder } from './orders/order-queries.js';
 import { listOrders, type OrderView } from './order-view.js';
-import { timelineOf } from './orders/order-timeline.js';
+import { orderTimelineOf } from './orders/order-timeline.js';
 import type { OrdersService } from './orders/orders-service.js';
 
 export interface ShopBackendDeps {
@@ -96,7 +96,7 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
       // Retention moved a finished order and its stream to the archive tables (shop-retention.ts).
       const saga = archived ? undefined : await engine.getSaga(orderId);
       const messages = archived ? await readArchivedStream(db, `${machine.id}-${orderId}`) : saga ? await readStream(db, saga.stream) : [];
-      return { ...summary, timeline: timelineOf(messages) };
+      return { ...summary, timeline: orderTimelineOf(messages) };
     },
 
     // From the order_view read model (eventually consistent: orders.orderView feeds it from
