@@ -9,7 +9,7 @@ import {
   startOutboxRelay,
   type NewMessage,
   type OutboxRelay,
-  type RelayLogger,
+  type StructuredLogger,
   type RelayMessage,
   type RelayTarget,
 } from './index.js';
@@ -31,7 +31,7 @@ class RecordingTarget implements RelayTarget {
   }
 }
 
-function recordingLog(): RelayLogger & { lines: { level: string; msg: string; obj: Record<string, unknown> }[] } {
+function recordingLog(): StructuredLogger & { lines: { level: string; msg: string; obj: Record<string, unknown> }[] } {
   const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];
   return {
     lines,
@@ -57,7 +57,7 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
   describe(`outbox relay: ${name}`, () => {
     let db: Db;
     const relays: OutboxRelay[] = [];
-    const start = (options: Omit<Parameters<typeof startOutboxRelay>[0], 'db' | 'log'> & { db?: Db; log?: RelayLogger }): OutboxRelay => {
+    const start = (options: Omit<Parameters<typeof startOutboxRelay>[0], 'db' | 'log'> & { db?: Db; log?: StructuredLogger }): OutboxRelay => {
       const relay = startOutboxRelay({ db, log: recordingLog(), pollMs: 10, backoff: { initialMs: 5, maxMs: 40 }, ...options });
       relays.push(relay);
       return relay;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
+import type { StructuredLogger } from './logger.js';
 import { globalPositionOf, readAll, type GlobalPosition } from './read-all.js';
 import { claimLease, releaseLease, saveLeasedCheckpoint } from './relay-lease.js';
 import type { StoredMessage } from './stored-message.js';
@@ -25,13 +26,6 @@ export interface RelayTarget {
   publish(messages: readonly RelayMessage[]): Promise<void>;
 }
 
-/** A pino-like logger (a pino instance fits). */
-export interface RelayLogger {
-  info(obj: Record<string, unknown>, msg: string): void;
-  warn(obj: Record<string, unknown>, msg: string): void;
-  error(obj: Record<string, unknown>, msg: string): void;
-}
-
 export interface OutboxRelayOptions {
   readonly db: Db;
   readonly transport: RelayTarget;
@@ -47,7 +41,7 @@ export interface OutboxRelayOptions {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** How long the publishing relay's claim lasts without renewal (default 15 s): a standby takes over after a crash. */
   readonly leaseMs?: number;
-  readonly log?: RelayLogger;
+  readonly log?: StructuredLogger;
 }
 
 export interface OutboxRelay {
@@ -82,7 +76,7 @@ export function defaultRelayMessage(m: StoredMessage): RelayMessage | null {
   return { id: m.id, topic, key: typeof key === 'string' && key.length > 0 ? key : m.stream, type: m.type, payload: m.data, headers };
 }
 
-const stderrLog: RelayLogger = {
+const stderrLog: StructuredLogger = {
   info: () => undefined,
   warn: (obj, msg) => process.stderr.write(`ordo outbox relay: ${msg} ${JSON.stringify(obj)}\n`),
   error: (obj, msg) => process.stderr.write(`ordo outbox relay: ${msg} ${JSON.stringify(obj)}\n`),

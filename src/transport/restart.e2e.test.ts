@@ -16,7 +16,7 @@ import { describe, it, type ExpectStatic } from 'vitest';
 import { withDelays } from '../machine/index.js';
 import { createSagaEngine, sagaRelayMessage, subscribeSagaEngine, type SagaEngine, type WorkResult } from '../runtime/index.js';
 import { orderMachine } from '../shop/index.js';
-import { migrate, migrateStore, startOutboxRelay, type Db, type RelayLogger } from '../store/index.js';
+import { migrate, migrateStore, startOutboxRelay, type Db, type StructuredLogger } from '../store/index.js';
 import { checkSplitOrderOutcomes, freshPostgres, sampleOrder, serveSimulatedServices, SimulatedServices, SIMULATION_MIGRATION_SCOPE, simulationMigrations } from '../testing/index.js';
 import { startKafka, startNats, stopKafka, stopNats } from './e2e/brokers.js';
 import { createKafkaTransport } from './kafka.js';
@@ -48,7 +48,7 @@ interface Party {
 
 const party = (name: string): Party => ({ name, lines: [], statuses: [] });
 
-function loggerOf(p: { name: string; lines: string[] }): TransportLogger & RelayLogger {
+function loggerOf(p: { name: string; lines: string[] }): TransportLogger & StructuredLogger {
   const push = (fields: object, msg: string) => {
     p.lines.push(msg);
     if (verbose) process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${p.name}: ${msg} ${JSON.stringify(fields)}\n`);
