@@ -100,7 +100,7 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
       const first = target.published.find((m) => m.topic === 'inventory-commands')!;
       expect(first.key).toBe(first.headers['correlationId']); // default key: the stream
       expect(first.headers).toMatchObject({ causationId: expect.stringMatching(/^c\d$/) as unknown });
-      expect(first.headers['attempt']).toBeUndefined(); // only string metadata become headers
+      expect(first.headers['attempt']).toBe('3'); // scalar metadata become string headers
       expect(target.published.filter((m) => m.topic === 'payment-commands').every((m) => m.key.startsWith('custom-'))).toBe(true);
       // Per key, the order of publication is the order in the stream.
       for (const s of streams) {

@@ -65,14 +65,16 @@ export interface OutboxRelayStats {
 /**
  * The default mapping: a log message is published when its metadata has a `topic`
  * (string). `metadata.key` (string) is the ordering key, defaulting to the stream name;
- * every other string-valued metadata entry becomes a header (causationId, correlationId,
- * traceparent, …). The log message id is the transport message id (broker + inbox dedup).
+ * every other scalar metadata entry becomes a string header (causationId, correlationId,
+ * traceparent, and the saga engine's step, compensation, attempt, machineVersion…:
+ * a service needs `attempt` to answer a StepFailed for the right send). The log message
+ * id is the transport message id (broker + inbox dedup).
  */
 export function defaultRelayMessage(m: StoredMessage): RelayMessage | null {
   const { topic, key, ...rest } = m.metadata;
   if (typeof topic !== 'string' || topic.length === 0) return null;
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rest)) if (typeof v === 'string') headers[k] = v;
+  for (const [k, v] of Object.entries(rest)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') headers[k] = String(v);
   return { id: m.id, topic, key: typeof key === 'string' && key.length > 0 ? key : m.stream, type: m.type, payload: m.data, headers };
 }
 
