@@ -18,6 +18,7 @@ export { readStream, type ReadStreamOptions } from './read-stream.js';
 export { readAll, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
 export { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
 export type { StructuredLogger } from './logger.js';
+export { createWakeup, type Wakeup } from './wakeup.js';
 export { logBacklog, type LogBacklog } from './log-backlog.js';
 export { recordInbox, recordInboxMany, inboxContains, handleOnce, type HandleOnceResult } from './inbox.js';
 export {

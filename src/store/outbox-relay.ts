@@ -6,6 +6,7 @@ import type { StructuredLogger } from './logger.js';
 import { globalPositionOf, readAll, type GlobalPosition } from './read-all.js';
 import { claimLease, releaseLease, saveLeasedCheckpoint } from './relay-lease.js';
 import type { StoredMessage } from './stored-message.js';
+import { createWakeup } from './wakeup.js';
 
 /**
  * The envelope the relay hands to the transport. It has the shape of transport's
@@ -104,34 +105,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   const stats: OutboxRelayStats = { position: { txId: 0n, position: 0n }, leader: false, published: 0, failures: 0 };
-  let stopped = false;
-  let woken = false;
-  let wake: (() => void) | undefined;
-  let wakeOnStop: (() => void) | undefined;
-
-  /** Waits `ms`; `stop()` always cuts it short, `notify()` only when `wakeable` (not during a backoff). */
-  const sleep = (ms: number, wakeable = true): Promise<void> =>
-    new Promise((resolve) => {
-      if (stopped || (wakeable && woken)) {
-        if (wakeable) woken = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        wake = undefined;
-        if (wakeable) woken = false;
-        resolve();
-      }
-      wake = wakeable ? done : undefined;
-      if (!wakeable) wakeOnStop = done;
-    });
+  const wakeup = createWakeup();
   const delay = (attempt: number): number => Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
 
   /** Runs `step` until it succeeds or the relay stops; returns false when stopped first. */
   async function retrying(what: string, step: () => Promise<void>): Promise<boolean> {
-    for (let attempt = 1; !stopped; attempt++) {
+    for (let attempt = 1; !wakeup.stopped; attempt++) {
       try {
         await step();
         if (attempt > 1) log.info({ relay: name, attempts: attempt }, `${what} succeeded again`);
@@ -140,8 +119,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         stats.failures++;
         const retryInMs = delay(attempt);
         log.warn({ relay: name, attempt, retryInMs, err: describe(err) }, `${what} failed, retrying`);
-        await sleep(retryInMs, false);
-        wakeOnStop = undefined;
+        await wakeup.sleep(retryInMs, { wakeable: false });
       }
     }
     return false;
@@ -149,7 +127,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let leaseValidUntil = 0; // local clock, conservative: measured from before the claim
-    while (!stopped) {
+    while (!wakeup.stopped) {
       // Renew well before the lease runs out, so a standby never sees it expire while this one works.
       if (Date.now() > leaseValidUntil - leaseMs / 3) {
         const t0 = Date.now();
@@ -158,7 +136,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (claimed === null) {
           if (stats.leader) log.warn({ relay: name }, 'another relay took over the lease; standing by');
           stats.leader = false;
-          await sleep(pollMs);
+          await wakeup.sleep(pollMs);
           continue;
         }
         if (!stats.leader) log.info({ relay: name, owner }, 'holding the lease; publishing');
@@ -170,7 +148,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (!(await retrying('reading the message log (database unreachable?)', async () => void (batch = await readAll(db, stats.position, batchSize))))) return;
       const last = batch[batch.length - 1];
       if (!last) {
-        await sleep(pollMs);
+        await wakeup.sleep(pollMs);
         continue;
       }
       let out: RelayMessage[] = [];
@@ -211,14 +189,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const running = runAndRelease().catch((err: unknown) => log.error({ relay: name, err: describe(err) }, 'stopped by an unexpected error'));
 
   return {
-    notify() {
-      woken = true;
-      wake?.();
-    },
+    notify: () => wakeup.notify(),
     async stop() {
-      stopped = true;
-      wake?.();
-      wakeOnStop?.();
+      wakeup.stop();
       await running;
     },
     stats,
