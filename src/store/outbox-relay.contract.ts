@@ -13,7 +13,7 @@ import {
   type RelayMessage,
   type RelayTarget,
 } from './index.js';
-import { migratedForSuite, uniqueStream, type ContractDatabase, type EngineCapabilities } from './store.contract.js';
+import { migratedForSuite, uniqueStream, type ContractDatabase, type EngineCapabilities } from './contract-support.js';
 
 /** A broker stand-in that records what was published and can be made to fail. */
 class RecordingTarget implements RelayTarget {
