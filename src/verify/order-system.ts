@@ -1,84 +1,11 @@
-import { adjacency, type Machine } from '../machine/index.js';
+import { adjacency } from '../machine/index.js';
 import { ModelBoundError, ModelOptionsError } from './errors.js';
-import { ENVIRONMENT, REPLIES, SERVICES, buildLocalTable, reply, type LocalTable } from './order-local-table.js';
+import { ENVIRONMENT, buildLocalTable, reply, type LocalTable } from './order-local-table.js';
+import { describeAction, viewOf } from './order-system-view.js';
+import { ACTOR_INDEX as A, FAULT_INDEX as F, FAULTS, INV, KIND, PAY, Q_REPLY, SHIP, type Actor, type Emit, type Fault, type OrderSystemOptions, type PackedLayout, type ResolvedOptions, type SystemView } from './order-system-layout.js';
 
-type AnyMachine = Machine<string, { type: string }, unknown>;
-
-/** Faults a run may inject, each with a budget (how many times it may happen in one behaviour). */
-export const FAULTS = ['loss', 'dup', 'reorder', 'crash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel'] as const;
-export type Fault = (typeof FAULTS)[number];
-
-/** Who takes a step; the first FAIR_ACTOR_COUNT are weakly fair (liveness assumes they keep going). */
-export const ACTORS = ['orders', 'inventory', 'payment', 'shipping', 'carrier', 'operator', 'timer', 'customer', 'network', 'crash'] as const;
-export type Actor = (typeof ACTORS)[number];
-export const FAIR_ACTOR_COUNT = 7;
-export const FAIR_MASK = (1 << FAIR_ACTOR_COUNT) - 1;
-const A = Object.fromEntries(ACTORS.map((a, i) => [a, i])) as Record<Actor, number>;
-const F = Object.fromEntries(FAULTS.map((f, i) => [f, i])) as Record<Fault, number>;
-
-/** Per-order service records (one byte each). */
-export const INV = { none: 0, reserved: 1, released: 2, shipped: 3, refused: 4 } as const;
-export const PAY = { none: 0, captured: 1, refunded: 2, declined: 3 } as const;
-export const SHIP = { none: 0, shipped: 1, failed: 2 } as const;
-
-/** Queue indexes inside an order's block: one command queue per service, then the order's reply queue. */
-export const QUEUES = [...SERVICES, 'replies'] as const;
-export const Q_REPLY = 3;
-
-/** Action kinds (action code = kind << 16 | order << 8 | param). */
-export const KIND = {
-  environment: 1,
-  timer: 2,
-  deliver: 3,
-  inventory: 4,
-  inventoryCrash: 5,
-  payment: 6,
-  paymentCrash: 7,
-  paymentDecline: 8,
-  paymentSilent: 9,
-  shipping: 10,
-  shippingCrash: 11,
-  shippingFail: 12,
-  dup: 13,
-  reorder: 14,
-  loss: 15,
-} as const;
-
-export interface OrderSystemOptions {
-  /** The order machine (the shop's `orderMachine` or a variant of it). */
-  readonly machine: AnyMachine;
-  /** Context each order starts with (its orderId is irrelevant: orders are told apart by position). */
-  readonly context: unknown;
-  readonly orders: number;
-  /** Units of the one SKU in stock (default: one fewer than orders, so someone can be refused). */
-  readonly stock?: number;
-  /** Units each order asks for (default 1). */
-  readonly quantity?: number;
-  /** Fault budgets; a fault not listed (or 0) never happens. */
-  readonly faults?: Partial<Record<Fault, number>>;
-  /** Slots per message queue (default derived from the budgets). */
-  readonly capacity?: number;
-  /** Canonicalise states by sorting the orders (they are interchangeable). */
-  readonly symmetry?: boolean;
-  /** Broken variant: the payment service captures again on a duplicate ProcessPayment. */
-  readonly nonIdempotentPayment?: boolean;
-  /** ValidStateTransitions: allowed state changes (default: the machine's own edges). */
-  readonly allowedTransitions?: Readonly<Record<string, readonly string[]>>;
-  /** Name of the final state that means "canceled" (default CANCELED). */
-  readonly canceledState?: string;
-}
-
-export interface ResolvedOptions {
-  readonly orders: number;
-  readonly stock: number;
-  readonly quantity: number;
-  readonly faults: Readonly<Record<Fault, number>>;
-  readonly capacity: number;
-  readonly symmetry: boolean;
-  readonly nonIdempotentPayment: boolean;
-}
-
-export type Emit = (next: Uint8Array, actor: number, action: number, invalidTransition: boolean) => void;
+export { FAULTS, ACTORS, FAIR_ACTOR_COUNT, FAIR_MASK, INV, PAY, SHIP, QUEUES, Q_REPLY, KIND } from './order-system-layout.js';
+export type { Fault, Actor, OrderSystemOptions, ResolvedOptions, Emit, SystemView } from './order-system-layout.js';
 
 /**
  * The order system as a packed state vector (all bytes):
@@ -87,7 +14,7 @@ export type Emit = (next: Uint8Array, actor: number, action: number, invalidTran
  * Queues are FIFO arrays packed to the front (0 = empty slot). The same layout is
  * declared in the Promela export, so SPIN's state count equals ours.
  */
-export class OrderSystem {
+export class OrderSystem implements PackedLayout {
   readonly table: LocalTable;
   readonly options: ResolvedOptions;
   readonly width: number;
@@ -435,100 +362,13 @@ export class OrderSystem {
       }
     }
   }
-
   /** Human-readable name of an action taken from state `s`. */
   describe(s: Uint8Array, action: number): { actor: Actor; action: string; order: number; message?: string } {
-    const kind = action >>> 16;
-    const i = (action >>> 8) & 0xff;
-    const param = action & 0xff;
-    const tab = this.table;
-    const headOf = (q: number) => s[this.queueOffset(i, q)] ?? 0;
-    const cmd = (q: number) => {
-      const names = q === 0 ? ['ReserveInventory', 'ReleaseInventory'] : q === 1 ? ['ProcessPayment', 'RefundPayment'] : ['PrepareShipment'];
-      return names[headOf(q) - 1] ?? '?';
-    };
-    const msgIn = (q: number) => (q === Q_REPLY ? (REPLIES[headOf(q) - 1] ?? '?') : cmd(q));
-    const order = i + 1;
-    switch (kind) {
-      case KIND.environment: {
-        const name = tab.inputs[param]?.name ?? '?';
-        const actor: Actor = name === 'CancelRequested' ? 'customer' : name === 'DeliveryConfirmed' ? 'carrier' : name === 'CompensationRetried' ? 'operator' : 'orders';
-        return { actor, action: `send ${name}`, order, message: name };
-      }
-      case KIND.timer:
-        return { actor: 'timer', action: `fire ${tab.inputs[param]?.name ?? '?'}`, order, message: 'ordo.timer' };
-      case KIND.deliver:
-        return { actor: 'orders', action: `handle ${msgIn(Q_REPLY)}`, order, message: msgIn(Q_REPLY) };
-      case KIND.inventory:
-      case KIND.payment:
-      case KIND.shipping: {
-        const q = kind === KIND.inventory ? 0 : kind === KIND.payment ? 1 : 2;
-        return { actor: SERVICES[q], action: `handle ${cmd(q)}`, order, message: cmd(q) };
-      }
-      case KIND.inventoryCrash:
-      case KIND.paymentCrash:
-      case KIND.shippingCrash: {
-        const q = kind === KIND.inventoryCrash ? 0 : kind === KIND.paymentCrash ? 1 : 2;
-        return { actor: 'crash', action: `${SERVICES[q] ?? '?'} handles ${cmd(q)}, crashes before ack (redelivered)`, order, message: cmd(q) };
-      }
-      case KIND.paymentDecline:
-        return { actor: 'payment', action: 'decline ProcessPayment', order, message: 'ProcessPayment' };
-      case KIND.paymentSilent:
-        return { actor: 'payment', action: 'capture ProcessPayment, provider never answers', order, message: 'ProcessPayment' };
-      case KIND.shippingFail:
-        return { actor: 'shipping', action: 'fail PrepareShipment', order, message: 'PrepareShipment' };
-      case KIND.dup:
-        return { actor: 'network', action: `duplicate ${msgIn(param)} on ${QUEUES[param] ?? '?'} queue`, order, message: msgIn(param) };
-      case KIND.reorder:
-        return { actor: 'network', action: `reorder ${QUEUES[param] ?? '?'} queue (${msgIn(param)} overtaken)`, order, message: msgIn(param) };
-      case KIND.loss:
-        return { actor: 'network', action: `lose ${msgIn(param)} on ${QUEUES[param] ?? '?'} queue, resent later`, order, message: msgIn(param) };
-      default:
-        return { actor: 'orders', action: `unknown action ${action}`, order };
-    }
+    return describeAction(this, s, action);
   }
 
   /** The readable view of a packed state, for traces. */
   view(s: Uint8Array): SystemView {
-    const names = (codes: readonly string[], q: number, i: number) => {
-      const out: string[] = [];
-      const qo = this.queueOffset(i, q);
-      for (let k = 0; k < this.options.capacity && s[qo + k] !== 0; k++) out.push(codes[(s[qo + k] ?? 1) - 1] ?? '?');
-      return out;
-    };
-    const invNames = Object.keys(INV);
-    const payNames = Object.keys(PAY);
-    const shipNames = Object.keys(SHIP);
-    return {
-      available: s[0] ?? 0,
-      orders: Array.from({ length: this.options.orders }, (_, i) => {
-        const b = this.base(i);
-        return {
-          state: this.table.names[s[b] ?? 0] ?? '?',
-          inventory: invNames[s[b + 1] ?? 0] ?? '?',
-          payment: payNames[s[b + 2] ?? 0] ?? '?',
-          captures: s[b + 3] ?? 0,
-          shipping: shipNames[s[b + 4] ?? 0] ?? '?',
-          inFlight: [
-            ...names(['ReserveInventory', 'ReleaseInventory'], 0, i),
-            ...names(['ProcessPayment', 'RefundPayment'], 1, i),
-            ...names(['PrepareShipment'], 2, i),
-            ...names(REPLIES, 3, i),
-          ],
-        };
-      }),
-    };
+    return viewOf(this, s);
   }
-}
-
-export interface SystemView {
-  readonly available: number;
-  readonly orders: readonly {
-    readonly state: string;
-    readonly inventory: string;
-    readonly payment: string;
-    readonly captures: number;
-    readonly shipping: string;
-    readonly inFlight: readonly string[];
-  }[];
 }
