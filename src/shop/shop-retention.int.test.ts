@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../observe/index.js';
 import { readStream, type Db } from '../store/index.js';
-import { http } from './e2e-support.js';
+import { http, startTestShop, waitUntil } from './e2e-support.js';
 import type { OrderDetails } from './gateway/schemas.js';
-import { startShop, type RunningShop } from './shop.js';
+import type { RunningShop } from './shop.js';
 import { ordersRetentionRound } from './shop-retention.js';
 
 describe('shop retention (PGlite + in-process shop)', () => {
@@ -11,23 +10,13 @@ describe('shop retention (PGlite + in-process shop)', () => {
   let orders: Db;
   let base: string;
   let admin: string;
-  const until = async (what: string, ok: () => Promise<boolean>) => {
-    const end = Date.now() + 60_000;
-    while (!(await ok())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+
+  const until = (what: string, ok: () => Promise<boolean>) => waitUntil(what, ok, 60_000);
 
   beforeAll(async () => {
-    shop = await startShop({
-      mode: 'orchestration',
-      storage: { kind: 'pglite' },
-      transport: { kind: 'inprocess' },
-      port: 0,
+    shop = await startTestShop('retention', {
       retention: false,
-      log: silentLogger(),
-      simulation: { seed: 'retention', declineRate: 0, errorRate: 0, neverAnswersRate: 0, shipmentFailureRate: 0, refundFailureRate: 0, deliveryDelayMs: 0, latencyMs: 0 },
+      simulation: { deliveryDelayMs: 0 },
     });
     base = shop.url ?? '';
     admin = shop.tokens.adminToken;
