@@ -1,7 +1,7 @@
 import { withDelays, type Duration } from '../../machine/index.js';
 import type { Logger } from '../../observe/index.js';
 import { createSagaEngine, retentionMigrations, RETENTION_MIGRATION_SCOPE, type IncomingMessage, type SagaEngine } from '../../runtime/index.js';
-import { startProjector, type Projector } from '../../eventsourcing/index.js';
+import { lockProjection, startProjector, type Projector } from '../../eventsourcing/index.js';
 import { defaultRelayMessage, migrate, startOutboxRelay, type Db, type OutboxRelay, type StoredMessage } from '../../store/index.js';
 import type { Subscription, Transport } from '../../transport/index.js';
 import { topics } from '../contracts.js';
@@ -70,7 +70,11 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
   await migrate(db, retentionMigrations, RETENTION_MIGRATION_SCOPE);
   // In every process that opens the orders database (the orders service, a gateway on its
   // own): their batches take turns under the projection's lock, and each is woken by its own commits.
-  await orderViewProjection.setup(db, orderViewProjection.table);
+  // Under the projection's lock: two processes starting at once would race on CREATE TABLE IF NOT EXISTS.
+  await db.transaction(async (tx) => {
+    await lockProjection(tx, orderViewProjection.name);
+    await orderViewProjection.setup(tx, orderViewProjection.table);
+  });
   const orderView = startProjector(db, orderViewProjection, {
     pollMs: options.projectionPollMs ?? 100,
     onError: (err) => log.warn({ err, projection: orderViewProjection.name }, 'order_view projection failed; retrying'),
