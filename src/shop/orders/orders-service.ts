@@ -68,9 +68,10 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
   await migrate(db, ordersMigrations, 'orders');
   // The archive tables exist before anyone reads an order (order-queries.ts falls back to them).
   await migrate(db, retentionMigrations, RETENTION_MIGRATION_SCOPE);
-  // In every process that opens the orders database (the orders service, a gateway on its
-  // own): their batches take turns under the projection's lock, and each is woken by its own commits.
-  // Under the projection's lock: two processes starting at once would race on CREATE TABLE IF NOT EXISTS.
+  // order_view is projected in every process that opens the orders database (the orders
+  // service, a gateway on its own): their batches take turns under the projection's lock,
+  // each woken by its own commits. The table is created under that lock too: two processes
+  // starting at once would race on CREATE TABLE IF NOT EXISTS.
   await db.transaction(async (tx) => {
     await lockProjection(tx, orderViewProjection.name);
     await orderViewProjection.setup(tx, orderViewProjection.table);
