@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidTransitionError } from '../machine/index.js';
 import { appendToStream, ExpectedVersionConflictError, migrateStore, readStream, streamVersion, type Db, type Queryable } from '../store/index.js';
-import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { bothEngines, databaseForSuite } from '../testing/suite-database.js';
 import { orderDecider, orderStream, ORDER_STATE_SCHEMA, type OrderCommand } from '../shop/order-aggregate.js';
 import { getOrderView, orderViewProjection } from '../shop/order-view.js';
 import { aggregateStream, handleCommand, handleCommandInTransaction } from './command-handler.js';
@@ -10,10 +10,14 @@ import { ConcurrencyRetriesExhaustedError } from './errors.js';
 import { migrateEventsourcing } from './eventsourcing-migrations.js';
 import { defineProjection } from './projection.js';
 
-const engines: [string, () => Promise<FreshDatabase>][] = [
-  ['pglite', freshPglite],
-  ['postgres', () => freshPostgres('es_cmd')],
-];
+const engines = bothEngines('es_cmd');
+
+/** The log, eventsourcing's tables and an empty order_view. */
+const withOrderView = async (d: Db): Promise<void> => {
+  await migrateStore(d);
+  await migrateEventsourcing(d);
+  await orderViewProjection.setup(d, orderViewProjection.table);
+};
 
 const create = (orderId: string): OrderCommand => ({ type: 'CreateOrder', orderId, customerId: 'c1', items: [{ sku: 'A', quantity: 1, unitPrice: 500 }] });
 const lifecycle: OrderCommand[] = [
@@ -38,16 +42,8 @@ function counting(q: Queryable): Queryable & { logRows: number } {
 }
 
 describe.each(engines)('command handler on %s', (engine, open) => {
-  let fresh: FreshDatabase;
   let db: Db;
-  beforeAll(async () => {
-    fresh = await open();
-    db = fresh.db;
-    await migrateStore(db);
-    await migrateEventsourcing(db);
-    await orderViewProjection.setup(db, orderViewProjection.table);
-  });
-  afterAll(() => fresh?.close());
+  databaseForSuite(open, withOrderView, (d) => (db = d));
 
   it('loads, decides and appends with the expected version; the state is the fold of the stored events', async () => {
     const stream = orderStream('h1');

@@ -25,7 +25,7 @@ export { createUpcasters, noUpcasters, schemaVersionOf, SCHEMA_VERSION, type Upc
 export { applyProjection, defineProjection, type Projection, type ProjectionContext } from './projection.js';
 export { lockProjection, projectBatch, startProjector, type Projector, type ProjectorOptions, type ProjectorStats } from './projector.js';
 export { rebuildProjection, type RebuildOptions, type RebuildProgress, type RebuildResult } from './rebuild.js';
-export { readTimeline, type TimelineEntry } from './timeline.js';
+export { readTimeline, timelineOf, type TimelineEntry } from './timeline.js';
 export { encodeCursor, decodeCursor, encodeTimeCursor, decodeTimeCursor } from './cursor.js';
 export { migrateEventsourcing, eventsourcingMigrations, EVENTSOURCING_MIGRATION_SCOPE } from './eventsourcing-migrations.js';
 export {

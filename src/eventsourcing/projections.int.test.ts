@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendToStream, loadCheckpoint, migrateStore, readStream, type Db, type Queryable } from '../store/index.js';
-import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { bothEngines, databaseForSuite } from '../testing/suite-database.js';
 import { orderDecider, orderStream, type OrderCommand } from '../shop/order-aggregate.js';
 import { listOrders, orderViewProjection, type OrderView } from '../shop/order-view.js';
 import { aggregateStream, handleCommand } from './command-handler.js';
@@ -10,10 +10,14 @@ import { applyProjection, defineProjection } from './projection.js';
 import { projectBatch, startProjector } from './projector.js';
 import { rebuildProjection, type RebuildProgress } from './rebuild.js';
 
-const engines: [string, () => Promise<FreshDatabase>][] = [
-  ['pglite', freshPglite],
-  ['postgres', () => freshPostgres('es_proj')],
-];
+const engines = bothEngines('es_proj');
+
+/** The log, eventsourcing's tables and an empty order_view. */
+const withOrderView = async (d: Db): Promise<void> => {
+  await migrateStore(d);
+  await migrateEventsourcing(d);
+  await orderViewProjection.setup(d, orderViewProjection.table);
+};
 
 const paths: OrderCommand[][] = [
   [{ type: 'ReserveInventory' }, { type: 'ConfirmInventoryReserved', reservationId: 'r' }, { type: 'ConfirmPayment', paymentId: 'p' }],
@@ -51,16 +55,8 @@ async function expectViewMatchesAggregates(db: Db, rows: readonly OrderView[]): 
 }
 
 describe.each(engines)('projections on %s', (engine, open) => {
-  let fresh: FreshDatabase;
   let db: Db;
-  beforeAll(async () => {
-    fresh = await open();
-    db = fresh.db;
-    await migrateStore(db);
-    await migrateEventsourcing(db);
-    await orderViewProjection.setup(db, orderViewProjection.table);
-  });
-  afterAll(() => fresh?.close());
+  databaseForSuite(open, withOrderView, (d) => (db = d));
 
   it('an async projector catches up from its checkpoint and the view answers search and paging', async () => {
     await placeOrders(db, 'a', 24, false);

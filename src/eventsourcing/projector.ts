@@ -1,4 +1,4 @@
-import { compareGlobalPositions, globalPositionOf, lastGlobalPosition, loadCheckpoint, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition, type Queryable } from '../store/index.js';
+import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpoint, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition, type Queryable } from '../store/index.js';
 import { applyProjection, type Projection } from './projection.js';
 import { noUpcasters, type Upcasters } from './upcasters.js';
 
@@ -62,9 +62,7 @@ export async function projectBatch(db: Db, projection: Projection, options: Pick
 export function startProjector(db: Db, projection: Projection, options: ProjectorOptions = {}): Projector {
   const batchSize = options.batchSize ?? 500;
   const pollMs = options.pollMs ?? 500;
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  let woken = false;
+  const wakeup = createWakeup();
   let batches = 0;
   let messages = 0;
   let errors = 0;
@@ -76,27 +74,8 @@ export function startProjector(db: Db, projection: Projection, options: Projecto
     for (const w of done) w.resolve();
   };
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken) {
-        woken = false;
-        resolve();
-        return;
-      }
-      const t = setTimeout(() => {
-        wake = undefined;
-        resolve();
-      }, ms);
-      wake = () => {
-        clearTimeout(t);
-        wake = undefined;
-        resolve();
-      };
-    });
-
   const loop = async (): Promise<void> => {
-    while (!stopped) {
-      woken = false;
+    while (!wakeup.stopped) {
       try {
         for (;;) {
           const r = await projectBatch(db, projection, { batchSize, upcasters: options.upcasters ?? noUpcasters });
@@ -105,29 +84,26 @@ export function startProjector(db: Db, projection: Projection, options: Projecto
             batches += 1;
             messages += r.read;
           }
-          if (r.read < batchSize || stopped) break;
+          if (r.read < batchSize || wakeup.stopped) break;
         }
         settle();
       } catch (err) {
         errors += 1;
         options.onError?.(err);
       }
-      if (!stopped) await sleep(waiters.length > 0 ? Math.min(pollMs, 20) : pollMs);
+      await wakeup.sleep(waiters.length > 0 ? Math.min(pollMs, 20) : pollMs);
     }
     for (const w of waiters) w.resolve();
     waiters = [];
   };
   const running = loop();
 
-  const notify = () => {
-    if (wake) wake();
-    else woken = true;
-  };
+  const notify = () => wakeup.notify();
   return {
     notify,
     catchUp: async () => {
       const target = await lastGlobalPosition(db);
-      if (stopped) return;
+      if (wakeup.stopped) return;
       await new Promise<void>((resolve) => {
         waiters.push({ target, resolve });
         notify();
@@ -135,8 +111,7 @@ export function startProjector(db: Db, projection: Projection, options: Projecto
     },
     stats: () => ({ batches, messages, position, errors }),
     stop: async () => {
-      stopped = true;
-      notify();
+      wakeup.stop();
       await running;
     },
   };

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrateStore, readStream, type Db } from '../store/index.js';
-import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { bothEngines, databaseForSuite } from '../testing/suite-database.js';
 import { aggregateStream, handleCommand } from './command-handler.js';
 import type { Decider } from './decider.js';
 import { InvalidCommandError, UpcastError } from './errors.js';
@@ -8,10 +8,7 @@ import { migrateEventsourcing } from './eventsourcing-migrations.js';
 import { readTimeline } from './timeline.js';
 import { createUpcasters } from './upcasters.js';
 
-const engines: [string, () => Promise<FreshDatabase>][] = [
-  ['pglite', freshPglite],
-  ['postgres', () => freshPostgres('es_up')],
-];
+const engines = bothEngines('es_up');
 
 /** v2 of Deposited: integer cents. v1 (below) stored a decimal string of euros. */
 type Deposited = { type: 'Deposited'; data: { cents: number } };
@@ -26,21 +23,17 @@ const wallet: Decider<number, { type: 'Deposit'; cents: number }, Deposited> = {
 const upcasters = createUpcasters([{ type: 'Deposited', from: 1, upcast: (d) => ({ cents: Math.round(Number((d as { amount: string }).amount) * 100) }) }]);
 
 describe.each(engines)('upcasting on %s', (_engine, open) => {
-  let fresh: FreshDatabase;
   let db: Db;
-  beforeAll(async () => {
-    fresh = await open();
-    db = fresh.db;
-    await migrateStore(db);
-    await migrateEventsourcing(db);
+  databaseForSuite(open, async (d) => {
+    await migrateStore(d);
+    await migrateEventsourcing(d);
     // Events written by an older release, straight into the log: no schemaVersion, v1 shape.
-    await db.query(
+    await d.query(
       `INSERT INTO ordo_messages (stream, stream_version, id, type, data, metadata) VALUES
         ('wallet-1', 1, 'legacy-1', 'Deposited', '{"amount":"12.50"}', '{"causationId":"import-7"}'),
         ('wallet-1', 2, 'legacy-2', 'Deposited', '{"amount":"0.25"}', '{}')`,
     );
-  });
-  afterAll(() => fresh?.close());
+  }, (d) => (db = d));
 
   it('reads v1 events as v2 through the registered upcaster', async () => {
     const loaded = await aggregateStream(db, wallet, 'wallet-1', { upcasters });

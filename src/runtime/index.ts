@@ -19,7 +19,7 @@ export {
   InvalidSagaInputError,
 } from './errors.js';
 export type { PendingCommand, SagaStatus } from './working-instance.js';
-export { sagaRelayMessage, subscribeSagaEngine } from './transport-wiring.js';
+export { subscribeSagaEngine } from './transport-wiring.js';
 export {
   createReconciler,
   InvalidReconcilerOptionError,

@@ -3,7 +3,7 @@ import { migrate, migrateStore, startOutboxRelay, type Db } from '../store/index
 import { createInProcessTransport } from '../transport/index.js';
 import { orderMachine } from '../shop/index.js';
 import { SIMULATION_MIGRATION_SCOPE, SimulatedServices, pgliteFactory, sampleOrder, serveSimulatedServices, simulationMigrations, type FreshDatabase } from '../testing/index.js';
-import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE, sagaRelayMessage, subscribeSagaEngine } from './index.js';
+import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE, subscribeSagaEngine } from './index.js';
 
 /*
  * The whole loop as deployed, in one process: engine → its stream in the log (outbox) →
@@ -33,7 +33,7 @@ describe('engine, outbox relay and transport together (PGlite, in-process transp
     const engine = createSagaEngine({ db, machines: [orderMachine], pollIntervalMs: 50, migrate: false });
     await engine.start();
     const transport = createInProcessTransport();
-    const relay = startOutboxRelay({ db, transport, name: 'outbox', toMessages: sagaRelayMessage, pollMs: 10 });
+    const relay = startOutboxRelay({ db, transport, name: 'outbox', pollMs: 10 });
     // Engine and services share this one database, so one relay publishes both outboxes.
     const services = await serveSimulatedServices({ db, transport, services: new SimulatedServices({ seed: 3 }), repliesTopic: 'order-replies', relay });
     const subs = [await subscribeSagaEngine(engine, transport, { topic: 'order-replies' })];

@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/index.js';
+import type { Db, Queryable, StructuredLogger } from '../store/index.js';
 import { migrate, migrateStore } from '../store/index.js';
 import type { Snapshot } from '../machine/index.js';
 import type { OrdoMetrics } from '../observe/index.js';
@@ -16,12 +16,8 @@ import { withConflictRetry } from './transaction-retry.js';
 import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
 import type { PendingCommand, SagaStatus } from './working-instance.js';
 
-/** A pino-like logger. */
-export interface EngineLogger {
-  info(obj: Record<string, unknown>, msg: string): void;
-  warn(obj: Record<string, unknown>, msg: string): void;
-  error(obj: Record<string, unknown>, msg: string): void;
-}
+/** The store's logger type (a pino instance fits); the name stays for the engine's API. */
+export type EngineLogger = StructuredLogger;
 
 export interface SagaEngineOptions {
   readonly db: Db;

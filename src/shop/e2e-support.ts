@@ -1,8 +1,44 @@
 import { spawn } from 'node:child_process';
+import { silentLogger } from '../observe/index.js';
 import type { TimelineEntry } from './gateway/schemas.js';
 import { checkShopInvariants, type InvariantReport, type ShopDbs } from './shop-invariants.js';
+import { startShop, type RunningShop, type ShopOptions } from './shop.js';
+import type { SimulationOptions } from './simulation.js';
 
-/** Helpers the end-to-end tests share: drive the gateway over HTTP and wait for quiet. */
+/*
+ * Helpers the end-to-end tests share: start an embedded shop, drive the gateway over
+ * HTTP, wait for a condition or for quiet.
+ */
+
+/** A simulated world with no surprises: nothing declines, fails, stays silent or lags, and the carrier never comes. */
+export const QUIET_SIMULATION = { declineRate: 0, errorRate: 0, neverAnswersRate: 0, shipmentFailureRate: 0, refundFailureRate: 0, deliveryDelayMs: -1, latencyMs: 0 } as const;
+
+/**
+ * The embedded shop a test runs against: PGlite in memory, the in-process transport, a
+ * free port, no logs, orchestration, a quiet world seeded with `seed`. `options` overrides
+ * any of it (`simulation` field by field).
+ */
+export function startTestShop(seed: string, options: Partial<Omit<ShopOptions, 'simulation'>> & { readonly simulation?: Partial<SimulationOptions> } = {}): Promise<RunningShop> {
+  return startShop({
+    mode: 'orchestration',
+    storage: { kind: 'pglite' },
+    transport: { kind: 'inprocess' },
+    port: 0,
+    log: silentLogger(),
+    ...options,
+    simulation: { seed, ...QUIET_SIMULATION, ...options.simulation },
+  });
+}
+
+/** Polls `ok` every 50 ms until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function http<T>(base: string, token: string, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T }> {
   const r = await fetch(`${base}${path}`, {
     method: init.method ?? 'GET',

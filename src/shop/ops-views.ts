@@ -1,6 +1,6 @@
 import { logBacklog, readArchivedStream, readStream, type Db, type StoredMessage } from '../store/index.js';
 import { topics } from './contracts.js';
-import { timelineOf } from './orders/order-timeline.js';
+import { orderTimelineOf } from './orders/order-timeline.js';
 
 /** The databases an operator's views read: the orders service's and each participant's. */
 export type OpsDbs = Readonly<Partial<Record<'orders' | 'inventory' | 'payment' | 'shipping', Db>>>;
@@ -81,7 +81,7 @@ export async function orderHistory(dbs: OpsDbs, orderId: string): Promise<Histor
   if (own.length === 0) return undefined;
   const entries: { at: string; service: 'orders' | Participant; type: string; data: unknown; from?: string; to?: string; seq: number }[] = [];
   let seq = 0;
-  for (const e of timelineOf(own)) entries.push({ at: e.at, service: 'orders', type: e.type, data: e.data, ...(e.from !== undefined ? { from: e.from } : {}), ...(e.to !== undefined ? { to: e.to } : {}), seq: seq++ });
+  for (const e of orderTimelineOf(own)) entries.push({ at: e.at, service: 'orders', type: e.type, data: e.data, ...(e.from !== undefined ? { from: e.from } : {}), ...(e.to !== undefined ? { to: e.to } : {}), seq: seq++ });
   for (const service of PARTICIPANTS) {
     const db = dbs[service];
     if (!db) continue;

@@ -1,15 +1,14 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aggregateStream, foldEvents, handleCommand, migrateEventsourcing, readTimeline, rebuildProjection } from '../eventsourcing/index.js';
 import { migrateStore, readStream, type Db } from '../store/index.js';
-import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { bothEngines, databaseForSuite } from '../testing/suite-database.js';
 import { orderDecider, orderStream, type OrderAggregateState, type OrderCommand, type OrderEvent } from './order-aggregate.js';
 import { getOrderDetails, listOrders, orderViewProjection, type OrderView } from './order-view.js';
 
-const engines: [string, () => Promise<FreshDatabase>, number][] = [
-  ['pglite', freshPglite, 25],
-  ['postgres', () => freshPostgres('es_view'), 20],
-];
+/** Property runs per engine: the server's round trips cost more. */
+const runsOn = { pglite: 25, postgres: 20 };
+const engines = bothEngines('es_view');
 
 /** Every command shape the order accepts somewhere; which ones are valid now is the machine's call. */
 function candidates(state: OrderAggregateState, orderId: string): { valid: OrderCommand[]; moving: OrderCommand[] } {
@@ -48,18 +47,19 @@ async function snapshotOfView(db: Db): Promise<OrderView[]> {
   return (await listOrders(db, { limit: 500 })).orders;
 }
 
-describe.each(engines)('order view and aggregate on %s (property)', (_engine, open, runs) => {
-  let fresh: FreshDatabase;
+describe.each(engines)('order view and aggregate on %s (property)', (engine, open) => {
+  const runs = runsOn[engine];
   let db: Db;
   let run = 0;
-  beforeAll(async () => {
-    fresh = await open();
-    db = fresh.db;
-    await migrateStore(db);
-    await migrateEventsourcing(db);
-    await orderViewProjection.setup(db, orderViewProjection.table);
-  });
-  afterAll(() => fresh?.close());
+  databaseForSuite(
+    open,
+    async (d) => {
+      await migrateStore(d);
+      await migrateEventsourcing(d);
+      await orderViewProjection.setup(d, orderViewProjection.table);
+    },
+    (d) => (db = d),
+  );
 
   it('for random valid command sequences: incremental view = rebuilt view, and state = fold of the events', async () => {
     await fc.assert(

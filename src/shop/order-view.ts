@@ -164,8 +164,11 @@ export interface OrderPage {
 
 export const MAX_PAGE = 500;
 
-/** Newest orders first, filtered by status and/or customer, one page at a time. */
-export async function listOrders(q: Queryable, query: ListOrdersQuery = {}, table = ORDER_VIEW_TABLE): Promise<OrderPage> {
+/**
+ * The statement behind `listOrders`: each filter it can take has an index that also gives
+ * the order (customer, status, neither), so a page costs its rows, not the table.
+ */
+export function listOrdersSql(query: ListOrdersQuery = {}, table = ORDER_VIEW_TABLE): { sql: string; params: unknown[]; limit: number } {
   const limit = query.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InvalidQueryError('limit', `must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}`);
   if (query.status !== undefined && !(orderMachine.stateNames as readonly string[]).includes(query.status)) {
@@ -181,6 +184,12 @@ export async function listOrders(q: Queryable, query: ListOrdersQuery = {}, tabl
     where.push(`(created_at, order_id) < ($${params.push(at)}::timestamptz, $${params.push(id)})`);
   }
   const sql = `SELECT ${COLUMNS}, created_at::text AS created_key FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, order_id DESC LIMIT $${params.push(limit + 1)}`;
+  return { sql, params, limit };
+}
+
+/** Newest orders first, filtered by status and/or customer, one page at a time. */
+export async function listOrders(q: Queryable, query: ListOrdersQuery = {}, table = ORDER_VIEW_TABLE): Promise<OrderPage> {
+  const { sql, params, limit } = listOrdersSql(query, table);
   const r = await q.query<Row>(sql, params);
   const page = r.rows.slice(0, limit);
   const last = page.at(-1);

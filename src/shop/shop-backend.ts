@@ -5,11 +5,12 @@ import { InvalidQueryError } from '../eventsourcing/index.js';
 import { appendToStream, readArchivedStream, readStream } from '../store/index.js';
 import { readCatalogue, type CatalogueEntry } from './catalogue-view.js';
 import { topics } from './contracts.js';
-import type { ListOrdersFilter, PlaceOrderRequest, PlaceOrderResult, ShopBackend, StockChange } from './gateway/backend.js';
+import type { ListOrdersFilter, OrderSummary, PlaceOrderRequest, PlaceOrderResult, ShopBackend, StockChange } from './gateway/backend.js';
 import { HttpError } from './gateway/http-errors.js';
 import type { OrderDetails, StockView } from './gateway/schemas.js';
-import { listOrders, loadOrder } from './orders/order-queries.js';
-import { timelineOf } from './orders/order-timeline.js';
+import { loadOrder } from './orders/order-queries.js';
+import { listOrders, type OrderView } from './order-view.js';
+import { orderTimelineOf } from './orders/order-timeline.js';
 import type { OrdersService } from './orders/orders-service.js';
 
 export interface ShopBackendDeps {
@@ -18,6 +19,19 @@ export interface ShopBackendDeps {
   readonly health: () => Promise<Record<string, unknown>>;
   /** How long `PUT /inventory/:sku` waits for the catalogue to show the change before answering 202 (default 5 s). */
   readonly stockWaitMs?: number;
+}
+
+function toSummary(v: OrderView): OrderSummary {
+  return {
+    orderId: v.orderId,
+    customerId: v.customerId,
+    status: v.status,
+    items: v.items,
+    total: v.total,
+    ...(v.failureReason ? { failureReason: v.failureReason } : {}),
+    createdAt: v.createdAt.toISOString(),
+    updatedAt: v.updatedAt.toISOString(),
+  };
 }
 
 function toView(s: CatalogueEntry): StockView {
@@ -82,15 +96,20 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
       // Retention moved a finished order and its stream to the archive tables (shop-retention.ts).
       const saga = archived ? undefined : await engine.getSaga(orderId);
       const messages = archived ? await readArchivedStream(db, `${machine.id}-${orderId}`) : saga ? await readStream(db, saga.stream) : [];
-      return { ...summary, timeline: timelineOf(messages) };
+      return { ...summary, timeline: orderTimelineOf(messages) };
     },
 
+    // From the order_view read model (eventually consistent: orders.orderView feeds it from
+    // the log, a poll behind at the most); GET /orders/:id reads the order's own stream.
     async listOrders(filter: ListOrdersFilter) {
       try {
-        return await listOrders(db, filter);
+        const page = await listOrders(db, filter);
+        return { orders: page.orders.map(toSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
       } catch (err) {
-        if (err instanceof InvalidQueryError) throw new HttpError(400, 'VALIDATION', 'cursor: not a cursor this server returned', [{ path: 'cursor', message: 'not a cursor this server returned' }]);
-        throw err;
+        if (!(err instanceof InvalidQueryError)) throw err;
+        // The cursor's own message could echo whatever was sent: say only that it is not ours.
+        const message = err.field === 'cursor' ? 'not a cursor this server returned' : err.problem;
+        throw new HttpError(400, 'VALIDATION', `${err.field}: ${message}`, [{ path: err.field, message }]);
       }
     },
 

@@ -82,9 +82,31 @@ describe.each(['orchestration', 'choreography'] as const)('the shop as five proc
     expect(report.violations, logs.slice(-20).join('')).toEqual([]);
     expect(report.orders).toBe(ORDERS);
     expect(Object.keys(report.byStatus).sort()).toEqual(['CANCELED', 'DELIVERED']);
+    const statusOf = new Map<string, string>();
     for (const id of ids.slice(0, 100)) {
       const { body } = await http<OrderDetails>(base, token, `/orders/${id}`);
       expect(timelineProblems(body.status, body.timeline), id).toEqual([]);
+      statusOf.set(id, body.status);
     }
+    // GET /orders pages through order_view, which the orders and the gateway processes both
+    // project (taking turns): every order once, in the state its own stream says.
+    const listed = new Map<string, string>();
+    const pageThrough = async () => {
+      listed.clear();
+      let cursor: string | undefined;
+      do {
+        const page = await http<{ orders: { orderId: string; status: string }[]; nextCursor?: string }>(base, token, `/orders?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        for (const o of page.body.orders) {
+          expect(listed.has(o.orderId), o.orderId).toBe(false);
+          listed.set(o.orderId, o.status);
+        }
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      return [...statusOf].every(([id, status]) => listed.get(id) === status);
+    };
+    const end = Date.now() + 30_000;
+    while (!(await pageThrough()) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    expect(listed.size).toBe(ORDERS);
+    for (const [id, status] of statusOf) expect(listed.get(id), id).toBe(status);
   }, 900_000);
 });

@@ -1,6 +1,9 @@
 import type { Logger } from '../observe/index.js';
 import { runOutboxRetention, runSagaRetention, startRetention, type RetentionPolicy, type RetentionReport } from '../runtime/index.js';
+import { isFinal } from '../machine/index.js';
 import type { Db } from '../store/index.js';
+import { orderMachine } from './order-machine.js';
+import { ORDER_VIEW_TABLE } from './order-view.js';
 
 /** The shop's retention: policy plus how often a round runs. */
 export interface ShopRetention extends RetentionPolicy {
@@ -17,9 +20,28 @@ export const DEFAULT_SHOP_RETENTION: ShopRetention = { finishedAfterMs: 30 * 86_
 /** The streams of an order in the orders log: its saga stream and the reconciler's corrections. */
 export const orderStreams = (machineId: string, orderId: string): string[] => [`${machineId}-${orderId}`, `reconcile-${orderId}`];
 
-/** One round for the orders database: finished orders with their streams, inbox, idempotency keys past the inbox window. */
+const FINAL_STATES = orderMachine.stateNames.filter((s) => isFinal(orderMachine, s));
+
+/**
+ * `order_view` (GET /orders) lists the orders whose streams are in the log, as a rebuild
+ * from the log would: a retired order leaves it too (GET /orders/:id still finds an
+ * archived one). Only finished rows past the window are looked at, so the round stays small.
+ */
+async function dropRetiredFromView(db: Db, finishedAfterMs: number): Promise<void> {
+  const present = await db.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [ORDER_VIEW_TABLE]);
+  if (!present.rows[0]?.present) return;
+  await db.query(
+    `DELETE FROM ${ORDER_VIEW_TABLE} v
+     WHERE v.status = ANY($1::text[]) AND v.updated_at < now() - $2::bigint * interval '1 millisecond'
+       AND NOT EXISTS (SELECT 1 FROM ordo_saga_instances i WHERE i.id = v.order_id)`,
+    [FINAL_STATES, finishedAfterMs],
+  );
+}
+
+/** One round for the orders database: finished orders with their streams (and their order_view rows), inbox, idempotency keys past the inbox window. */
 export async function ordersRetentionRound(db: Db, policy: RetentionPolicy): Promise<RetentionReport> {
   const report = await runSagaRetention(db, policy, orderStreams);
+  await dropRetiredFromView(db, policy.finishedAfterMs);
   await db.query(`DELETE FROM order_idempotency_keys WHERE created_at < now() - $1::bigint * interval '1 millisecond'`, [policy.inboxAfterMs]);
   return report;
 }

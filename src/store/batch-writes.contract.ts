@@ -11,7 +11,7 @@ import {
   recordInboxMany,
   streamVersion,
 } from './index.js';
-import { migratedForSuite, olderTransaction, rejection, uniqueStream, type ContractDatabase, type EngineCapabilities } from './store.contract.js';
+import { migratedForSuite, olderTransaction, rejection, uniqueStream, type ContractDatabase, type EngineCapabilities } from './contract-support.js';
 
 /** The batched writes (appendToStreams, recordInboxMany) behave as their one-at-a-time versions, in one round trip. */
 export function describeBatchWritesContract(name: string, open: () => Promise<ContractDatabase>, engine: EngineCapabilities): void {

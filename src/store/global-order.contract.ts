@@ -12,7 +12,7 @@ import {
   type GlobalPosition,
   type StoredMessage,
 } from './index.js';
-import { migratedForSuite, readAllUntil, uniqueStream, type ContractDatabase, type EngineCapabilities } from './store.contract.js';
+import { migratedForSuite, readAllUntil, uniqueStream, type ContractDatabase, type EngineCapabilities } from './contract-support.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 export type { Db, Queryable, QueryResult, Engine } from './db.js';
 export { openPostgres, ensurePostgresDatabase, dropPostgresDatabase, type PostgresOptions } from './postgres-db.js';
-export { openPglite, type PgliteOptions } from './pglite-db.js';
+export { openPglite, pgliteDb, type PgliteOptions } from './pglite-db.js';
 export { startPglite, snapshotPglite, PgliteSnapshot, type StartPgliteOptions } from './pglite-start.js';
 export {
   ExpectedVersionConflictError,
@@ -17,6 +17,8 @@ export { appendToStream, appendToStreams, streamVersion, type AppendResult, type
 export { readStream, type ReadStreamOptions } from './read-stream.js';
 export { readAll, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
 export { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
+export type { StructuredLogger } from './logger.js';
+export { createWakeup, type Wakeup } from './wakeup.js';
 export { logBacklog, type LogBacklog } from './log-backlog.js';
 export { recordInbox, recordInboxMany, inboxContains, handleOnce, type HandleOnceResult } from './inbox.js';
 export {
@@ -27,6 +29,5 @@ export {
   type OutboxRelayStats,
   type RelayMessage,
   type RelayTarget,
-  type RelayLogger,
 } from './outbox-relay.js';
 export { oldestReader, heldStreams, removeStreams, trimOutbox, pruneInbox, readArchivedStream, type OldestReader, type RemovedStreams, type RetentionMode } from './retention.js';

@@ -9,11 +9,11 @@ import {
   startOutboxRelay,
   type NewMessage,
   type OutboxRelay,
-  type RelayLogger,
+  type StructuredLogger,
   type RelayMessage,
   type RelayTarget,
 } from './index.js';
-import { migratedForSuite, uniqueStream, type ContractDatabase, type EngineCapabilities } from './store.contract.js';
+import { migratedForSuite, uniqueStream, type ContractDatabase, type EngineCapabilities } from './contract-support.js';
 
 /** A broker stand-in that records what was published and can be made to fail. */
 class RecordingTarget implements RelayTarget {
@@ -31,7 +31,7 @@ class RecordingTarget implements RelayTarget {
   }
 }
 
-function recordingLog(): RelayLogger & { lines: { level: string; msg: string; obj: Record<string, unknown> }[] } {
+function recordingLog(): StructuredLogger & { lines: { level: string; msg: string; obj: Record<string, unknown> }[] } {
   const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];
   return {
     lines,
@@ -57,7 +57,7 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
   describe(`outbox relay: ${name}`, () => {
     let db: Db;
     const relays: OutboxRelay[] = [];
-    const start = (options: Omit<Parameters<typeof startOutboxRelay>[0], 'db' | 'log'> & { db?: Db; log?: RelayLogger }): OutboxRelay => {
+    const start = (options: Omit<Parameters<typeof startOutboxRelay>[0], 'db' | 'log'> & { db?: Db; log?: StructuredLogger }): OutboxRelay => {
       const relay = startOutboxRelay({ db, log: recordingLog(), pollMs: 10, backoff: { initialMs: 5, maxMs: 40 }, ...options });
       relays.push(relay);
       return relay;
@@ -100,7 +100,7 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
       const first = target.published.find((m) => m.topic === 'inventory-commands')!;
       expect(first.key).toBe(first.headers['correlationId']); // default key: the stream
       expect(first.headers).toMatchObject({ causationId: expect.stringMatching(/^c\d$/) as unknown });
-      expect(first.headers['attempt']).toBeUndefined(); // only string metadata become headers
+      expect(first.headers['attempt']).toBe('3'); // scalar metadata become string headers
       expect(target.published.filter((m) => m.topic === 'payment-commands').every((m) => m.key.startsWith('custom-'))).toBe(true);
       // Per key, the order of publication is the order in the stream.
       for (const s of streams) {

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
+import type { StructuredLogger } from './logger.js';
 import { globalPositionOf, readAll, type GlobalPosition } from './read-all.js';
 import { claimLease, releaseLease, saveLeasedCheckpoint } from './relay-lease.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 import type { StoredMessage } from './stored-message.js';
+import { createWakeup } from './wakeup.js';
 
 /**
  * The envelope the relay hands to the transport. It has the shape of transport's
@@ -26,13 +28,6 @@ export interface RelayTarget {
   publish(messages: readonly RelayMessage[]): Promise<void>;
 }
 
-/** A pino-like logger (a pino instance fits). */
-export interface RelayLogger {
-  info(obj: Record<string, unknown>, msg: string): void;
-  warn(obj: Record<string, unknown>, msg: string): void;
-  error(obj: Record<string, unknown>, msg: string): void;
-}
-
 export interface OutboxRelayOptions {
   readonly db: Db;
   readonly transport: RelayTarget;
@@ -48,7 +43,7 @@ export interface OutboxRelayOptions {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** How long the publishing relay's claim lasts without renewal (default 15 s): a standby takes over after a crash. */
   readonly leaseMs?: number;
-  readonly log?: RelayLogger;
+  readonly log?: StructuredLogger;
   /** Listen for the log's commit notifications where the database can (default true). */
   readonly wakeOnCommit?: boolean;
 }
@@ -76,18 +71,20 @@ export interface OutboxRelayStats {
 /**
  * The default mapping: a log message is published when its metadata has a `topic`
  * (string). `metadata.key` (string) is the ordering key, defaulting to the stream name;
- * every other string-valued metadata entry becomes a header (causationId, correlationId,
- * traceparent, …). The log message id is the transport message id (broker + inbox dedup).
+ * every other scalar metadata entry becomes a string header (causationId, correlationId,
+ * traceparent, and the saga engine's step, compensation, attempt, machineVersion…:
+ * a service needs `attempt` to answer a StepFailed for the right send). The log message
+ * id is the transport message id (broker + inbox dedup).
  */
 export function defaultRelayMessage(m: StoredMessage): RelayMessage | null {
   const { topic, key, ...rest } = m.metadata;
   if (typeof topic !== 'string' || topic.length === 0) return null;
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rest)) if (typeof v === 'string') headers[k] = v;
+  for (const [k, v] of Object.entries(rest)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') headers[k] = String(v);
   return { id: m.id, topic, key: typeof key === 'string' && key.length > 0 ? key : m.stream, type: m.type, payload: m.data, headers };
 }
 
-const stderrLog: RelayLogger = {
+const stderrLog: StructuredLogger = {
   info: () => undefined,
   warn: (obj, msg) => process.stderr.write(`ordo outbox relay: ${msg} ${JSON.stringify(obj)}\n`),
   error: (obj, msg) => process.stderr.write(`ordo outbox relay: ${msg} ${JSON.stringify(obj)}\n`),
@@ -113,34 +110,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   const stats: OutboxRelayStats = { position: { txId: 0n, position: 0n }, leader: false, published: 0, failures: 0 };
-  let stopped = false;
-  let woken = false;
-  let wake: (() => void) | undefined;
-  let wakeOnStop: (() => void) | undefined;
-
-  /** Waits `ms`; `stop()` always cuts it short, `notify()` only when `wakeable` (not during a backoff). */
-  const sleep = (ms: number, wakeable = true): Promise<void> =>
-    new Promise((resolve) => {
-      if (stopped || (wakeable && woken)) {
-        if (wakeable) woken = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        wake = undefined;
-        if (wakeable) woken = false;
-        resolve();
-      }
-      wake = wakeable ? done : undefined;
-      if (!wakeable) wakeOnStop = done;
-    });
+  const wakeup = createWakeup();
   const delay = (attempt: number): number => Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
 
   /** Runs `step` until it succeeds or the relay stops; returns false when stopped first. */
   async function retrying(what: string, step: () => Promise<void>): Promise<boolean> {
-    for (let attempt = 1; !stopped; attempt++) {
+    for (let attempt = 1; !wakeup.stopped; attempt++) {
       try {
         await step();
         if (attempt > 1) log.info({ relay: name, attempts: attempt }, `${what} succeeded again`);
@@ -149,8 +124,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         stats.failures++;
         const retryInMs = delay(attempt);
         log.warn({ relay: name, attempt, retryInMs, err: describe(err) }, `${what} failed, retrying`);
-        await sleep(retryInMs, false);
-        wakeOnStop = undefined;
+        await wakeup.sleep(retryInMs, { wakeable: false });
       }
     }
     return false;
@@ -158,7 +132,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let leaseValidUntil = 0; // local clock, conservative: measured from before the claim
-    while (!stopped) {
+    while (!wakeup.stopped) {
       // Renew well before the lease runs out, so a standby never sees it expire while this one works.
       if (Date.now() > leaseValidUntil - leaseMs / 3) {
         const t0 = Date.now();
@@ -167,7 +141,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (claimed === null) {
           if (stats.leader) log.warn({ relay: name }, 'another relay took over the lease; standing by');
           stats.leader = false;
-          await sleep(pollMs);
+          await wakeup.sleep(pollMs);
           continue;
         }
         if (!stats.leader) log.info({ relay: name, owner }, 'holding the lease; publishing');
@@ -179,7 +153,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (!(await retrying('reading the message log (database unreachable?)', async () => void (batch = await readAll(db, stats.position, batchSize))))) return;
       const last = batch[batch.length - 1];
       if (!last) {
-        await sleep(pollMs);
+        await wakeup.sleep(pollMs);
         continue;
       }
       let out: RelayMessage[] = [];
@@ -217,10 +191,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  const notifyNow = (): void => {
-    woken = true;
-    wake?.();
-  };
+  const notifyNow = (): void => wakeup.notify();
   // Woken by every commit that appends to the log, in any process (migration 8); the poll stays as the fallback.
   let unlisten: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
   if (options.wakeOnCommit !== false && db.listen) {
@@ -235,9 +206,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   return {
     notify: notifyNow,
     async stop() {
-      stopped = true;
-      wake?.();
-      wakeOnStop?.();
+      wakeup.stop();
       await running;
       await (await unlisten)?.().catch(() => undefined);
     },

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
+import type { PGliteInterface } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './db.js';
 import { startPglite } from './pglite-start.js';
 
@@ -8,21 +8,16 @@ export interface PgliteOptions {
   readonly dataDir?: string;
 }
 
-async function run<R extends object>(db: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+async function run<R extends object>(db: Pick<PGliteInterface, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
   const r = await db.query<R>(sql, params as unknown[] | undefined);
   return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
 }
 
-/**
- * Embedded PostgreSQL (WASM) in this process: no server needed. One connection,
- * and it does not fsync, so it is for trying and testing; production uses a server.
- */
-export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await startPglite(options.dataDir ? { dataDir: options.dataDir } : {});
+/** A PGlite instance behind the store's `Db` port (closing the Db closes the instance). */
+export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
   return {
     engine: 'pglite',
-    describe: options.dataDir ? `pglite:${options.dataDir}` : 'pglite:memory',
+    describe,
     query: (sql, params) => run(pglite, sql, params),
     exec: async (sql) => void (await pglite.exec(sql)),
     transaction: (fn) =>
@@ -33,4 +28,14 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     },
     close: () => pglite.close(),
   };
+}
+
+/**
+ * Embedded PostgreSQL (WASM) in this process: no server needed. One connection,
+ * and it does not fsync, so it is for trying and testing; production uses a server.
+ */
+export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const pglite = await startPglite(options.dataDir ? { dataDir: options.dataDir } : {});
+  return pgliteDb(pglite, options.dataDir ? `pglite:${options.dataDir}` : 'pglite:memory');
 }

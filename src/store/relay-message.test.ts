@@ -20,14 +20,14 @@ describe('defaultRelayMessage', () => {
     expect(defaultRelayMessage(stored({ topic: 42 }))).toBeNull();
   });
 
-  it('publishes under the log id, keyed by the stream unless metadata.key says otherwise, with string metadata as headers', () => {
-    expect(defaultRelayMessage(stored({ topic: 'inventory-commands', correlationId: 'o1', attempt: 2, nested: { a: 1 } }))).toEqual({
+  it('publishes under the log id, keyed by the stream unless metadata.key says otherwise, with scalar metadata as string headers', () => {
+    expect(defaultRelayMessage(stored({ topic: 'inventory-commands', correlationId: 'o1', attempt: 2, nested: { a: 1 }, gone: null }))).toEqual({
       id: 'm-1',
       topic: 'inventory-commands',
       key: 'order-1',
       type: 'ReserveInventory',
       payload: { sku: 'a' },
-      headers: { correlationId: 'o1' },
+      headers: { correlationId: 'o1', attempt: '2' },
     });
     expect(defaultRelayMessage(stored({ topic: 't', key: 'saga-9' }))?.key).toBe('saga-9');
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Db } from './db.js';
 import { appendToStream, globalPositionOf, lastGlobalPosition, LOG_START, oldestReader, pruneInbox, readAll, readStream, recordInbox, removeStreams, saveCheckpoint, trimOutbox } from './index.js';
-import { migratedForSuite, readAllUntil, type ContractDatabase } from './store.contract.js';
+import { migratedForSuite, readAllUntil, type ContractDatabase } from './contract-support.js';
 
 const count = async (db: Db, sql: string, params: unknown[] = []): Promise<number> => Number((await db.query<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
 

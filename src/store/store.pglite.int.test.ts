@@ -6,7 +6,8 @@ import { describeBatchWritesContract } from './batch-writes.contract.js';
 import { describeGlobalOrderContract } from './global-order.contract.js';
 import { describeOutboxRelayContract } from './outbox-relay.contract.js';
 import { describeRetentionContract } from './retention.contract.js';
-import { describeStoreContract, expectNotMigrated } from './store.contract.js';
+import { expectNotMigrated } from './contract-support.js';
+import { describeStoreContract } from './store.contract.js';
 import { appendToStream, globalPositionOf, LOG_START, migrateStore, openPglite, readAll, storeMigrations } from './index.js';
 import { freshPglite, type FreshDatabase } from '../testing/fresh-database.js';
 

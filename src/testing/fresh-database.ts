@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { PGliteInterface } from '@electric-sql/pglite';
-import { dropPostgresDatabase, ensurePostgresDatabase, openPglite, openPostgres, snapshotPglite, startPglite, type Db, type Queryable, type QueryResult } from '../store/index.js';
+import { dropPostgresDatabase, ensurePostgresDatabase, openPglite, openPostgres, pgliteDb, snapshotPglite, startPglite, type Db } from '../store/index.js';
 
 export const TEST_POSTGRES_ADMIN_URL = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -29,34 +28,18 @@ export async function freshPglite(): Promise<FreshDatabase> {
   return { db, close: () => db.close() };
 }
 
-async function run<R extends object>(q: Pick<PGliteInterface, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-  const r = await q.query<R>(sql, params as unknown[] | undefined);
-  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-}
-
-function pgliteDb(p: PGliteInterface): Db {
-  return {
-    engine: 'pglite',
-    describe: 'pglite:memory (clone)',
-    query: (sql, params) => run(p, sql, params),
-    exec: async (sql) => void (await p.exec(sql)),
-    transaction: (fn) => p.transaction((t) => fn({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) } satisfies Queryable)),
-    close: () => p.close(),
-  };
-}
-
 /**
  * In-memory PGlite databases copied from one prepared template (migrations applied once):
  * much faster than creating and migrating each one. Close the factory when done.
  */
 export async function pgliteFactory(prepare: (db: Db) => Promise<void>): Promise<{ fresh(): Promise<FreshDatabase>; close(): Promise<void> }> {
   const template = await startPglite();
-  const from = await prepare(pgliteDb(template))
+  const from = await prepare(pgliteDb(template, 'pglite:memory (template)'))
     .then(() => snapshotPglite(template))
     .finally(() => template.close());
   return {
     async fresh() {
-      const db = pgliteDb(await startPglite({ from }));
+      const db = pgliteDb(await startPglite({ from }), 'pglite:memory (clone)');
       return { db, close: () => db.close() };
     },
     close: () => Promise.resolve(),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDelays } from '../machine/index.js';
 import { orderMachine } from '../shop/index.js';
 import { migrate, migrateStore, startOutboxRelay, type Db } from '../store/index.js';
-import { createSagaEngine, sagaRelayMessage, subscribeSagaEngine } from '../runtime/index.js';
+import { createSagaEngine, subscribeSagaEngine } from '../runtime/index.js';
 import { createInProcessTransport } from '../transport/index.js';
 import { checkSplitOrderOutcomes, freshPostgres, sampleOrder, serveSimulatedServices, SimulatedServices, SIMULATION_MIGRATION_SCOPE, simulationMigrations, type FreshDatabase } from './index.js';
 
@@ -25,7 +25,7 @@ describe('serveSimulatedServices and checkSplitOrderOutcomes', () => {
     const transport = createInProcessTransport();
     const engine = createSagaEngine({ db: engineDb.db, machines: [machine], pollIntervalMs: 20, retry: { initialDelayMs: 10, maxDelayMs: 50 } });
     await engine.start();
-    const relay = startOutboxRelay({ db: engineDb.db, transport, name: 'engine-outbox', toMessages: sagaRelayMessage, pollMs: 10 });
+    const relay = startOutboxRelay({ db: engineDb.db, transport, name: 'engine-outbox', pollMs: 10 });
     // Refusals and transient failures, so both endings and resends happen.
     const faults = { seed: 5, inventory: { refuse: 0.2, transient: 0.2 }, payment: { refuse: 0.2 }, shipping: { refuse: 0.2 } };
     const services = await serveSimulatedServices({ db: servicesDb.db, transport, services: new SimulatedServices(faults), repliesTopic: 'order-replies', relayOptions: { pollMs: 10 } });

@@ -14,9 +14,9 @@ import { connect } from '@nats-io/transport-node';
 import { Admin } from '@platformatic/kafka';
 import { describe, it, type ExpectStatic } from 'vitest';
 import { withDelays } from '../machine/index.js';
-import { createSagaEngine, sagaRelayMessage, subscribeSagaEngine, type SagaEngine, type WorkResult } from '../runtime/index.js';
+import { createSagaEngine, subscribeSagaEngine, type SagaEngine, type WorkResult } from '../runtime/index.js';
 import { orderMachine } from '../shop/index.js';
-import { migrate, migrateStore, startOutboxRelay, type Db, type RelayLogger } from '../store/index.js';
+import { migrate, migrateStore, startOutboxRelay, type Db, type StructuredLogger } from '../store/index.js';
 import { checkSplitOrderOutcomes, freshPostgres, sampleOrder, serveSimulatedServices, SimulatedServices, SIMULATION_MIGRATION_SCOPE, simulationMigrations } from '../testing/index.js';
 import { startKafka, startNats, stopKafka, stopNats } from './e2e/brokers.js';
 import { createKafkaTransport } from './kafka.js';
@@ -48,7 +48,7 @@ interface Party {
 
 const party = (name: string): Party => ({ name, lines: [], statuses: [] });
 
-function loggerOf(p: { name: string; lines: string[] }): TransportLogger & RelayLogger {
+function loggerOf(p: { name: string; lines: string[] }): TransportLogger & StructuredLogger {
   const push = (fields: object, msg: string) => {
     p.lines.push(msg);
     if (verbose) process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${p.name}: ${msg} ${JSON.stringify(fields)}\n`);
@@ -184,7 +184,7 @@ async function restartWhileInFlight(broker: Broker, expect: ExpectStatic): Promi
     await engine.start();
     closers.unshift(() => engine.stop());
     const relay = { pollMs: 20, batchSize: 500, backoff: { initialMs: 100, maxMs: 1_000 } };
-    const engineRelay = startOutboxRelay({ db: engineDb.db, transport: engineT, name: 'engine-outbox', toMessages: sagaRelayMessage, ...relay, log: loggerOf(relayLogs.engine) });
+    const engineRelay = startOutboxRelay({ db: engineDb.db, transport: engineT, name: 'engine-outbox', ...relay, log: loggerOf(relayLogs.engine) });
     closers.unshift(() => engineRelay.stop());
     const services = await serveSimulatedServices({
       db: servicesDb.db,

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { edges } from '../../machine/index.js';
-import { silentLogger } from '../../observe/index.js';
 import type { Db } from '../../store/index.js';
-import { http } from '../e2e-support.js';
+import { http, startTestShop, waitUntil } from '../e2e-support.js';
 import { orderMachine } from '../order-machine.js';
-import { startShop, type RunningShop } from '../shop.js';
+import type { RunningShop } from '../shop.js';
 import type { AdminOverview, AlertView, CommandAttempt, DeadLetterView, MachineView, StuckSaga } from './admin-api.js';
 import type { AuditEntry } from './security-api.js';
 
@@ -20,30 +19,16 @@ describe('the admin API (PGlite + in-process shop)', () => {
   const bare = randomUUID();
 
   const stateOf = async (id: string) => (await db.query<{ state: string }>('SELECT state FROM ordo_saga_instances WHERE id = $1', [id])).rows[0]?.state;
-  const until = async (what: string, ok: () => Promise<boolean>) => {
-    const end = Date.now() + 30_000;
-    while (!(await ok())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
 
   beforeAll(async () => {
-    shop = await startShop({
-      mode: 'orchestration',
-      storage: { kind: 'pglite' },
-      transport: { kind: 'inprocess' },
-      port: 0,
-      log: silentLogger(),
-      simulation: { seed: 'admin-api', declineRate: 0, errorRate: 0, neverAnswersRate: 0, shipmentFailureRate: 0, refundFailureRate: 0, deliveryDelayMs: -1, latencyMs: 0 },
-    });
+    shop = await startTestShop('admin-api');
     base = shop.url ?? '';
     admin = shop.tokens.adminToken;
     db = shop.dbs.orders as Db;
     const placed = await http<{ orderId: string }>(base, admin, '/orders', { method: 'POST', body: { customerId: 'alice', items: [{ sku: 'TEA-GREEN', quantity: 1 }] } });
     expect(placed.status).toBe(202);
     shipped = placed.body.orderId;
-    await until('the order to ship', async () => (await stateOf(shipped)) === 'SHIPPED');
+    await waitUntil('the order to ship', async () => (await stateOf(shipped)) === 'SHIPPED');
     // Started without its OrderCreated: it waits in INITIATED with no timer.
     await shop.orders?.engine.startSaga(bare, 'order', { orderId: bare, customerId: 'bob', items: [{ sku: 'TEA-GREEN', quantity: 1, unitPrice: 450 }], total: 450 });
   });
@@ -177,7 +162,7 @@ describe('the admin API (PGlite + in-process shop)', () => {
     expect(r.body.attempts).toHaveLength(1);
     expect(r.body.attempts[0]).toMatchObject({ step: 'reserveInventory', compensation: false, attempt: 1, retryable: true, error: 'inventory busy' });
     expect(r.body.attempts[0]?.retryAt).toMatch(/^\d{4}-/);
-    await until('the retried order to ship', async () => (await stateOf(id)) === 'SHIPPED');
+    await waitUntil('the retried order to ship', async () => (await stateOf(id)) === 'SHIPPED');
     expect((await http<ErrorBody>(base, admin, `/admin/orders/${randomUUID()}/attempts`)).status).toBe(404);
   });
 

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../observe/index.js';
 import type { Db } from '../../store/index.js';
-import { startShop, type RunningShop } from '../shop.js';
+import { startTestShop } from '../e2e-support.js';
+import type { RunningShop } from '../shop.js';
 
 /*
  * Fuzzing the HTTP API of a real embedded shop (PGlite, in-process transport) with
@@ -37,16 +37,10 @@ describe('fuzzing the HTTP API (embedded shop)', () => {
   let customer: string;
 
   beforeAll(async () => {
-    shop = await startShop({
-      mode: 'orchestration',
-      storage: { kind: 'pglite' },
-      transport: { kind: 'inprocess' },
-      port: 0,
-      log: silentLogger(),
+    shop = await startTestShop('fuzz', {
       seed: false,
       reconcileIntervalMs: false,
-      // No provider silence or retries: an order the fuzz manages to place settles in moments, with no timer left to fire later.
-      simulation: { seed: 'fuzz', declineRate: 0, errorRate: 0, neverAnswersRate: 0, shipmentFailureRate: 0, refundFailureRate: 0, deliveryDelayMs: -1, latencyMs: 0 },
+      // The quiet world (no provider silence or retries): an order the fuzz manages to place settles in moments, with no timer left to fire later.
       // The limits are tested elsewhere; here every request should reach the routes.
       security: { rateLimit: { perToken: 0, perIp: 0 } },
     });

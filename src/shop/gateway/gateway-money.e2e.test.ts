@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../observe/index.js';
-import { http } from '../e2e-support.js';
-import { startShop, type RunningShop } from '../shop.js';
+import { http, startTestShop } from '../e2e-support.js';
+import type { RunningShop } from '../shop.js';
 
 type ErrorBody = { error: { code: string; message: string; fields?: { path: string; message: string }[] } };
 
@@ -12,14 +11,8 @@ describe('amounts past 32 bits (embedded shop)', () => {
   let admin: string;
 
   beforeAll(async () => {
-    shop = await startShop({
-      mode: 'orchestration',
-      storage: { kind: 'pglite' },
-      transport: { kind: 'inprocess' },
-      port: 0,
-      log: silentLogger(),
+    shop = await startTestShop('money', {
       seed: false,
-      simulation: { seed: 'money', declineRate: 0, errorRate: 0, neverAnswersRate: 0, shipmentFailureRate: 0, refundFailureRate: 0, deliveryDelayMs: -1, latencyMs: 0 },
       delays: { paymentTimeout: '20s' },
     });
     base = shop.url ?? '';

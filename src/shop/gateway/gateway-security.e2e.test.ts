@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../observe/index.js';
 import type { Db } from '../../store/index.js';
-import { http } from '../e2e-support.js';
-import { startShop, type RunningShop } from '../shop.js';
+import { http, startTestShop, waitUntil } from '../e2e-support.js';
+import type { RunningShop } from '../shop.js';
 import type { OrderDetails } from './schemas.js';
 import type { AuditEntry } from './security-api.js';
 
@@ -18,13 +17,6 @@ describe('gateway security (embedded shop)', () => {
   let bobOrder: string;
 
   const stateOf = async (id: string) => (await http<{ status: string }>(base, admin, `/orders/${id}`)).body.status;
-  async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
-    const end = Date.now() + 30_000;
-    while (!(await ok())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
   const place = async (customerId: string) => {
     const r = await http<{ orderId: string }>(base, admin, '/orders', { method: 'POST', body: { customerId, items: [{ sku: 'TEA-GREEN', quantity: 1 }] } });
     expect(r.status).toBe(202);
@@ -32,21 +24,17 @@ describe('gateway security (embedded shop)', () => {
   };
 
   beforeAll(async () => {
-    shop = await startShop({
-      mode: 'orchestration',
-      storage: { kind: 'pglite' },
-      transport: { kind: 'inprocess' },
-      port: 0,
-      log: silentLogger(),
+    shop = await startTestShop('security', {
       reconcileIntervalMs: false,
-      simulation: { seed: 'security', declineRate: 0, errorRate: 0, neverAnswersRate: 0, shipmentFailureRate: 0, refundFailureRate: 0, deliveryDelayMs: -1, latencyMs: 0 },
     });
     base = shop.url ?? '';
     admin = shop.tokens.adminToken;
     alice = shop.tokens.customerToken('alice');
     aliceOrder = await place('alice');
     bobOrder = await place('bob');
-    await until('both orders to ship', async () => (await stateOf(aliceOrder)) === 'SHIPPED' && (await stateOf(bobOrder)) === 'SHIPPED');
+    await waitUntil('both orders to ship', async () => (await stateOf(aliceOrder)) === 'SHIPPED' && (await stateOf(bobOrder)) === 'SHIPPED');
+    // GET /orders reads order_view, fed from the log after the commit (eventually consistent).
+    await shop.orders?.orderView.catchUp();
   });
   afterAll(async () => shop?.stop());
 
@@ -61,6 +49,20 @@ describe('gateway security (embedded shop)', () => {
     expect(foreign.body.error.code).toBe('FORBIDDEN');
     expect((await http<{ orders: unknown[] }>(base, admin, '/orders?customerId=bob')).body.orders).toHaveLength(1);
     expect((await http(base, alice, `/orders/${bobOrder}`)).status).toBe(404);
+  });
+
+  it('answers GET /orders from the order_view read model, GET /orders/:id from the order itself', async () => {
+    const orders = shop.dbs.orders as Db;
+    const stale = { status: 'PAYMENT_PROCESSING', customer: 'someone-else' };
+    await orders.query(`UPDATE order_view SET status = $2, customer_id = $3 WHERE order_id = $1`, [bobOrder, stale.status, stale.customer]);
+    try {
+      const listed = await http<{ orders: { orderId: string; status: string }[] }>(base, admin, `/orders?customerId=${stale.customer}`);
+      expect(listed.body.orders).toMatchObject([{ orderId: bobOrder, status: stale.status }]);
+      expect((await http<{ orders: unknown[] }>(base, admin, '/orders?customerId=bob')).body.orders).toEqual([]);
+      expect(await stateOf(bobOrder)).toBe('SHIPPED');
+    } finally {
+      await orders.query(`UPDATE order_view SET status = 'SHIPPED', customer_id = 'bob' WHERE order_id = $1`, [bobOrder]);
+    }
   });
 
   it("shows a customer the order's state changes, not the messages between services", async () => {

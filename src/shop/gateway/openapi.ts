@@ -28,7 +28,7 @@ function apiPaths(): OpenApiPaths {
         },
       },
       get: {
-        summary: "Search orders. A customer token sees only its own orders: customerId may be left out (it is the token's) and another customer's is 403",
+        summary: "Search orders, newest first, from the order_view read model (eventually consistent: behind the orders by a fraction of a second). A customer token sees only its own orders: customerId may be left out (it is the token's) and another customer's is 403",
         parameters: parameters(ListOrdersQuery, 'query'),
         responses: { '200': ok('a page of orders and the next cursor'), ...common },
       },

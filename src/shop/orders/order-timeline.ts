@@ -1,35 +1,32 @@
+import { timelineOf, TRANSITION, START, type TimelineEntry as StreamEntry, type TransitionData } from '../../eventsourcing/index.js';
 import type { StoredMessage } from '../../store/index.js';
 import type { TimelineEntry } from '../gateway/schemas.js';
 
-interface TransitionData {
-  trigger?: { type?: string; messageId?: string };
-  from?: string;
-  to?: string;
-  path?: { from: string; to: string; event: string }[];
-}
-
 /**
- * An order's timeline from its stream in the log: every state change in order
- * (one entry per step of a path, so automatic transitions show too), and every
- * message the saga sent or published, retried or dead-lettered.
+ * The gateway's view of an order's timeline (eventsourcing's `timelineOf`, the one
+ * format): every state change in order (one entry per step of a path, so automatic
+ * transitions show too), and every message the saga sent or published, retried or
+ * dead-lettered, as `kind:Type`.
  */
-export function timelineOf(messages: readonly StoredMessage[]): TimelineEntry[] {
+export function orderTimeline(entries: readonly StreamEntry[]): TimelineEntry[] {
   const out: TimelineEntry[] = [];
-  for (const m of messages) {
-    const meta = m.metadata;
+  for (const e of entries) {
     const base = {
-      at: m.createdAt.toISOString(),
-      ...(typeof meta['causationId'] === 'string' ? { causationId: meta['causationId'] } : {}),
-      ...(typeof meta['key'] === 'string' ? { correlationId: meta['key'] } : {}),
+      at: e.at.toISOString(),
+      ...(e.causationId !== undefined ? { causationId: e.causationId } : {}),
+      ...(e.key !== undefined ? { correlationId: e.key } : {}),
     };
-    if (m.type === 'ordo.transition') {
-      const d = m.data as TransitionData;
-      for (const step of d.path ?? []) out.push({ ...base, type: 'transition', from: step.from, to: step.to, data: { event: step.event } });
-      if (!d.path?.length && d.trigger?.type === 'ordo.start') out.push({ ...base, type: 'transition', to: d.to ?? '', data: { event: 'start' } });
+    if (e.type === TRANSITION) {
+      const path = (e.data as Partial<TransitionData>).path ?? [];
+      for (const step of path) out.push({ ...base, type: 'transition', from: step.from, to: step.to, data: { event: step.event } });
+      if (path.length === 0 && e.trigger === START) out.push({ ...base, type: 'transition', to: e.to ?? '', data: { event: 'start' } });
       continue;
     }
-    const kind = typeof meta['kind'] === 'string' ? meta['kind'] : 'message';
-    out.push({ ...base, type: kind === 'timeline' ? m.type : `${kind}:${m.type}`, data: m.data });
+    const kind = e.kind ?? 'message';
+    out.push({ ...base, type: kind === 'timeline' ? e.type : `${kind}:${e.type}`, data: e.data });
   }
   return out;
 }
+
+/** An order's stream (live or archived) as the gateway shows it. */
+export const orderTimelineOf = (messages: readonly StoredMessage[]): TimelineEntry[] => orderTimeline(timelineOf(messages));

@@ -1,10 +1,12 @@
 import { withDelays, type Duration } from '../../machine/index.js';
 import type { Logger } from '../../observe/index.js';
 import { createSagaEngine, retentionMigrations, RETENTION_MIGRATION_SCOPE, type IncomingMessage, type SagaEngine } from '../../runtime/index.js';
+import { lockProjection, startProjector, type Projector } from '../../eventsourcing/index.js';
 import { defaultRelayMessage, migrate, startOutboxRelay, type Db, type OutboxRelay, type StoredMessage } from '../../store/index.js';
 import type { Subscription, Transport } from '../../transport/index.js';
 import { topics } from '../contracts.js';
 import { orderMachine } from '../order-machine.js';
+import { orderViewProjection } from '../order-view.js';
 import type { WiringMode } from '../services/service-definitions.js';
 import { replyWanted } from '../reconcile/correction-messages.js';
 import { ordersMigrations } from './orders-migrations.js';
@@ -25,6 +27,8 @@ export interface OrdersServiceOptions {
   /** How long a crashed process's relay lease blocks its successor (default: the relay's). */
   readonly relayLeaseMs?: number;
   readonly timerPollMs?: number;
+  /** How often the order_view projector looks at the log when nothing woke it (default 100 ms). */
+  readonly projectionPollMs?: number;
   /** Count the saga's transitions, the relay's messages and the events handled (absent = not counted). */
   readonly metrics?: ServiceMetrics;
 }
@@ -33,6 +37,9 @@ export interface OrdersService {
   readonly engine: SagaEngine;
   readonly db: Db;
   readonly machine: typeof orderMachine;
+  /** Feeds `order_view` (GET /orders) from the log, behind it by one poll at the most. */
+  readonly orderView: Projector;
+  /** Wakes the outbox relay and the order_view projector (call after a commit that appended to the log). */
   notify(): void;
   stop(): Promise<void>;
 }
@@ -61,8 +68,24 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
   await migrate(db, ordersMigrations, 'orders');
   // The archive tables exist before anyone reads an order (order-queries.ts falls back to them).
   await migrate(db, retentionMigrations, RETENTION_MIGRATION_SCOPE);
+  // order_view is projected in every process that opens the orders database (the orders
+  // service, a gateway on its own): their batches take turns under the projection's lock,
+  // each woken by its own commits. The table is created under that lock too: two processes
+  // starting at once would race on CREATE TABLE IF NOT EXISTS.
+  await db.transaction(async (tx) => {
+    await lockProjection(tx, orderViewProjection.name);
+    await orderViewProjection.setup(tx, orderViewProjection.table);
+  });
+  const orderView = startProjector(db, orderViewProjection, {
+    pollMs: options.projectionPollMs ?? 100,
+    onError: (err) => log.warn({ err, projection: orderViewProjection.name }, 'order_view projection failed; retrying'),
+  });
 
   let relay: OutboxRelay | undefined;
+  const notify = (): void => {
+    relay?.notify();
+    orderView.notify();
+  };
   let unwatch = (): void => undefined;
   const subs: Subscription[] = [];
   if (options.consume !== false) {
@@ -99,7 +122,7 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
               handled(result?.status ?? 'rejected');
               if (result?.status === 'rejected') throw result.error;
               if (result?.status === 'dead-lettered') log.warn({ messageId: message.id, type: message.type, reason: result.reason }, 'order event dead-lettered');
-              relay?.notify();
+              notify();
             }),
         }),
       );
@@ -109,12 +132,14 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
     engine,
     db,
     machine,
-    notify: () => relay?.notify(),
+    orderView,
+    notify,
     async stop() {
       unwatch();
       for (const s of subs) await s.close();
       await engine.stop();
       await relay?.stop();
+      await orderView.stop();
     },
   };
 }
