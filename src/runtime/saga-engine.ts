@@ -34,6 +34,8 @@ export interface SagaEngineOptions {
   readonly batchSize?: number;
   /** Batch transactions in flight at once (default 1 on PGlite, 4 on a server). */
   readonly concurrency?: number;
+  /** Inputs waiting for a batch at most (default 20 × batchSize × concurrency); more callers wait for room. */
+  readonly maxQueued?: number;
   readonly retry?: Partial<RetryPolicy>;
   readonly topics?: TopicMapping;
   /** Inbox consumer name (default `ordo-saga-engine`). */
@@ -138,7 +140,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
 
   const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service: options.metricsService ?? options.consumer ?? 'ordo-saga-engine', streamOf, logger });
   const runBatch = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer })));
-  const committer = new GroupCommitter(runBatch, batchSize, concurrency);
+  const committer = new GroupCommitter(runBatch, batchSize, concurrency, options.maxQueued);
   const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => {
     if (!running) return Promise.reject(new EngineStoppedError());
     observation.submitted(items);
