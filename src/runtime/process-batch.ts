@@ -26,6 +26,11 @@ interface DeadLetterRow {
   readonly message: IncomingMessage;
 }
 
+/** A start that failed after its first event's id was recorded: the event was not handled. */
+async function forgetInbox(tx: Queryable, consumer: string, messageId: string): Promise<void> {
+  await tx.query('DELETE FROM ordo_inbox WHERE consumer = $1 AND message_id = $2', [consumer, messageId]);
+}
+
 /** Undo for a WorkingInstance when applying one input failed half-way. */
 function mark(w: WorkingInstance) {
   const saved = { snapshot: w.snapshot, pending: w.pending, status: w.status, revision: w.revision, log: w.log.length, timers: w.timerOps.length, attempts: w.attempts.length, alerts: w.alerts.length, resolve: w.resolveAlerts };
@@ -81,7 +86,7 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
   const rows = await lockInstances(tx, ids);
 
   // Inbox after the instance locks, in id order: concurrent batches cannot deadlock.
-  const messageIds = [...new Set(items.flatMap((i) => (i.kind === 'message' ? [i.message.id] : [])))].sort();
+  const messageIds = [...new Set(items.flatMap((i) => (i.kind === 'message' ? [i.message.id] : i.kind === 'start' && i.first ? [i.first.id] : [])))].sort();
   const fresh = await recordInboxMany(tx, deps.consumer, messageIds);
 
   const working = new Map<string, WorkingInstance>();
@@ -128,36 +133,46 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
     if (id !== undefined) stampTrace(working.get(id), from, deps.observer?.traceOf(item));
   }
 
+  async function applyMessage(m: IncomingMessage): Promise<WorkResult> {
+    if (!fresh.delete(m.id)) return { status: 'duplicate', messageId: m.id };
+    const w = instance(m.key);
+    if (!w) return deadLetter(m, new SagaNotFoundError(m.key), undefined);
+    const undo = mark(w);
+    try {
+      return result(w, applyIncoming(w, machineOf(w), m, deps.apply));
+    } catch (err) {
+      undo();
+      return deadLetter(m, err, w);
+    }
+  }
+
   async function one(item: WorkItem): Promise<WorkResult> {
     switch (item.kind) {
       case 'start': {
+        const first = item.first ? { ...item.first, key: item.sagaId } : undefined;
         const existing = instance(item.sagaId);
-        if (existing) return { status: 'exists', sagaId: item.sagaId, state: existing.snapshot.state, version: existing.machineVersion };
+        if (existing) {
+          // Started before (a retried request): its first event is an ordinary, idempotent delivery.
+          if (first) await applyMessage(first);
+          return { status: 'exists', sagaId: item.sagaId, state: existing.snapshot.state, version: existing.machineVersion };
+        }
         try {
           const machine = deps.registry.newest(item.machineId);
           const r = start(machine, item.context);
           const blank: Snapshot = { ...r.snapshot, state: '', steps: [], timers: [] };
           const w = new WorkingInstance(item.sagaId, machine.id, machine.version, undefined, blank);
           recordTransition(w, machine, r, { type: 'ordo.start' }, deps.apply);
+          // The first event commits with the start or not at all: no instance is ever left waiting for it.
+          if (first && fresh.delete(first.id)) applyIncoming(w, machine, first, deps.apply);
           working.set(item.sagaId, w);
           return { status: 'started', sagaId: w.id, state: w.snapshot.state, version: machine.version };
         } catch (err) {
+          if (first) await forgetInbox(tx, deps.consumer, first.id);
           return { status: 'rejected', error: err as Error };
         }
       }
-      case 'message': {
-        const m = item.message;
-        if (!fresh.delete(m.id)) return { status: 'duplicate', messageId: m.id };
-        const w = instance(m.key);
-        if (!w) return deadLetter(m, new SagaNotFoundError(m.key), undefined);
-        const undo = mark(w);
-        try {
-          return result(w, applyIncoming(w, machineOf(w), m, deps.apply));
-        } catch (err) {
-          undo();
-          return deadLetter(m, err, w);
-        }
-      }
+      case 'message':
+        return applyMessage(item.message);
       case 'replay': {
         const row = replays.get(item.deadLetterId);
         if (!row) return { status: 'rejected', error: new DeadLetterNotFoundError(item.deadLetterId) };

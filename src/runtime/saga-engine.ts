@@ -13,7 +13,7 @@ import { checkRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-
 import { RUNTIME_MIGRATION_SCOPE, runtimeMigrations } from './runtime-migrations.js';
 import type { TopicMapping } from './topics.js';
 import { withConflictRetry } from './transaction-retry.js';
-import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
+import type { FirstEvent, IncomingMessage, WorkItem, WorkResult } from './work-item.js';
 import type { PendingCommand, SagaStatus } from './working-instance.js';
 
 /** A pino-like logger. */
@@ -76,8 +76,12 @@ export interface SagaEngine {
   start(): Promise<void>;
   /** Stops the poller, waits for batches in flight; later calls are rejected. */
   stop(): Promise<void>;
-  /** Creates an instance on the newest version of the machine; `exists` if the id is taken (idempotent). */
-  startSaga(id: string, machineId: string, context: unknown): Promise<WorkResult>;
+  /**
+   * Creates an instance on the newest version of the machine; `exists` if the id is taken
+   * (idempotent). With `first`, the instance's first event is applied in the same
+   * transaction, so no crash can leave the instance started but waiting for it.
+   */
+  startSaga(id: string, machineId: string, context: unknown, options?: { readonly first?: FirstEvent }): Promise<WorkResult>;
   /** Applies incoming messages, grouped with concurrent calls into shared transactions. */
   deliver(messages: readonly IncomingMessage[]): Promise<WorkResult[]>;
   /** One pass of the timer poller: claims up to `batchSize` due instances' timers and fires them. Returns how many fired. */
@@ -212,9 +216,14 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       await polling;
       await committer.close();
     },
-    async startSaga(id, machineId, context) {
+    async startSaga(id, machineId, context, startOptions) {
       if (typeof id !== 'string' || id.length === 0) throw new InvalidSagaInputError('id', 'must be a non-empty string');
-      return firstResult(await submit([{ kind: 'start', sagaId: id, machineId, context }]));
+      const first = startOptions?.first;
+      if (first !== undefined) {
+        const problem = messageProblem({ ...first, key: id });
+        if (problem !== undefined) throw new InvalidSagaInputError('first', problem);
+      }
+      return firstResult(await submit([{ kind: 'start', sagaId: id, machineId, context, ...(first ? { first } : {}) }]));
     },
     async deliver(messages) {
       const input: unknown = messages;

@@ -9,9 +9,19 @@ export interface IncomingMessage {
   readonly headers?: Readonly<Record<string, string | undefined>>;
 }
 
+/** The event a saga starts with (`startSaga(…, { first })`); its key is the saga id. */
+export interface FirstEvent {
+  /** The inbox dedup key, as for any incoming message. */
+  readonly id: string;
+  readonly type: string;
+  readonly payload?: unknown;
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+}
+
 /** One unit of work for a batch transaction. */
 export type WorkItem =
-  | { readonly kind: 'start'; readonly sagaId: string; readonly machineId: string; readonly context: unknown }
+  /** `first`: the instance's first event, applied in the same transaction as the start (atomic). */
+  | { readonly kind: 'start'; readonly sagaId: string; readonly machineId: string; readonly context: unknown; readonly first?: FirstEvent }
   | { readonly kind: 'message'; readonly message: IncomingMessage }
   | { readonly kind: 'timer'; readonly sagaId: string; readonly timerId: string; readonly timerKind: 'machine' | 'step'; readonly purpose: 'fire' | 'resend' | 'timeout' }
   | { readonly kind: 'replay'; readonly deadLetterId: string }
