@@ -1,4 +1,4 @@
-import { OrdoError, TIMER_EVENT, start, type Snapshot } from '../machine/index.js';
+import { InvalidTransitionError, OrdoError, TIMER_EVENT, start, type Snapshot } from '../machine/index.js';
 import { appendToStreams, recordInboxMany, type Queryable } from '../store/index.js';
 import { stampTrace, type BatchObserver } from './batch-observations.js';
 import { resolveAlertsMany, writeInstances, writeTimersMany } from './batch-writes.js';
@@ -6,6 +6,7 @@ import { applyIncoming, applyMachineEvent, applyStepFailure, parseStepTimerId, r
 import { DeadLetterNotFoundError, SagaNotFoundError } from './errors.js';
 import { insertDeadLetter, lockInstances, writeAttemptsAndAlerts } from './instance-sql.js';
 import type { MachineRegistry } from './machine-registry.js';
+import { deleteParked, loadParked, parkMessage, postponeParked, type ParkedRow } from './parked-messages.js';
 import { MachineVersionMissingError } from './errors.js';
 import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
 import { WorkingInstance, type InstanceRow } from './working-instance.js';
@@ -47,6 +48,12 @@ function mark(w: WorkingInstance) {
   };
 }
 
+/** The saga's state cannot take the event *yet*: it may later (a finished saga never will). */
+function tooEarly(w: WorkingInstance, err: unknown): boolean {
+  // Only "not accepted in this state": an unknown event, a bad payload or a broken definition never becomes acceptable.
+  return err instanceof InvalidTransitionError && err.reason === new InvalidTransitionError('', '', '').reason && w.status !== 'final';
+}
+
 function errorInfo(err: unknown): { code: string; reason: string } {
   if (err instanceof OrdoError) return { code: err.code, reason: err.message };
   return { code: 'HANDLER_ERROR', reason: err instanceof Error ? err.message : String(err) };
@@ -55,6 +62,7 @@ function errorInfo(err: unknown): { code: string; reason: string } {
 function sagaIdOf(item: WorkItem, replays: Map<string, DeadLetterRow>): string | undefined {
   switch (item.kind) {
     case 'start':
+    case 'unpark':
     case 'timer':
     case 'retry-compensation':
       return item.sagaId;
@@ -125,6 +133,7 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
     return { status: 'dead-lettered', messageId: message.id, deadLetterId, code, reason };
   };
 
+  const unparkAsked = new Set<string>();
   const results: WorkResult[] = [];
   for (const item of items) {
     const id = sagaIdOf(item, replays);
@@ -133,17 +142,63 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
     if (id !== undefined) stampTrace(working.get(id), from, deps.observer?.traceOf(item));
   }
 
-  async function applyMessage(m: IncomingMessage): Promise<WorkResult> {
+  async function applyMessage(m: IncomingMessage, park = true): Promise<WorkResult> {
     if (!fresh.delete(m.id)) return { status: 'duplicate', messageId: m.id };
     const w = instance(m.key);
-    if (!w) return deadLetter(m, new SagaNotFoundError(m.key), undefined);
+    if (!w) return park ? parkEarly(m, new SagaNotFoundError(m.key)) : deadLetter(m, new SagaNotFoundError(m.key), undefined);
     const undo = mark(w);
     try {
       return result(w, applyIncoming(w, machineOf(w), m, deps.apply));
     } catch (err) {
       undo();
-      return deadLetter(m, err, w);
+      return park && tooEarly(w, err) ? parkEarly(m, err) : deadLetter(m, err, w);
     }
+  }
+
+  /** Not handled: the inbox entry goes, so a redelivery is applied (or parked again), never dropped. */
+  async function parkEarly(m: IncomingMessage, err: unknown): Promise<WorkResult> {
+    const { code, reason } = errorInfo(err);
+    await forgetInbox(tx, deps.consumer, m.id);
+    await parkMessage(tx, { message: m, code, reason, now: deps.apply.now });
+    return { status: 'parked', messageId: m.id, sagaId: m.key, code, reason };
+  }
+
+  /**
+   * Parked messages of the sagas this batch moved to another state (or created), and of
+   * those the poller asked for: each is applied once the state takes it, in arrival order.
+   */
+  async function applyParked(): Promise<void> {
+    const moved = [...working.values()].filter((w) => unparkAsked.has(w.id) || w.snapshot.state !== w.loaded?.snapshot.state);
+    const parked = await loadParked(tx, moved.map((w) => w.id));
+    if (parked.length === 0) return;
+    const unhandled = await recordInboxMany(tx, deps.consumer, parked.map((p) => p.message_id));
+    const done: string[] = [];
+    let waiting = parked.filter((p) => unhandled.has(p.message_id) || (done.push(p.id), false));
+    for (let progress = true; progress && waiting.length > 0; ) {
+      progress = false;
+      const still: ParkedRow[] = [];
+      for (const p of waiting) {
+        const w = working.get(p.saga_id);
+        if (!w) continue;
+        const undo = mark(w);
+        try {
+          applyIncoming(w, machineOf(w), p.message, deps.apply);
+          done.push(p.id);
+          progress = true;
+        } catch (err) {
+          undo();
+          if (tooEarly(w, err)) still.push(p);
+          else {
+            done.push(p.id);
+            await deadLetter(p.message, err, w);
+          }
+        }
+      }
+      waiting = still;
+    }
+    await deleteParked(tx, done);
+    if (waiting.length > 0) await tx.query('DELETE FROM ordo_inbox WHERE consumer = $1 AND message_id = ANY($2::text[])', [deps.consumer, waiting.map((p) => p.message_id)]);
+    await postponeParked(tx, waiting.filter((p) => unparkAsked.has(p.saga_id)), deps.apply.now);
   }
 
   async function one(item: WorkItem): Promise<WorkResult> {
@@ -172,7 +227,13 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
         }
       }
       case 'message':
-        return applyMessage(item.message);
+        return applyMessage(item.message, item.park !== false);
+      case 'unpark': {
+        const w = instance(item.sagaId);
+        if (!w) return { status: 'rejected', error: new SagaNotFoundError(item.sagaId) };
+        unparkAsked.add(w.id);
+        return { status: 'applied', sagaId: w.id, state: w.snapshot.state, changed: false };
+      }
       case 'replay': {
         const row = replays.get(item.deadLetterId);
         if (!row) return { status: 'rejected', error: new DeadLetterNotFoundError(item.deadLetterId) };
@@ -229,6 +290,8 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
       }
     }
   }
+
+  await applyParked();
 
   const dirty = [...working.values()].filter((w) => w.dirty || !w.loaded);
   const appending = dirty.filter((w) => w.log.length > 0);

@@ -1,12 +1,13 @@
 import type { Db, Queryable } from '../store/index.js';
-import { migrate, migrateStore } from '../store/index.js';
+import { migrate, migrateStore, recordInboxMany } from '../store/index.js';
 import type { Snapshot } from '../machine/index.js';
 import type { OrdoMetrics } from '../observe/index.js';
 import { engineObservation } from './batch-observations.js';
 import { systemClock, type Clock } from './clock.js';
 import { EngineStoppedError, InvalidEngineOptionError, InvalidSagaInputError, MachineVersionMissingError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
-import { readInstance, lockInstances } from './instance-sql.js';
+import { insertDeadLetter, readInstance, lockInstances } from './instance-sql.js';
+import { sagasWithDueParked, takeExpiredParked } from './parked-messages.js';
 import { createMachineRegistry, type AnyMachine } from './machine-registry.js';
 import { processBatch, type BatchDeps } from './process-batch.js';
 import { checkRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
@@ -44,6 +45,8 @@ export interface SagaEngineOptions {
   readonly streamOf?: (machineId: string, sagaId: string) => string;
   /** Timer poll interval in ms when idle (default 100); `false` = no background poller. */
   readonly pollIntervalMs?: number | false;
+  /** How long a message that came too early stays parked before it becomes a dead letter (default 24 h). */
+  readonly parkedTtlMs?: number;
   /** The machine event an operator's `retryCompensation` sends (default `CompensationRetried`). */
   readonly compensationRetryEvent?: string;
   /** Run the store's and the engine's migrations in `start()` (default true). */
@@ -82,8 +85,12 @@ export interface SagaEngine {
    * transaction, so no crash can leave the instance started but waiting for it.
    */
   startSaga(id: string, machineId: string, context: unknown, options?: { readonly first?: FirstEvent }): Promise<WorkResult>;
-  /** Applies incoming messages, grouped with concurrent calls into shared transactions. */
-  deliver(messages: readonly IncomingMessage[]): Promise<WorkResult[]>;
+  /**
+   * Applies incoming messages, grouped with concurrent calls into shared transactions. A
+   * message that came too early (no saga yet, or a state that cannot take it yet) is
+   * `parked` and applied once it can be; `{ park: false }` dead-letters it at once instead.
+   */
+  deliver(messages: readonly IncomingMessage[], options?: { readonly park?: boolean }): Promise<WorkResult[]>;
   /** One pass of the timer poller: claims up to `batchSize` due instances' timers and fires them. Returns how many fired. */
   fireDueTimers(): Promise<number>;
   /** Applies a dead-lettered message again (after a fix); if it fails again it stays dead-lettered with attempts + 1. */
@@ -181,8 +188,29 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     for (;;) {
       const n = await claimAndFire();
       total += n;
-      if (n === 0) return total;
+      if (n === 0) break;
     }
+    await retryParked();
+    return total;
+  }
+
+  /** Parked messages: the expired ones become dead letters; sagas with some due are tried again. */
+  async function retryParked(): Promise<void> {
+    const now = clock.now();
+    const ttl = options.parkedTtlMs ?? 24 * 3600_000;
+    for (let n = batchSize; n === batchSize; ) {
+      n = await db.transaction(async (tx) => {
+        const expired = await takeExpiredParked(tx, now - ttl, batchSize);
+        await recordInboxMany(tx, deps().consumer, expired.map((p) => p.message_id));
+        for (const p of expired) {
+          const reason = `parked for more than ${ttl} ms, never accepted: ${p.reason}`;
+          await insertDeadLetter(tx, { messageId: p.message_id, sagaId: p.saga_id, message: p.message, code: p.error_code, reason });
+        }
+        return expired.length;
+      });
+    }
+    const sagas = await sagasWithDueParked(db, now, batchSize);
+    if (sagas.length > 0) await submit(sagas.map((sagaId) => ({ kind: 'unpark', sagaId })));
   }
 
   function schedulePoll(interval: number): void {
@@ -225,13 +253,14 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       }
       return firstResult(await submit([{ kind: 'start', sagaId: id, machineId, context, ...(first ? { first } : {}) }]));
     },
-    async deliver(messages) {
+    async deliver(messages, deliverOptions) {
+      const park = deliverOptions?.park === false ? { park: false } : {};
       const input: unknown = messages;
       if (!Array.isArray(input)) throw new InvalidSagaInputError('messages', 'must be an array');
       // A message without id, key or type cannot even be dead-lettered usefully: it is rejected to the caller.
       const problems = messages.map((m) => messageProblem(m));
       const valid: IncomingMessage[] = messages.filter((_, i) => problems[i] === undefined);
-      const applied = valid.length > 0 ? await submit(valid.map((message) => ({ kind: 'message', message }))) : [];
+      const applied = valid.length > 0 ? await submit(valid.map((message) => ({ kind: 'message', message, ...park }))) : [];
       let next = 0;
       return problems.map((p, i): WorkResult => (p === undefined ? (applied[next++] as WorkResult) : { status: 'rejected', error: new InvalidSagaInputError(`messages[${i}]`, p) }));
     },

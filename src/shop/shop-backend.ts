@@ -102,7 +102,7 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
       if (!accepts(machine, order.status, 'CancelRequested') || state.ignore.includes('CancelRequested')) {
         throw new HttpError(409, 'NOT_CANCELLABLE', `order ${orderId} is ${order.status}; it can no longer be cancelled`);
       }
-      const [r] = await engine.deliver([{ id: `${orderId}:cancel:${randomUUID()}`, key: orderId, type: 'CancelRequested', payload: { reason } }]);
+      const [r] = await engine.deliver([{ id: `${orderId}:cancel:${randomUUID()}`, key: orderId, type: 'CancelRequested', payload: { reason } }], { park: false });
       orders.notify();
       if (r?.status === 'dead-lettered') throw new HttpError(409, 'NOT_CANCELLABLE', r.reason);
       if (r?.status === 'rejected') throw r.error;
