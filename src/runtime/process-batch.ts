@@ -25,6 +25,17 @@ interface DeadLetterRow {
   readonly message_id: string;
   readonly saga_id: string | null;
   readonly message: IncomingMessage;
+  readonly origin: 'message' | 'timer';
+}
+
+type TimerItem = Extract<WorkItem, { kind: 'timer' }>;
+
+/** A dead-lettered timer's message carries what firing it again needs. */
+function timerOfDeadLetter(row: DeadLetterRow): TimerItem {
+  const p = (row.message.payload ?? {}) as { timer?: unknown; timerKind?: unknown; purpose?: unknown };
+  const timerKind = p.timerKind === 'step' ? 'step' : 'machine';
+  const purpose = p.purpose === 'resend' || p.purpose === 'timeout' ? p.purpose : 'fire';
+  return { kind: 'timer', sagaId: row.message.key, timerId: typeof p.timer === 'string' ? p.timer : '', timerKind, purpose };
 }
 
 /** A start that failed after its first event's id was recorded: the event was not handled. */
@@ -84,7 +95,7 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
   const replays = new Map<string, DeadLetterRow>();
   if (replayIds.length > 0) {
     const r = await tx.query<DeadLetterRow>(
-      `SELECT id::text AS id, message_id, saga_id, message FROM ordo_dead_letters WHERE id = ANY($1::bigint[]) AND replayed_at IS NULL ORDER BY id FOR UPDATE`,
+      `SELECT id::text AS id, message_id, saga_id, message, origin FROM ordo_dead_letters WHERE id = ANY($1::bigint[]) AND replayed_at IS NULL ORDER BY id FOR UPDATE`,
       [replayIds.filter((id) => /^\d+$/.test(id))],
     );
     for (const row of r.rows) replays.set(row.id, row);
@@ -118,9 +129,9 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
     if (o.kind === 'retry-scheduled') return { status: 'retry-scheduled', sagaId: w.id, state, attempt: o.attempt, retryInMs: o.retryInMs };
     return { status: 'applied', sagaId: w.id, state, changed: o.changed };
   };
-  const deadLetter = async (message: IncomingMessage, err: unknown, w: WorkingInstance | undefined): Promise<WorkResult> => {
+  const deadLetter = async (message: IncomingMessage, err: unknown, w: WorkingInstance | undefined, origin: 'message' | 'timer' = 'message'): Promise<WorkResult> => {
     const { code, reason } = errorInfo(err);
-    const deadLetterId = await insertDeadLetter(tx, { messageId: message.id, sagaId: w?.id ?? null, message, code, reason });
+    const deadLetterId = await insertDeadLetter(tx, { messageId: message.id, sagaId: w?.id ?? null, message, code, reason, origin });
     if (w) {
       w.revision += 1;
       w.log.push({
@@ -201,6 +212,17 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
     await postponeParked(tx, waiting.filter((p) => unparkAsked.has(p.saga_id)), deps.apply.now);
   }
 
+  /** Fires one of the engine's timers: a machine `after`, or a step's resend / reply timeout. Throws what the machine throws. */
+  function fireTimer(w: WorkingInstance, item: TimerItem): WorkResult {
+    const machine = machineOf(w);
+    if (item.timerKind === 'machine') return result(w, applyMachineEvent(w, machine, { type: TIMER_EVENT, timer: item.timerId }, { type: TIMER_EVENT, messageId: `timer:${item.timerId}` }, deps.apply));
+    const at = parseStepTimerId(item.timerId);
+    if (!at) return { status: 'stale', sagaId: w.id, state: w.snapshot.state };
+    if (item.purpose === 'resend') return result(w, resendCommand(w, machine, at, deps.apply));
+    const reason = `no reply within ${deps.apply.retry.replyTimeoutMs ?? 0} ms`;
+    return result(w, applyStepFailure(w, machine, { ...at, retryable: true, reason, unanswered: true }, { type: 'ordo.step.timeout' }, deps.apply));
+  }
+
   async function one(item: WorkItem): Promise<WorkResult> {
     switch (item.kind) {
       case 'start': {
@@ -244,7 +266,7 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
         else {
           const undo = mark(w);
           try {
-            outcome = result(w, applyIncoming(w, machineOf(w), row.message, deps.apply));
+            outcome = row.origin === 'timer' ? fireTimer(w, timerOfDeadLetter(row)) : result(w, applyIncoming(w, machineOf(w), row.message, deps.apply));
           } catch (err) {
             undo();
             outcome = { status: 'rejected', error: err as Error };
@@ -263,17 +285,13 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
         if (!w) return { status: 'rejected', error: new SagaNotFoundError(item.sagaId) };
         const undo = mark(w);
         try {
-          const machine = machineOf(w);
-          if (item.timerKind === 'machine') return result(w, applyMachineEvent(w, machine, { type: TIMER_EVENT, timer: item.timerId }, { type: TIMER_EVENT, messageId: `timer:${item.timerId}` }, deps.apply));
-          const at = parseStepTimerId(item.timerId);
-          if (!at) return { status: 'stale', sagaId: w.id, state: w.snapshot.state };
-          if (item.purpose === 'resend') return result(w, resendCommand(w, machine, at, deps.apply));
-          const reason = `no reply within ${deps.apply.retry.replyTimeoutMs ?? 0} ms`;
-          return result(w, applyStepFailure(w, machine, { ...at, retryable: true, reason, unanswered: true }, { type: 'ordo.step.timeout' }, deps.apply));
+          return fireTimer(w, item);
         } catch (err) {
           undo();
-          // A timer the machine cannot take is a definition problem: keep it visible, never lose it.
-          return deadLetter({ id: `timer:${w.id}:${item.timerId}:${deps.apply.now}`, key: w.id, type: TIMER_EVENT, payload: { timer: item.timerId } }, err, w);
+          // A timer the machine cannot take is a definition problem: keep it visible, never lose it,
+          // with what firing it again (a replay, after the fix) needs.
+          const payload = { timer: item.timerId, timerKind: item.timerKind, purpose: item.purpose };
+          return deadLetter({ id: `timer:${w.id}:${item.timerId}:${deps.apply.now}`, key: w.id, type: TIMER_EVENT, payload }, err, w, 'timer');
         }
       }
       case 'retry-compensation': {
