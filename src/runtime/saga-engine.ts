@@ -5,6 +5,7 @@ import type { OrdoMetrics } from '../observe/index.js';
 import { engineObservation } from './batch-observations.js';
 import { systemClock, type Clock } from './clock.js';
 import { EngineStoppedError, InvalidEngineOptionError, InvalidSagaInputError, MachineVersionMissingError } from './errors.js';
+import { isolatingBadInputs } from './batch-isolation.js';
 import { GroupCommitter } from './group-commit.js';
 import { insertDeadLetter, readInstance, lockInstances } from './instance-sql.js';
 import { sagasWithDueParked, takeExpiredParked } from './parked-messages.js';
@@ -150,7 +151,8 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   let unsubscribe: (() => void) | undefined;
 
   const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service: options.metricsService ?? options.consumer ?? 'ordo-saga-engine', streamOf, logger });
-  const runBatch = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer })));
+  const runOnce = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer })));
+  const runBatch = isolatingBadInputs(db, deps().consumer, runOnce);
   const committer = new GroupCommitter(runBatch, batchSize, concurrency, options.maxQueued);
   const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => {
     if (!running) return Promise.reject(new EngineStoppedError());
