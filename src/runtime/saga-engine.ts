@@ -164,14 +164,15 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     return withConflictRetry(() =>
       observation.transaction(db, async (tx, observer) => {
         const now = clock.now();
-        const due = await tx.query<{ saga_id: string }>(
-          'SELECT saga_id FROM ordo_saga_timers WHERE due_at <= $1 GROUP BY saga_id ORDER BY min(due_at) LIMIT $2',
+        // SKIP LOCKED before LIMIT: an instance another engine process (or a delivery batch)
+        // holds is passed over and the next due ones are taken, so engines share the timers.
+        const claimed = await tx.query<{ id: string }>(
+          `WITH due AS (SELECT saga_id, min(due_at) AS first_due FROM ordo_saga_timers WHERE due_at <= $1 GROUP BY saga_id)
+           SELECT i.id FROM due JOIN ordo_saga_instances i ON i.id = due.saga_id ORDER BY due.first_due, i.id LIMIT $2 FOR UPDATE OF i SKIP LOCKED`,
           [String(now), batchSize],
         );
-        if (due.rows.length === 0) return 0;
-        // SKIP LOCKED: an instance another engine process (or a delivery batch) holds is left for later.
-        const locked = await lockInstances(tx, due.rows.map((r) => r.saga_id), true);
-        if (locked.size === 0) return 0;
+        if (claimed.rows.length === 0) return 0;
+        const locked = await lockInstances(tx, claimed.rows.map((r) => r.id));
         const fired = await tx.query<{ saga_id: string; timer_id: string; kind: 'machine' | 'step'; purpose: 'fire' | 'resend' | 'timeout'; due_at: string }>(
           `DELETE FROM ordo_saga_timers WHERE saga_id = ANY($1::text[]) AND due_at <= $2 RETURNING saga_id, timer_id, kind, purpose, due_at::text AS due_at`,
           [[...locked.keys()], String(now)],
