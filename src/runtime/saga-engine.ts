@@ -213,7 +213,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       });
     }
     const sagas = await sagasWithDueParked(db, now, batchSize);
-    if (sagas.length > 0) await submit(sagas.map((sagaId) => ({ kind: 'unpark', sagaId })));
+    if (sagas.length > 0 && running) await submit(sagas.map((sagaId) => ({ kind: 'unpark', sagaId })));
   }
 
   function schedulePoll(interval: number): void {
