@@ -28,7 +28,7 @@ export function storableMessage(message: unknown): unknown {
  * inbox) in a transaction of its own, anything else is rejected to its caller. One bad
  * message no longer fails its batchmates on every retry.
  */
-export function isolatingBadInputs(db: Db, consumer: string, run: (items: readonly WorkItem[]) => Promise<WorkResult[]>) {
+export function isolatingBadInputs(db: Db, consumer: string, run: (items: readonly WorkItem[]) => Promise<WorkResult[]>, onDeadLetter?: (code: string) => void) {
   const isolate = async (items: readonly WorkItem[]): Promise<WorkResult[]> => {
     try {
       return await run(items);
@@ -46,12 +46,14 @@ export function isolatingBadInputs(db: Db, consumer: string, run: (items: readon
     const m = item.message;
     const code = `DATA_ERROR${typeof (err as { code?: unknown }).code === 'string' ? `_${String((err as { code: string }).code)}` : ''}`;
     const reason = `the batch could not be written with this message in it: ${error.message}`;
-    return db.transaction(async (tx) => {
+    const r = await db.transaction(async (tx): Promise<WorkResult> => {
       const fresh = await recordInboxMany(tx, consumer, [m.id]);
       if (!fresh.has(m.id)) return { status: 'duplicate', messageId: m.id };
       const deadLetterId = await insertDeadLetter(tx, { messageId: m.id, sagaId: m.key, message: storableMessage(m), code, reason });
       return { status: 'dead-lettered', messageId: m.id, deadLetterId, code, reason };
     });
+    if (r.status === 'dead-lettered') onDeadLetter?.(code);
+    return r;
   };
   return isolate;
 }

@@ -152,7 +152,8 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
 
   const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service: options.metricsService ?? options.consumer ?? 'ordo-saga-engine', streamOf, logger });
   const runOnce = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer })));
-  const runBatch = isolatingBadInputs(db, deps().consumer, runOnce);
+  const service = options.metricsService ?? options.consumer ?? 'ordo-saga-engine';
+  const runBatch = isolatingBadInputs(db, deps().consumer, runOnce, (reason) => options.metrics?.deadLetters.inc({ service, reason }));
   const committer = new GroupCommitter(runBatch, batchSize, concurrency, options.maxQueued);
   const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => {
     if (!running) return Promise.reject(new EngineStoppedError());
