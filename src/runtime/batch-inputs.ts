@@ -35,8 +35,15 @@ async function applyStart(b: BatchContext, item: Input<'start'>): Promise<WorkRe
   const first = item.first ? { ...item.first, key: item.sagaId } : undefined;
   const existing = b.instance(item.sagaId);
   if (existing) {
-    // Started before (a retried request): its first event is an ordinary, idempotent delivery.
-    if (first) await applyMessage(b, first, true);
+    // Started before (a retried request): its first event applies if it never did; an instance
+    // already past it (started some other way) is left as it is, nothing parked or dead-lettered.
+    if (first && b.fresh.delete(first.id)) {
+      try {
+        existing.applyAtomically(() => applyIncoming(existing, b.machineOf(existing), first, b.deps.apply));
+      } catch {
+        await forgetInbox(b.tx, b.deps.consumer, [first.id]);
+      }
+    }
     return { status: 'exists', sagaId: item.sagaId, state: existing.snapshot.state, version: existing.machineVersion };
   }
   try {

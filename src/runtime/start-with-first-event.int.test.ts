@@ -73,6 +73,12 @@ describe.each(['PGlite', 'PostgreSQL server'])('starting a saga with its first e
       expect(again).toMatchObject({ status: 'exists', state: started.status === 'started' ? started.state : '' });
       expect((await engine.getSaga('o-1'))?.revision).toBe(2);
       await expect(engine.startSaga('o-2', 'order', sampleOrder('o-2'), { first: { id: '', type: 'OrderCreated' } })).rejects.toMatchObject({ code: 'INVALID_SAGA_INPUT' });
+      // Started the two-call way and already past its first event: a start with it leaves it alone.
+      await engine.startSaga('o-3', 'order', sampleOrder('o-3'));
+      await engine.deliver([{ id: 'other-id', key: 'o-3', type: 'OrderCreated', payload: {} }]);
+      expect(await engine.startSaga('o-3', 'order', sampleOrder('o-3'), { first: first('o-3') })).toMatchObject({ status: 'exists', state: 'INVENTORY_RESERVING' });
+      const leftovers = await d.db.query<{ n: string }>('SELECT ((SELECT count(*) FROM ordo_dead_letters) + (SELECT count(*) FROM ordo_parked_messages))::text AS n');
+      expect(leftovers.rows[0]?.n).toBe('0');
     } finally {
       await engine.stop();
       await d.close();
