@@ -106,7 +106,7 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
 
     // An event that arrives before its saga exists is dead-lettered; once the saga exists a replay applies it.
     const early = randomUUID();
-    const [orphan] = (await shop.orders?.engine.deliver([{ id: `early-${early}`, key: early, type: 'OrderCreated', payload: {} }])) ?? [];
+    const [orphan] = (await shop.orders?.engine.deliver([{ id: `early-${early}`, key: early, type: 'OrderCreated', payload: {} }], { park: false })) ?? [];
     expect(orphan?.status).toBe('dead-lettered');
     await startBareOrder(early);
     // A malformed message (a number where the tracking number is a string) stays poison on replay.

@@ -72,15 +72,8 @@ export function recordTransition(w: WorkingInstance, machine: AnyMachine, r: Tra
   // The record replays with the machine alone, so its trigger is the event the machine saw;
   // an input the engine turned into it (a StepFailed → the step's failure event) stays as `via`.
   const recordedTrigger = input.type === trigger.type ? trigger : { ...trigger, type: input.type, via: trigger.type };
-  w.revision += 1;
-  const rev = w.revision;
+  const rev = w.appendTimeline(r.changed ? 'ordo.transition' : 'ordo.ignored', { ...recorded, trigger: recordedTrigger, effects: r.effects }, trigger.messageId ? { causationId: trigger.messageId } : {});
   w.snapshot = r.snapshot;
-  w.log.push({
-    id: `${w.id}/${rev}`,
-    type: r.changed ? 'ordo.transition' : 'ordo.ignored',
-    data: { ...recorded, trigger: recordedTrigger, effects: r.effects, revision: rev },
-    metadata: { kind: 'timeline', key: w.id, machine: machine.id, machineVersion: machine.version, ...(trigger.messageId ? { causationId: trigger.messageId } : {}) },
-  });
   if (!r.changed) return;
   if (r.path.length > 0) {
     // A new state entry: step commands of the previous one are no longer awaited, and
@@ -166,13 +159,7 @@ export function applyStepFailure(
   w.attempts.push({ step: cmd.step, compensation: cmd.compensation, seq: cmd.seq, attempt: cmd.attempts, retryable: failure.retryable, error: failure.reason, retryAt: retry ? ctx.now + delay : null });
   if (retry) {
     w.timerOps.push({ op: 'set', timerId: stepTimerId(cmd.step, cmd.compensation, cmd.seq), kind: 'step', purpose: 'resend', dueAt: ctx.now + delay });
-    w.revision += 1;
-    w.log.push({
-      id: `${w.id}/${w.revision}`,
-      type: 'ordo.step.retry-scheduled',
-      data: { trigger, step: cmd.step, compensation: cmd.compensation, attempt: cmd.attempts, reason: failure.reason, retryInMs: delay, revision: w.revision },
-      metadata: { kind: 'timeline', key: w.id, machine: machine.id, machineVersion: machine.version },
-    });
+    w.appendTimeline('ordo.step.retry-scheduled', { trigger, step: cmd.step, compensation: cmd.compensation, attempt: cmd.attempts, reason: failure.reason, retryInMs: delay });
     return { kind: 'retry-scheduled', attempt: cmd.attempts, retryInMs: delay };
   }
   w.pending = w.pending.filter((p) => p !== cmd);
@@ -201,14 +188,8 @@ export function resendCommand(w: WorkingInstance, machine: AnyMachine, at: { ste
   if (!cmd) return { kind: 'stale' };
   const next: PendingCommand = { ...cmd, attempts: cmd.attempts + 1 };
   w.pending = w.pending.map((p) => (p === cmd ? next : p));
-  w.revision += 1;
-  w.log.push({
-    id: `${w.id}/${w.revision}`,
-    type: 'ordo.step.resent',
-    data: { step: next.step, compensation: next.compensation, attempt: next.attempts, revision: w.revision },
-    metadata: { kind: 'timeline', key: w.id, machine: machine.id, machineVersion: machine.version },
-  });
-  w.log.push(commandMessage(w, machine, next, `${w.id}/${w.revision}/0`, ctx, undefined));
+  const rev = w.appendTimeline('ordo.step.resent', { step: next.step, compensation: next.compensation, attempt: next.attempts });
+  w.log.push(commandMessage(w, machine, next, `${w.id}/${rev}/0`, ctx, undefined));
   if (ctx.retry.replyTimeoutMs !== undefined) {
     w.timerOps.push({ op: 'set', timerId: stepTimerId(next.step, next.compensation, next.seq), kind: 'step', purpose: 'timeout', dueAt: ctx.now + ctx.retry.replyTimeoutMs });
   }

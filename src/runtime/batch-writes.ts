@@ -1,5 +1,6 @@
-import type { Queryable } from '../store/index.js';
+import { appendToStreams, type Queryable } from '../store/index.js';
 import { RevisionConflictError } from './errors.js';
+import { writeAttemptsAndAlerts } from './instance-sql.js';
 import { netTimerOps, type WorkingInstance } from './working-instance.js';
 
 /*
@@ -86,4 +87,24 @@ export async function resolveAlertsMany(tx: Queryable, ws: readonly WorkingInsta
   const ids = ws.filter((w) => w.resolveAlerts).map((w) => w.id);
   if (ids.length === 0) return;
   await tx.query('UPDATE ordo_saga_alerts SET resolved_at = now() WHERE saga_id = ANY($1::text[]) AND resolved_at IS NULL', [ids]);
+}
+
+/**
+ * Writes every changed (or new) instance of a batch: its new log messages with the expected
+ * stream version (one statement for all streams), its row guarded by the loaded revision,
+ * its timers, alerts and retry history. Returns the instances written.
+ */
+export async function writeBatch(tx: Queryable, instances: readonly WorkingInstance[], streamOf: (machineId: string, sagaId: string) => string): Promise<WorkingInstance[]> {
+  const dirty = instances.filter((w) => w.dirty || !w.loaded);
+  const appending = dirty.filter((w) => w.log.length > 0);
+  const versions = await appendToStreams(
+    tx,
+    appending.map((w) => ({ stream: streamOf(w.machineId, w.id), expectedVersion: w.loaded?.stream_version ?? 0, messages: w.log })),
+  );
+  const appended = new Map(appending.map((w, i) => [w, versions[i]?.nextExpectedVersion ?? 0]));
+  await writeInstances(tx, dirty.map((w) => ({ w, streamVersion: appended.get(w) ?? w.loaded?.stream_version ?? 0 })));
+  await writeTimersMany(tx, dirty);
+  await resolveAlertsMany(tx, dirty);
+  for (const w of dirty) await writeAttemptsAndAlerts(tx, w);
+  return dirty;
 }

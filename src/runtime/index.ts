@@ -1,5 +1,5 @@
 export { createSagaEngine, type SagaEngine, type SagaEngineOptions, type SagaInstance, type EngineLogger } from './saga-engine.js';
-export type { IncomingMessage, WorkResult } from './work-item.js';
+export type { FirstEvent, IncomingMessage, WorkResult } from './work-item.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export { STEP_FAILED, StepFailedPayload } from './step-failed.js';

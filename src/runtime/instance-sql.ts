@@ -48,12 +48,14 @@ export interface DeadLetterInput {
   readonly message: unknown;
   readonly code: string;
   readonly reason: string;
+  /** `timer`: one of the engine's own timers, replayed as that timer (default `message`). */
+  readonly origin?: 'message' | 'timer';
 }
 
 export async function insertDeadLetter(tx: Queryable, d: DeadLetterInput): Promise<string> {
   const r = await tx.query<{ id: string }>(
-    'INSERT INTO ordo_dead_letters (message_id, saga_id, message, error_code, reason) VALUES ($1, $2, $3::text::jsonb, $4, $5) RETURNING id::text AS id',
-    [d.messageId, d.sagaId, JSON.stringify(d.message), d.code, d.reason],
+    'INSERT INTO ordo_dead_letters (message_id, saga_id, message, error_code, reason, origin) VALUES ($1, $2, $3::text::jsonb, $4, $5, $6) RETURNING id::text AS id',
+    [d.messageId, d.sagaId, JSON.stringify(d.message), d.code, d.reason, d.origin ?? 'message'],
   );
   return r.rows[0]?.id ?? '';
 }

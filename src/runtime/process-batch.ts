@@ -1,232 +1,31 @@
-import { OrdoError, TIMER_EVENT, start, type Snapshot } from '../machine/index.js';
-import { appendToStreams, recordInboxMany, type Queryable } from '../store/index.js';
-import { stampTrace, type BatchObserver } from './batch-observations.js';
-import { resolveAlertsMany, writeInstances, writeTimersMany } from './batch-writes.js';
-import { applyIncoming, applyMachineEvent, applyStepFailure, parseStepTimerId, recordTransition, resendCommand, type ApplyContext, type ApplyOutcome } from './apply-event.js';
-import { DeadLetterNotFoundError, SagaNotFoundError } from './errors.js';
-import { insertDeadLetter, lockInstances, writeAttemptsAndAlerts } from './instance-sql.js';
-import type { MachineRegistry } from './machine-registry.js';
-import { MachineVersionMissingError } from './errors.js';
-import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
-import { WorkingInstance, type InstanceRow } from './working-instance.js';
+import type { Queryable } from '../store/index.js';
+import { loadBatch, sagaIdOf, type BatchDeps } from './batch-context.js';
+import { applyInput } from './batch-inputs.js';
+import { stampTrace } from './batch-observations.js';
+import { applyParkedMessages } from './batch-parked.js';
+import { writeBatch } from './batch-writes.js';
+import type { WorkItem, WorkResult } from './work-item.js';
 
-export interface BatchDeps {
-  readonly registry: MachineRegistry;
-  readonly consumer: string;
-  readonly streamOf: (machineId: string, sagaId: string) => string;
-  readonly apply: ApplyContext;
-  /** Metrics and traces: the inputs' trace context, and what the batch wrote. */
-  readonly observer?: BatchObserver;
-}
-
-interface DeadLetterRow {
-  readonly id: string;
-  readonly message_id: string;
-  readonly saga_id: string | null;
-  readonly message: IncomingMessage;
-}
-
-/** Undo for a WorkingInstance when applying one input failed half-way. */
-function mark(w: WorkingInstance) {
-  const saved = { snapshot: w.snapshot, pending: w.pending, status: w.status, revision: w.revision, log: w.log.length, timers: w.timerOps.length, attempts: w.attempts.length, alerts: w.alerts.length, resolve: w.resolveAlerts };
-  return () => {
-    w.snapshot = saved.snapshot;
-    w.pending = saved.pending;
-    w.status = saved.status;
-    w.revision = saved.revision;
-    w.log.length = saved.log;
-    w.timerOps.length = saved.timers;
-    w.attempts.length = saved.attempts;
-    w.alerts.length = saved.alerts;
-    w.resolveAlerts = saved.resolve;
-  };
-}
-
-function errorInfo(err: unknown): { code: string; reason: string } {
-  if (err instanceof OrdoError) return { code: err.code, reason: err.message };
-  return { code: 'HANDLER_ERROR', reason: err instanceof Error ? err.message : String(err) };
-}
-
-function sagaIdOf(item: WorkItem, replays: Map<string, DeadLetterRow>): string | undefined {
-  switch (item.kind) {
-    case 'start':
-    case 'timer':
-    case 'retry-compensation':
-      return item.sagaId;
-    case 'message':
-      return item.message.key;
-    case 'replay':
-      return replays.get(item.deadLetterId)?.message.key;
-  }
-}
+export type { BatchDeps } from './batch-context.js';
 
 /**
- * Applies many instances' inputs in the caller's transaction (group commit): locks the
- * instances, records inbox entries, runs the pure transitions in memory, then writes each
+ * Applies many instances' inputs in the caller's transaction (group commit), as a pipeline:
+ * load (lock the instances, record the inbox) → apply each input to the working copies in
+ * memory, in order → apply the parked messages the batch made acceptable → write each
  * changed instance once (snapshot + revision, its stream in the log = timeline + outbox,
  * timers, retry history, alerts). A poison input is dead-lettered and the batch goes on.
  */
 export async function processBatch(tx: Queryable, items: readonly WorkItem[], deps: BatchDeps): Promise<WorkResult[]> {
-  const replayIds = items.flatMap((i) => (i.kind === 'replay' ? [i.deadLetterId] : []));
-  const replays = new Map<string, DeadLetterRow>();
-  if (replayIds.length > 0) {
-    const r = await tx.query<DeadLetterRow>(
-      `SELECT id::text AS id, message_id, saga_id, message FROM ordo_dead_letters WHERE id = ANY($1::bigint[]) AND replayed_at IS NULL ORDER BY id FOR UPDATE`,
-      [replayIds.filter((id) => /^\d+$/.test(id))],
-    );
-    for (const row of r.rows) replays.set(row.id, row);
-  }
-
-  const ids = items.map((i) => sagaIdOf(i, replays)).filter((id): id is string => typeof id === 'string');
-  const rows = await lockInstances(tx, ids);
-
-  // Inbox after the instance locks, in id order: concurrent batches cannot deadlock.
-  const messageIds = [...new Set(items.flatMap((i) => (i.kind === 'message' ? [i.message.id] : [])))].sort();
-  const fresh = await recordInboxMany(tx, deps.consumer, messageIds);
-
-  const working = new Map<string, WorkingInstance>();
-  const instance = (id: string): WorkingInstance | undefined => {
-    const existing = working.get(id);
-    if (existing) return existing;
-    const row: InstanceRow | undefined = rows.get(id);
-    if (!row) return undefined;
-    const w = new WorkingInstance(row.id, row.machine_id, row.machine_version, row, row.snapshot);
-    working.set(id, w);
-    return w;
-  };
-  const machineOf = (w: WorkingInstance) => {
-    const m = deps.registry.get(w.machineId, w.machineVersion);
-    if (!m) throw new MachineVersionMissingError([{ machine: w.machineId, version: w.machineVersion, instances: 1 }]);
-    return m;
-  };
-  const result = (w: WorkingInstance, o: ApplyOutcome): WorkResult => {
-    const state = w.snapshot.state;
-    if (o.kind === 'stale') return { status: 'stale', sagaId: w.id, state };
-    if (o.kind === 'retry-scheduled') return { status: 'retry-scheduled', sagaId: w.id, state, attempt: o.attempt, retryInMs: o.retryInMs };
-    return { status: 'applied', sagaId: w.id, state, changed: o.changed };
-  };
-  const deadLetter = async (message: IncomingMessage, err: unknown, w: WorkingInstance | undefined): Promise<WorkResult> => {
-    const { code, reason } = errorInfo(err);
-    const deadLetterId = await insertDeadLetter(tx, { messageId: message.id, sagaId: w?.id ?? null, message, code, reason });
-    if (w) {
-      w.revision += 1;
-      w.log.push({
-        id: `${w.id}/${w.revision}`,
-        type: 'ordo.dead-lettered',
-        data: { messageId: message.id, type: message.type, code, reason, deadLetterId, revision: w.revision },
-        metadata: { kind: 'timeline', key: w.id, machine: w.machineId, machineVersion: w.machineVersion, causationId: message.id },
-      });
-    }
-    return { status: 'dead-lettered', messageId: message.id, deadLetterId, code, reason };
-  };
-
+  const batch = await loadBatch(tx, items, deps);
   const results: WorkResult[] = [];
   for (const item of items) {
-    const id = sagaIdOf(item, replays);
-    const from = id === undefined ? 0 : (working.get(id)?.log.length ?? 0);
-    results.push(await one(item));
-    if (id !== undefined) stampTrace(working.get(id), from, deps.observer?.traceOf(item));
+    const id = sagaIdOf(item, batch.replays);
+    const from = id === undefined ? 0 : (batch.working.get(id)?.log.length ?? 0);
+    results.push(await applyInput(batch, item));
+    if (id !== undefined) stampTrace(batch.working.get(id), from, deps.observer?.traceOf(item));
   }
-
-  async function one(item: WorkItem): Promise<WorkResult> {
-    switch (item.kind) {
-      case 'start': {
-        const existing = instance(item.sagaId);
-        if (existing) return { status: 'exists', sagaId: item.sagaId, state: existing.snapshot.state, version: existing.machineVersion };
-        try {
-          const machine = deps.registry.newest(item.machineId);
-          const r = start(machine, item.context);
-          const blank: Snapshot = { ...r.snapshot, state: '', steps: [], timers: [] };
-          const w = new WorkingInstance(item.sagaId, machine.id, machine.version, undefined, blank);
-          recordTransition(w, machine, r, { type: 'ordo.start' }, deps.apply);
-          working.set(item.sagaId, w);
-          return { status: 'started', sagaId: w.id, state: w.snapshot.state, version: machine.version };
-        } catch (err) {
-          return { status: 'rejected', error: err as Error };
-        }
-      }
-      case 'message': {
-        const m = item.message;
-        if (!fresh.delete(m.id)) return { status: 'duplicate', messageId: m.id };
-        const w = instance(m.key);
-        if (!w) return deadLetter(m, new SagaNotFoundError(m.key), undefined);
-        const undo = mark(w);
-        try {
-          return result(w, applyIncoming(w, machineOf(w), m, deps.apply));
-        } catch (err) {
-          undo();
-          return deadLetter(m, err, w);
-        }
-      }
-      case 'replay': {
-        const row = replays.get(item.deadLetterId);
-        if (!row) return { status: 'rejected', error: new DeadLetterNotFoundError(item.deadLetterId) };
-        replays.delete(item.deadLetterId);
-        const w = instance(row.message.key);
-        let outcome: WorkResult;
-        if (!w) outcome = { status: 'rejected', error: new SagaNotFoundError(row.message.key) };
-        else {
-          const undo = mark(w);
-          try {
-            outcome = result(w, applyIncoming(w, machineOf(w), row.message, deps.apply));
-          } catch (err) {
-            undo();
-            outcome = { status: 'rejected', error: err as Error };
-          }
-        }
-        if (outcome.status === 'rejected') {
-          const { code, reason } = errorInfo(outcome.error);
-          await tx.query('UPDATE ordo_dead_letters SET attempts = attempts + 1, error_code = $2, reason = $3 WHERE id = $1', [row.id, code, reason]);
-        } else {
-          await tx.query('UPDATE ordo_dead_letters SET replayed_at = now() WHERE id = $1', [row.id]);
-        }
-        return outcome;
-      }
-      case 'timer': {
-        const w = instance(item.sagaId);
-        if (!w) return { status: 'rejected', error: new SagaNotFoundError(item.sagaId) };
-        const undo = mark(w);
-        try {
-          const machine = machineOf(w);
-          if (item.timerKind === 'machine') return result(w, applyMachineEvent(w, machine, { type: TIMER_EVENT, timer: item.timerId }, { type: TIMER_EVENT, messageId: `timer:${item.timerId}` }, deps.apply));
-          const at = parseStepTimerId(item.timerId);
-          if (!at) return { status: 'stale', sagaId: w.id, state: w.snapshot.state };
-          if (item.purpose === 'resend') return result(w, resendCommand(w, machine, at, deps.apply));
-          const reason = `no reply within ${deps.apply.retry.replyTimeoutMs ?? 0} ms`;
-          return result(w, applyStepFailure(w, machine, { ...at, retryable: true, reason, unanswered: true }, { type: 'ordo.step.timeout' }, deps.apply));
-        } catch (err) {
-          undo();
-          // A timer the machine cannot take is a definition problem: keep it visible, never lose it.
-          return deadLetter({ id: `timer:${w.id}:${item.timerId}:${deps.apply.now}`, key: w.id, type: TIMER_EVENT, payload: { timer: item.timerId } }, err, w);
-        }
-      }
-      case 'retry-compensation': {
-        const w = instance(item.sagaId);
-        if (!w) return { status: 'rejected', error: new SagaNotFoundError(item.sagaId) };
-        const undo = mark(w);
-        try {
-          w.resolveAlerts = true;
-          return result(w, applyMachineEvent(w, machineOf(w), { type: item.event }, { type: item.event, messageId: `operator:${w.id}:${w.revision}` }, deps.apply));
-        } catch (err) {
-          undo();
-          return { status: 'rejected', error: err as Error };
-        }
-      }
-    }
-  }
-
-  const dirty = [...working.values()].filter((w) => w.dirty || !w.loaded);
-  const appending = dirty.filter((w) => w.log.length > 0);
-  const versions = await appendToStreams(
-    tx,
-    appending.map((w) => ({ stream: deps.streamOf(w.machineId, w.id), expectedVersion: w.loaded?.stream_version ?? 0, messages: w.log })),
-  );
-  const appended = new Map(appending.map((w, i) => [w, versions[i]?.nextExpectedVersion ?? 0]));
-  const written = dirty.map((w) => ({ w, streamVersion: appended.get(w) ?? w.loaded?.stream_version ?? 0 }));
-  await writeInstances(tx, written);
-  await writeTimersMany(tx, dirty);
-  await resolveAlertsMany(tx, dirty);
-  for (const w of dirty) await writeAttemptsAndAlerts(tx, w);
-  deps.observer?.written(dirty, results);
+  await applyParkedMessages(batch);
+  const written = await writeBatch(tx, [...batch.working.values()], deps.streamOf);
+  deps.observer?.written(written, results);
   return results;
 }

@@ -79,4 +79,28 @@ export const runtimeMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'parked messages, dead-letter origin',
+    sql: `
+      -- messages that came too early (no saga yet, or a state that cannot take them yet):
+      -- not marked in the inbox, tried again when the saga changes state or at next_retry_at
+      CREATE TABLE ordo_parked_messages (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id text NOT NULL UNIQUE,
+        saga_id text NOT NULL,
+        message jsonb NOT NULL,
+        error_code text NOT NULL,
+        reason text NOT NULL,
+        attempts integer NOT NULL DEFAULT 1,
+        -- the engine's clock, ms
+        parked_at bigint NOT NULL,
+        next_retry_at bigint NOT NULL
+      );
+      CREATE INDEX ordo_parked_messages_saga ON ordo_parked_messages (saga_id);
+      CREATE INDEX ordo_parked_messages_retry ON ordo_parked_messages (next_retry_at);
+      -- 'message': from outside (deliver); 'timer': one of the engine's timers (replayed as that timer)
+      ALTER TABLE ordo_dead_letters ADD COLUMN origin text NOT NULL DEFAULT 'message' CHECK (origin IN ('message', 'timer'));
+    `,
+  },
 ];

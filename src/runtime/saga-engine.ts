@@ -1,19 +1,21 @@
 import type { Db, Queryable, StructuredLogger } from '../store/index.js';
-import { migrate, migrateStore } from '../store/index.js';
+import { migrate, migrateStore, recordInboxMany } from '../store/index.js';
 import type { Snapshot } from '../machine/index.js';
 import type { OrdoMetrics } from '../observe/index.js';
 import { engineObservation } from './batch-observations.js';
 import { systemClock, type Clock } from './clock.js';
 import { EngineStoppedError, InvalidEngineOptionError, InvalidSagaInputError, MachineVersionMissingError } from './errors.js';
+import { isolatingBadInputs } from './batch-isolation.js';
 import { GroupCommitter } from './group-commit.js';
-import { readInstance, lockInstances } from './instance-sql.js';
+import { insertDeadLetter, readInstance, lockInstances } from './instance-sql.js';
+import { sagasWithDueParked, takeExpiredParked } from './parked-messages.js';
 import { createMachineRegistry, type AnyMachine } from './machine-registry.js';
 import { processBatch, type BatchDeps } from './process-batch.js';
 import { checkRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { RUNTIME_MIGRATION_SCOPE, runtimeMigrations } from './runtime-migrations.js';
 import type { TopicMapping } from './topics.js';
 import { withConflictRetry } from './transaction-retry.js';
-import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
+import type { FirstEvent, IncomingMessage, WorkItem, WorkResult } from './work-item.js';
 import type { PendingCommand, SagaStatus } from './working-instance.js';
 
 /** The store's logger type (a pino instance fits); the name stays for the engine's API. */
@@ -30,6 +32,8 @@ export interface SagaEngineOptions {
   readonly batchSize?: number;
   /** Batch transactions in flight at once (default 1 on PGlite, 4 on a server). */
   readonly concurrency?: number;
+  /** Inputs waiting for a batch at most (default 20 × batchSize × concurrency); more callers wait for room. */
+  readonly maxQueued?: number;
   readonly retry?: Partial<RetryPolicy>;
   readonly topics?: TopicMapping;
   /** Inbox consumer name (default `ordo-saga-engine`). */
@@ -38,6 +42,8 @@ export interface SagaEngineOptions {
   readonly streamOf?: (machineId: string, sagaId: string) => string;
   /** Timer poll interval in ms when idle (default 100); `false` = no background poller. */
   readonly pollIntervalMs?: number | false;
+  /** How long a message that came too early stays parked before it becomes a dead letter (default 24 h). */
+  readonly parkedTtlMs?: number;
   /** The machine event an operator's `retryCompensation` sends (default `CompensationRetried`). */
   readonly compensationRetryEvent?: string;
   /** Run the store's and the engine's migrations in `start()` (default true). */
@@ -70,10 +76,18 @@ export interface SagaEngine {
   start(): Promise<void>;
   /** Stops the poller, waits for batches in flight; later calls are rejected. */
   stop(): Promise<void>;
-  /** Creates an instance on the newest version of the machine; `exists` if the id is taken (idempotent). */
-  startSaga(id: string, machineId: string, context: unknown): Promise<WorkResult>;
-  /** Applies incoming messages, grouped with concurrent calls into shared transactions. */
-  deliver(messages: readonly IncomingMessage[]): Promise<WorkResult[]>;
+  /**
+   * Creates an instance on the newest version of the machine; `exists` if the id is taken
+   * (idempotent). With `first`, the instance's first event is applied in the same
+   * transaction, so no crash can leave the instance started but waiting for it.
+   */
+  startSaga(id: string, machineId: string, context: unknown, options?: { readonly first?: FirstEvent }): Promise<WorkResult>;
+  /**
+   * Applies incoming messages, grouped with concurrent calls into shared transactions. A
+   * message that came too early (no saga yet, or a state that cannot take it yet) is
+   * `parked` and applied once it can be; `{ park: false }` dead-letters it at once instead.
+   */
+  deliver(messages: readonly IncomingMessage[], options?: { readonly park?: boolean }): Promise<WorkResult[]>;
   /** One pass of the timer poller: claims up to `batchSize` due instances' timers and fires them. Returns how many fired. */
   fireDueTimers(): Promise<number>;
   /** Applies a dead-lettered message again (after a fix); if it fails again it stays dead-lettered with attempts + 1. */
@@ -133,8 +147,10 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   let unsubscribe: (() => void) | undefined;
 
   const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service: options.metricsService ?? options.consumer ?? 'ordo-saga-engine', streamOf, logger });
-  const runBatch = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer })));
-  const committer = new GroupCommitter(runBatch, batchSize, concurrency);
+  const runOnce = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer })));
+  const service = options.metricsService ?? options.consumer ?? 'ordo-saga-engine';
+  const runBatch = isolatingBadInputs(db, deps().consumer, runOnce, (reason) => options.metrics?.deadLetters.inc({ service, reason }));
+  const committer = new GroupCommitter(runBatch, batchSize, concurrency, options.maxQueued);
   const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => {
     if (!running) return Promise.reject(new EngineStoppedError());
     observation.submitted(items);
@@ -145,14 +161,15 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     return withConflictRetry(() =>
       observation.transaction(db, async (tx, observer) => {
         const now = clock.now();
-        const due = await tx.query<{ saga_id: string }>(
-          'SELECT saga_id FROM ordo_saga_timers WHERE due_at <= $1 GROUP BY saga_id ORDER BY min(due_at) LIMIT $2',
+        // SKIP LOCKED before LIMIT: an instance another engine process (or a delivery batch)
+        // holds is passed over and the next due ones are taken, so engines share the timers.
+        const claimed = await tx.query<{ id: string }>(
+          `WITH due AS (SELECT saga_id, min(due_at) AS first_due FROM ordo_saga_timers WHERE due_at <= $1 GROUP BY saga_id)
+           SELECT i.id FROM due JOIN ordo_saga_instances i ON i.id = due.saga_id ORDER BY due.first_due, i.id LIMIT $2 FOR UPDATE OF i SKIP LOCKED`,
           [String(now), batchSize],
         );
-        if (due.rows.length === 0) return 0;
-        // SKIP LOCKED: an instance another engine process (or a delivery batch) holds is left for later.
-        const locked = await lockInstances(tx, due.rows.map((r) => r.saga_id), true);
-        if (locked.size === 0) return 0;
+        if (claimed.rows.length === 0) return 0;
+        const locked = await lockInstances(tx, claimed.rows.map((r) => r.id));
         const fired = await tx.query<{ saga_id: string; timer_id: string; kind: 'machine' | 'step'; purpose: 'fire' | 'resend' | 'timeout'; due_at: string }>(
           `DELETE FROM ordo_saga_timers WHERE saga_id = ANY($1::text[]) AND due_at <= $2 RETURNING saga_id, timer_id, kind, purpose, due_at::text AS due_at`,
           [[...locked.keys()], String(now)],
@@ -171,8 +188,29 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     for (;;) {
       const n = await claimAndFire();
       total += n;
-      if (n === 0) return total;
+      if (n === 0) break;
     }
+    await retryParked();
+    return total;
+  }
+
+  /** Parked messages: the expired ones become dead letters; sagas with some due are tried again. */
+  async function retryParked(): Promise<void> {
+    const now = clock.now();
+    const ttl = options.parkedTtlMs ?? 24 * 3600_000;
+    for (let n = batchSize; n === batchSize; ) {
+      n = await db.transaction(async (tx) => {
+        const expired = await takeExpiredParked(tx, now - ttl, batchSize);
+        await recordInboxMany(tx, deps().consumer, expired.map((p) => p.message_id));
+        for (const p of expired) {
+          const reason = `parked for more than ${ttl} ms, never accepted: ${p.reason}`;
+          await insertDeadLetter(tx, { messageId: p.message_id, sagaId: p.saga_id, message: p.message, code: p.error_code, reason });
+        }
+        return expired.length;
+      });
+    }
+    const sagas = await sagasWithDueParked(db, now, batchSize);
+    if (sagas.length > 0 && running) await submit(sagas.map((sagaId) => ({ kind: 'unpark', sagaId })));
   }
 
   function schedulePoll(interval: number): void {
@@ -206,17 +244,23 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       await polling;
       await committer.close();
     },
-    async startSaga(id, machineId, context) {
+    async startSaga(id, machineId, context, startOptions) {
       if (typeof id !== 'string' || id.length === 0) throw new InvalidSagaInputError('id', 'must be a non-empty string');
-      return firstResult(await submit([{ kind: 'start', sagaId: id, machineId, context }]));
+      const first = startOptions?.first;
+      if (first !== undefined) {
+        const problem = messageProblem({ ...first, key: id });
+        if (problem !== undefined) throw new InvalidSagaInputError('first', problem);
+      }
+      return firstResult(await submit([{ kind: 'start', sagaId: id, machineId, context, ...(first ? { first } : {}) }]));
     },
-    async deliver(messages) {
+    async deliver(messages, deliverOptions) {
+      const park = deliverOptions?.park === false ? { park: false } : {};
       const input: unknown = messages;
       if (!Array.isArray(input)) throw new InvalidSagaInputError('messages', 'must be an array');
       // A message without id, key or type cannot even be dead-lettered usefully: it is rejected to the caller.
       const problems = messages.map((m) => messageProblem(m));
       const valid: IncomingMessage[] = messages.filter((_, i) => problems[i] === undefined);
-      const applied = valid.length > 0 ? await submit(valid.map((message) => ({ kind: 'message', message }))) : [];
+      const applied = valid.length > 0 ? await submit(valid.map((message) => ({ kind: 'message', message, ...park }))) : [];
       let next = 0;
       return problems.map((p, i): WorkResult => (p === undefined ? (applied[next++] as WorkResult) : { status: 'rejected', error: new InvalidSagaInputError(`messages[${i}]`, p) }));
     },

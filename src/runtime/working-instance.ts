@@ -67,6 +67,38 @@ export class WorkingInstance {
     this.revision = loaded?.revision ?? 0;
   }
 
+  /**
+   * Appends an entry to the instance's timeline under the next revision — the one place a
+   * revision is bumped — and returns that revision (message ids derive from it).
+   */
+  appendTimeline(type: string, data: Record<string, unknown>, metadata: Record<string, unknown> = {}): number {
+    this.revision += 1;
+    const revision = this.revision;
+    this.log.push({
+      id: `${this.id}/${revision}`,
+      type,
+      data: { ...data, revision },
+      metadata: { kind: 'timeline', key: this.id, machine: this.machineId, machineVersion: this.machineVersion, ...metadata },
+    });
+    return revision;
+  }
+
+  /** Runs `change`; if it throws, the instance is as it was before (nothing half-applied) and the error goes on. */
+  applyAtomically<T>(change: () => T): T {
+    const saved = { snapshot: this.snapshot, pending: this.pending, status: this.status, revision: this.revision, resolveAlerts: this.resolveAlerts };
+    const lengths = { log: this.log.length, timerOps: this.timerOps.length, attempts: this.attempts.length, alerts: this.alerts.length };
+    try {
+      return change();
+    } catch (err) {
+      Object.assign(this, saved);
+      this.log.length = lengths.log;
+      this.timerOps.length = lengths.timerOps;
+      this.attempts.length = lengths.attempts;
+      this.alerts.length = lengths.alerts;
+      throw err;
+    }
+  }
+
   get dirty(): boolean {
     return this.log.length > 0 || this.timerOps.length > 0 || this.attempts.length > 0 || this.alerts.length > 0 || this.resolveAlerts;
   }

@@ -50,12 +50,13 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
   const stockWaitMs = deps.stockWaitMs ?? 5000;
 
   async function begin(orderId: string, req: PlaceOrderRequest): Promise<string> {
-    const started = await engine.startSaga(orderId, 'order', { orderId, customerId: req.customerId, items: req.items, total: req.total });
+    // One transaction: the saga and its OrderCreated commit together, so no crash leaves the
+    // order in INITIATED. The id makes the creation event idempotent: a retried request does not create twice.
+    const first = { id: `${orderId}:created`, type: 'OrderCreated', payload: {} };
+    const started = await engine.startSaga(orderId, 'order', { orderId, customerId: req.customerId, items: req.items, total: req.total }, { first });
     if (started.status !== 'started' && started.status !== 'exists') throw new Error(`could not start order ${orderId}: ${started.status}`);
-    // The id makes the creation event idempotent: a retried request does not create twice.
-    const [created] = await engine.deliver([{ id: `${orderId}:created`, key: orderId, type: 'OrderCreated', payload: {} }]);
     orders.notify();
-    return created && 'state' in created ? created.state : started.state;
+    return started.state;
   }
 
   return {
@@ -120,7 +121,7 @@ export function createShopBackend(deps: ShopBackendDeps): ShopBackend {
       if (!accepts(machine, order.status, 'CancelRequested') || state.ignore.includes('CancelRequested')) {
         throw new HttpError(409, 'NOT_CANCELLABLE', `order ${orderId} is ${order.status}; it can no longer be cancelled`);
       }
-      const [r] = await engine.deliver([{ id: `${orderId}:cancel:${randomUUID()}`, key: orderId, type: 'CancelRequested', payload: { reason } }]);
+      const [r] = await engine.deliver([{ id: `${orderId}:cancel:${randomUUID()}`, key: orderId, type: 'CancelRequested', payload: { reason } }], { park: false });
       orders.notify();
       if (r?.status === 'dead-lettered') throw new HttpError(409, 'NOT_CANCELLABLE', r.reason);
       if (r?.status === 'rejected') throw r.error;

@@ -48,6 +48,8 @@ export async function pumpServicesOnce(o: ServicePumpOptions): Promise<number> {
   const replies: IncomingMessage[] = [];
   if (commands.length > 0) {
     await o.db.transaction(async (tx) => {
+      // Several pumps (worker processes) on one database take turns: each command is handled once.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('ordo-sim-services'))`);
       for (const cmd of commands) {
         const seen = await tx.query<{ replies: IncomingMessage[] }>('SELECT replies FROM sim_handled WHERE message_id = $1', [cmd.id]);
         const stored = seen.rows[0];

@@ -54,15 +54,18 @@ export async function runSimulationWorker(config: SimulationWorkerConfig, out: (
   if (Number(placed.rows[0]?.n) < ids.length) {
     for (let i = 0; i < ids.length; i += 200) {
       const chunk = ids.slice(i, i + 200);
-      await Promise.all(chunk.map((id) => engine.startSaga(id, 'order', sampleOrder(id, 1 + (i % 3)))));
-      await engine.deliver(chunk.map((id) => ({ id: `create:${id}`, key: id, type: 'OrderCreated', payload: {} })));
+      // Each order and its OrderCreated in one commit (a kill between them cannot strand it).
+      await Promise.all(chunk.map((id) => engine.startSaga(id, 'order', sampleOrder(id, 1 + (i % 3)), { first: { id: `create:${id}`, type: 'OrderCreated', payload: {} } })));
     }
   }
   out({ event: 'placed' });
   const services = new SimulatedServices(config.faults);
   let lastReport = 0;
+  // Replies this process's engine applied: with several workers on one database, each shows it took a share.
+  let pumped = 0;
   for (;;) {
     const n = await pumpServicesOnce({ db, engine, services, batchSize: 500 });
+    pumped += n;
     const now = Date.now();
     if (n === 0 || now - lastReport > (config.reportEveryMs ?? 1000)) {
       lastReport = now;
@@ -70,7 +73,7 @@ export async function runSimulationWorker(config: SimulationWorkerConfig, out: (
       const counts = Object.fromEntries(s.rows.map((r) => [r.status, Number(r.n)]));
       const timers = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM ordo_saga_timers');
       const idle = n === 0 && (counts['active'] ?? 0) === 0 && Number(timers.rows[0]?.n) === 0;
-      out({ event: 'progress', counts, timers: Number(timers.rows[0]?.n), idle });
+      out({ event: 'progress', counts, timers: Number(timers.rows[0]?.n), idle, pumped });
       if (idle) break;
     }
     if (n === 0) await sleep(20);

@@ -5,7 +5,7 @@ import { ordersIn, type CheckDeps } from './check-deps.js';
 export const INTERRUPTED_CREATION_REASON = 'order creation was interrupted before it was confirmed to the customer';
 
 async function deliverOne(orders: OrdersService, message: IncomingMessage): Promise<WorkResult> {
-  const [r] = await orders.engine.deliver([message]);
+  const [r] = await orders.engine.deliver([message], { park: false });
   orders.notify();
   if (!r) throw new Error(`no result delivering ${message.type} to ${message.key}`);
   if (r.status === 'rejected') throw r.error;
