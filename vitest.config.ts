@@ -16,8 +16,12 @@ const globalSetup = ['./scripts/test-setup.ts'];
 // Three kinds of test, chosen by file name: `*.test.ts` is pure and fast,
 // `*.int.test.ts` talks to real PostgreSQL/PGlite/NATS/Kafka, `*.e2e.test.ts`
 // drives processes or a browser. `npm test` runs all of them.
+// ORDO_TEST_RESULTS=<file> also writes the results as JSON (.ci/run counts them from it).
+const resultsFile = process.env['ORDO_TEST_RESULTS'];
+
 export default defineConfig({
   test: {
+    ...(resultsFile ? { reporters: ['default', 'json'], outputFile: { json: resultsFile } } : {}),
     projects: [
       {
         resolve,
