@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { copyTemplateCluster } from './pglite-template.js';
 
 /*
  * A new PGlite database runs initdb in WASM first: seconds each, and a shop opens four.
@@ -110,6 +111,7 @@ export function pgliteStarter(cacheFile: string | undefined): (options?: StartPg
       return PGlite.create(where);
     }
     if (from) return PGlite.create({ ...where, loadDataDir: from });
+    if (dataDir && cacheFile && (await copyTemplateCluster(dataDir, cacheFile))) return PGlite.create(where);
     const known = (freshCluster ??= readCached(cacheFile));
     const copy = await known;
     // The first to find no copy initialises; the others wait for its copy.
