@@ -8,7 +8,8 @@ import { startPglite } from './pglite-start.js';
  * memory and code however little it holds, so four services on four instances held over a
  * gigabyte. Here each service gets a schema and a role of its own in one cluster: its
  * tables live in its schema, it runs as its role (SET ROLE), and that role may use no
- * other service's schema, so a service still cannot read or write another's data; the
+ * other service's schema, so a service cannot read or write another's data by mistake
+ * (code in the same process could still SET ROLE: a guard, not a security boundary); the
  * services keep talking only through messages. PGlite has one connection: every
  * statement and transaction goes through one queue here, and the role and search path
  * are switched when the next one belongs to another service.
