@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,15 @@ describe('the packed package in a fresh project', () => {
       (e: { stdout: string }) => e.stdout,
     );
     expect(bad).toMatch(/bad\.ts\(\d+,\d+\): error TS\d+: .*Payed/);
+  });
+
+  it("runs the README's five-minute path as it is written", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /<!-- the consumer test runs this block as quickstart\.mjs -->\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'the README keeps its quickstart block').toBeDefined();
+    writeFileSync(join(project, 'quickstart.mjs'), block ?? '');
+    const { stdout } = await inProject(process.execPath, ['quickstart.mjs']);
+    expect(stdout.trim().split('\n')).toEqual(['verified: true', 'state: PAID']);
   });
 
   it('runs npx ordo --help and npx ordo diagram order', async () => {
