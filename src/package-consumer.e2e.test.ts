@@ -47,7 +47,7 @@ describe('the packed package in a fresh project', () => {
     expect(paths).toContain('dist/src/index.d.ts');
     expect(paths).toContain('dist/src/dashboard/assets/index.html');
     expect(paths).toContain('bin/ordo.js');
-    expect(paths.filter((p) => /\.test\.|contract|fixture|e2e|^src\/|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
+    expect(paths.filter((p) => /\.test\.|\.contract\.|-contract\.|fixture|e2e|^src\/|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
   });
 
   it('installs without tsx or TypeScript', () => {
