@@ -18,7 +18,7 @@ import { startPglite } from './pglite-start.js';
 export interface SharedPgliteOptions {
   /** Directory of the cluster (created if new); omit for an in-memory one (tests). */
   readonly dataDir?: string;
-  /** `shared_buffers` of the cluster (default 32MB: the shop's working set is small). */
+  /** `shared_buffers` of the cluster (default 16MB: the shop's working set is small, and every MB is resident). */
   readonly sharedBuffers?: string;
 }
 
@@ -41,7 +41,7 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const pglite = await startPglite({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    settings: { shared_buffers: options.sharedBuffers ?? '32MB', work_mem: '2MB', maintenance_work_mem: '16MB', temp_buffers: '2MB' },
+    settings: { shared_buffers: options.sharedBuffers ?? '16MB', work_mem: '2MB', maintenance_work_mem: '16MB', temp_buffers: '2MB' },
   });
   await pglite.exec('REVOKE ALL ON SCHEMA public FROM PUBLIC');
   let queue: Promise<unknown> = Promise.resolve();
