@@ -1,8 +1,22 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+// The package's own name resolves to its sources (the exports map points at the build in dist/).
+const resolve = {
+  alias: [
+    { find: /^ordo$/, replacement: src('index.ts') },
+    { find: /^ordo\/(machine|testing|verify)$/, replacement: src('$1/index.ts') },
+    { find: /^ordo\/(postgres|nats|kafka)$/, replacement: src('$1.ts') },
+  ],
+};
+// Starts the local services that do not answer and names missing tools (scripts/test-setup.ts).
+const globalSetup = ['./scripts/test-setup.ts'];
 
 // Three kinds of test, chosen by file name: `*.test.ts` is pure and fast,
 // `*.int.test.ts` talks to real PostgreSQL/PGlite/NATS/Kafka, `*.e2e.test.ts`
 // drives processes or a browser. `npm test` runs all of them.
+
 // e2e files that share nothing with another file (see the e2e-embedded project).
 const EMBEDDED_E2E = [
   'src/shop/shop-embedded-*.e2e.test.ts',
@@ -12,12 +26,17 @@ const EMBEDDED_E2E = [
   'src/cli/diagram-command.e2e.test.ts',
   'src/cli/verify-command.e2e.test.ts',
   'src/cli/projections-command.e2e.test.ts',
+  'src/package-consumer.e2e.test.ts',
 ];
+// ORDO_TEST_RESULTS=<file> also writes the results as JSON (.ci/run counts them from it).
+const resultsFile = process.env['ORDO_TEST_RESULTS'];
 
 export default defineConfig({
   test: {
+    ...(resultsFile ? { reporters: ['default', 'json'], outputFile: { json: resultsFile } } : {}),
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
@@ -29,8 +48,10 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'int',
+          globalSetup,
           sequence: { groupOrder: 1 },
           include: ['src/**/*.int.test.ts'],
           testTimeout: 60_000,
@@ -38,8 +59,10 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e-embedded',
+          globalSetup,
           // Whole shops in this process (PGlite + in-process transport) and CLI runs of their own:
           // nothing shared with another file, so two at a time (each is about one core's work).
           sequence: { groupOrder: 2 },
@@ -49,8 +72,10 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e',
+          globalSetup,
           // Last, one file at a time: these spawn process layouts on the shared server and brokers, and some stop and restart the brokers.
           sequence: { groupOrder: 3 },
           include: ['src/**/*.e2e.test.ts'],

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { managedProcess, type ManagedProcess } from '../src/cli/chaos/managed-process.js';
 import { freePort } from '../src/cli/chaos/free-port.js';
 import { dropPostgresDatabase } from '../src/store/index.js';
+import { packageRoot } from '../src/cli/package-root.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = packageRoot();
 const SERVICES = ['orders', 'inventory', 'payment', 'shipping'] as const;
 
 export type ShopLayout = { kind: 'nats'; url: string } | { kind: 'kafka'; brokers: string } | { kind: 'embedded' };

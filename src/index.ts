@@ -54,6 +54,8 @@ export {
 } from './eventsourcing/index.js';
 export {
   openPglite,
+  openSharedPglite,
+  type SharedPglite,
   migrate,
   migrateStore,
   appendToStream,

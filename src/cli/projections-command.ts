@@ -8,7 +8,7 @@ export const PROJECTION_NAMES = ['order_view'] as const;
 export function registerProjections(program: Command): void {
   const cmd = program.command('projections').description('read models fed by the message log');
   const dbOptions = (c: Command) =>
-    c.option('--postgres <url>', "the service's PostgreSQL database").option('--data-dir <dir>', "the service's embedded PGlite data directory");
+    c.option('--postgres <url>', "the service's PostgreSQL database").option('--data-dir <dir>', "the embedded shop's data directory (its orders database), or a service's PGlite data directory");
 
   dbOptions(cmd.command('list').description('the projections ordo knows, with their tables and last rebuild'))
     .option('--json', 'print one JSON object')

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { migrateEventsourcing, rebuildProjection, UnknownProjectionError, type Projection, type RebuildProgress } from '../eventsourcing/index.js';
-import { orderViewProjection } from '../shop/index.js';
+import { embeddedDatabases, orderViewProjection, sharedClusterDir } from '../shop/index.js';
 import { openPglite, openPostgres, type Db } from '../store/index.js';
 import { failUsage } from './usage-error.js';
 
@@ -14,7 +16,14 @@ export interface DbFlags {
 async function openDb(flags: DbFlags): Promise<Db> {
   if (flags.postgres && flags.dataDir) return failUsage('give either --postgres or --data-dir, not both');
   if (!flags.postgres && !flags.dataDir) return failUsage("give the service's database: --postgres URL or --data-dir DIR (embedded PGlite)");
-  const db = flags.postgres ? openPostgres({ url: flags.postgres, max: 2, applicationName: 'ordo-projections' }) : await openPglite({ dataDir: flags.dataDir ?? '' });
+  const dir = flags.dataDir ?? '';
+  // An embedded shop's data directory (one cluster in <dir>/shop): its orders service's database.
+  const shopCluster = !flags.postgres && existsSync(join(sharedClusterDir(dir), 'PG_VERSION'));
+  const db = flags.postgres
+    ? openPostgres({ url: flags.postgres, max: 2, applicationName: 'ordo-projections' })
+    : shopCluster
+      ? await embeddedDatabases(dir)('orders')
+      : await openPglite({ dataDir: dir });
   const log = await db.query<{ t: string | null }>(`SELECT to_regclass('ordo_messages')::text AS t`);
   if (log.rows[0]?.t == null) {
     await db.close();

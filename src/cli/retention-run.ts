@@ -1,22 +1,24 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runOutboxRetention, type RetentionReport } from '../runtime/index.js';
-import { ordersRetentionRound } from '../shop/index.js';
-import { openPglite, openPostgres, type Db } from '../store/index.js';
+import { embeddedDatabases, hasPerServiceLayout, ordersRetentionRound, sharedClusterDir, type DatabaseOwner } from '../shop/index.js';
+import { openPostgres, type Db } from '../store/index.js';
 import { RetentionFlagError, retentionFromFlags, type RetentionCommandFlags } from './retention-flags.js';
 import { failUsage } from './usage-error.js';
 
-const SERVICES = ['orders', 'inventory', 'payment', 'shipping'] as const;
+const SERVICES: readonly DatabaseOwner[] = ['orders', 'inventory', 'payment', 'shipping'];
 
-/** Opens a service's database if the shop created it (never creates one). */
-async function openExisting(flags: RetentionCommandFlags, service: string): Promise<Db | undefined> {
+/** Opens a service's database if the shop created it (never creates a server database or a cluster). */
+async function openExisting(flags: RetentionCommandFlags, service: DatabaseOwner, embedded: ((owner: DatabaseOwner) => Promise<Db>) | undefined): Promise<Db | undefined> {
+  let db: Db;
   if (flags.dataDir) {
-    const dir = join(flags.dataDir, service);
-    return existsSync(join(dir, 'PG_VERSION')) ? openPglite({ dataDir: dir }) : undefined;
+    if (!embedded) return undefined;
+    db = await embedded(service);
+  } else {
+    const url = new URL(flags.postgres ?? '');
+    url.pathname = `/${flags.namespace}_${service}`;
+    db = openPostgres({ url: url.toString(), max: 2, applicationName: 'ordo-retention' });
   }
-  const url = new URL(flags.postgres ?? '');
-  url.pathname = `/${flags.namespace}_${service}`;
-  const db = openPostgres({ url: url.toString(), max: 2, applicationName: 'ordo-retention' });
   const ok = await db.query<{ t: string | null }>(`SELECT to_regclass('ordo_messages')::text AS t`).then(
     (r) => r.rows[0]?.t != null,
     () => false,
@@ -39,15 +41,21 @@ export async function runRetentionCommand(flags: RetentionCommandFlags): Promise
   }
   if (policy === false) return failUsage('--retention-finished off keeps everything: nothing to run');
   const reports: Record<string, RetentionReport> = {};
-  for (const service of SERVICES) {
-    const db = await openExisting(flags, service);
-    if (!db) continue;
-    try {
+  // The embedded shop's services share one cluster (closed with the last of them), so all are opened first.
+  const dir = flags.dataDir;
+  const embedded = dir && (hasPerServiceLayout(dir) || existsSync(join(sharedClusterDir(dir), 'PG_VERSION'))) ? embeddedDatabases(dir) : undefined;
+  const dbs: [DatabaseOwner, Db][] = [];
+  try {
+    for (const service of SERVICES) {
+      const db = await openExisting(flags, service, embedded);
+      if (db) dbs.push([service, db]);
+    }
+    for (const [service, db] of dbs) {
       process.stderr.write(`  … ${service}: retention round on ${db.describe}\n`);
       reports[service] = service === 'orders' ? await ordersRetentionRound(db, policy) : await runOutboxRetention(db, policy);
-    } finally {
-      await db.close();
     }
+  } finally {
+    for (const [, db] of dbs) await db.close();
   }
   if (Object.keys(reports).length === 0) return failUsage(`no shop database found (${flags.dataDir ? `under ${flags.dataDir}` : `${flags.namespace}_* on the server`})`);
   if (flags.json) {

@@ -13,3 +13,4 @@ export { createShopReconciler, shopReconcilerChecks, DEFAULT_RECONCILE_INTERVAL_
 export { DEFAULT_SHOP_RETENTION, ordersRetentionRound, orderStreams, type ShopRetention } from './shop-retention.js';
 export { networkMatcher, NetworkListError, PRIVATE_NETWORKS, type GatewaySecurityOptions } from './gateway/security-options.js';
 export { MAX_MONEY } from './money.js';
+export { embeddedDatabases, hasPerServiceLayout, sharedClusterDir, type DatabaseOwner } from './embedded-databases.js';

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Duration } from '../machine/index.js';
 import { createMetrics, type Logger, type OrdoMetrics } from '../observe/index.js';
-import { ensurePostgresDatabase, migrate, openPglite, openPostgres, startOutboxRelay, type Db } from '../store/index.js';
+import { embeddedDatabases, type DatabaseOwner } from './embedded-databases.js';
+import { ensurePostgresDatabase, migrate, openPostgres, startOutboxRelay, type Db } from '../store/index.js';
 import type { Transport } from '../transport/index.js';
 import { sqlAuditTrail } from './audit-trail.js';
 import { seedCatalogue } from './catalogue.js';
@@ -99,8 +99,13 @@ export interface RunningShop {
   stop(): Promise<void>;
 }
 
-async function openServiceDb(storage: StorageChoice, service: string): Promise<Db> {
-  if (storage.kind === 'pglite') return openPglite(storage.dataDir ? { dataDir: join(storage.dataDir, service) } : {});
+/** Each service's database: a schema and role of its own in one embedded cluster, or a database of its own on the server. */
+function serviceDatabases(storage: StorageChoice): (service: DatabaseOwner) => Promise<Db> {
+  if (storage.kind === 'pglite') return embeddedDatabases(storage.dataDir);
+  return (service) => openServerDb(storage, service);
+}
+
+async function openServerDb(storage: StorageChoice & { kind: 'postgres' }, service: string): Promise<Db> {
   const url = await ensurePostgresDatabase(storage.url, `${storage.databasePrefix ?? 'ordo'}_${service}`);
   return openPostgres({ url, applicationName: `ordo-${service}` });
 }
@@ -123,7 +128,8 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
   const stops: (() => Promise<void>)[] = [];
   const hosted: HostedService[] = [];
   const hostOptions = { ...(options.relayLeaseMs ? { relayLeaseMs: options.relayLeaseMs } : {}), metrics: { metrics, transport: options.transport.kind } };
-  const dbOf = async (name: 'orders' | 'inventory' | 'payment' | 'shipping') => (dbs[name] ??= await openServiceDb(options.storage, name));
+  const openDb = serviceDatabases(options.storage);
+  const dbOf = async (name: DatabaseOwner) => (dbs[name] ??= await openDb(name));
 
   // What this process's inventory announced at start, so its gateway can wait for it.
   let announced: StockChanged[] = [];

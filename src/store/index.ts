@@ -1,6 +1,7 @@
 export type { Db, Queryable, QueryResult, Engine } from './db.js';
 export { openPostgres, ensurePostgresDatabase, dropPostgresDatabase, type PostgresOptions } from './postgres-db.js';
 export { openPglite, pgliteDb, type PgliteOptions } from './pglite-db.js';
+export { openSharedPglite, type SharedPglite, type SharedPgliteOptions } from './pglite-shared.js';
 export { startPglite, snapshotPglite, PgliteSnapshot, type StartPgliteOptions } from './pglite-start.js';
 export {
   ExpectedVersionConflictError,

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { copyTemplateCluster } from './pglite-template.js';
 
 /*
  * A new PGlite database runs initdb in WASM first: seconds each, and a shop opens four.
@@ -71,6 +72,13 @@ export interface StartPgliteOptions {
   readonly dataDir?: string;
   /** Start a new database as a copy of this one instead of an empty cluster. */
   readonly from?: PgliteSnapshot;
+  /** Server settings for this run (`shared_buffers: '32MB'`), passed as `-c name=value`. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+function startParams(settings: Readonly<Record<string, string>> | undefined): { startParams?: string[] } {
+  if (!settings) return {};
+  return { startParams: [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])] };
 }
 
 /** Starts databases, keeping the fresh cluster in memory and in `cacheFile` (if any). */
@@ -78,7 +86,7 @@ export function pgliteStarter(cacheFile: string | undefined): (options?: StartPg
   let freshCluster: Promise<PgliteSnapshot | undefined> | undefined;
 
   /** Initialises a new cluster as PGlite does and keeps a copy of it. */
-  const initialise = async (where: { dataDir?: string }): Promise<PGlite> => {
+  const initialise = async (where: { dataDir?: string; startParams?: string[] }): Promise<PGlite> => {
     let copied!: (copy: PgliteSnapshot | undefined) => void;
     const copy = new Promise<PgliteSnapshot | undefined>((resolve) => (copied = resolve));
     freshCluster = copy;
@@ -97,12 +105,13 @@ export function pgliteStarter(cacheFile: string | undefined): (options?: StartPg
 
   const start = async (options: StartPgliteOptions = {}): Promise<PGlite> => {
     const { dataDir, from } = options;
-    const where = dataDir ? { dataDir } : {};
+    const where = { ...(dataDir ? { dataDir } : {}), ...startParams(options.settings) };
     if (dataDir && existsSync(join(dataDir, 'PG_VERSION'))) {
       if (from) throw new Error(`${dataDir} already holds a database; a snapshot starts only a new one`);
       return PGlite.create(where);
     }
     if (from) return PGlite.create({ ...where, loadDataDir: from });
+    if (dataDir && cacheFile && (await copyTemplateCluster(dataDir, cacheFile))) return PGlite.create(where);
     const known = (freshCluster ??= readCached(cacheFile));
     const copy = await known;
     // The first to find no copy initialises; the others wait for its copy.

@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { managedProcess, type ManagedProcess } from './managed-process.js';
+import { packageRoot } from '../package-root.js';
 
 const exec = promisify(execFile);
-const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const PACKAGE_ROOT = packageRoot();
 const KAFKA_SCRIPT = join(PACKAGE_ROOT, 'scripts', 'kafka.sh');
 
 export class KafkaNotFoundError extends Error {

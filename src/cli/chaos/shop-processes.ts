@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SHOP_SERVICES, type ShopService, type WiringMode } from '../../shop/index.js';
 import { managedProcess, type ManagedProcess } from './managed-process.js';
+import { packageRoot } from '../package-root.js';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const PACKAGE_ROOT = packageRoot();
 const ORDO_BIN = join(PACKAGE_ROOT, 'bin', 'ordo.js');
 
 export interface ShopProcessesConfig {
