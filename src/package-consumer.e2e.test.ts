@@ -91,6 +91,25 @@ describe('the packed package in a fresh project', () => {
     expect(stdout.trim().split('\n')).toEqual(['verified: true', 'state: PAID']);
   });
 
+  it("verifies a user's own system module: compiled JavaScript as it is, TypeScript with a clear word when tsx is missing", async () => {
+    const source = readFileSync(join(ROOT, 'examples', 'trip-booking', 'trip-system.ts'), 'utf8');
+    writeFileSync(join(project, 'trip-system.ts'), source);
+    // The user's build: TypeScript compiled to an ES module (the repository's compiler; the project has none).
+    const ts = (await import('typescript')).default;
+    writeFileSync(join(project, 'trip-system.mjs'), ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const verified = await inProject('npx', ['--no-install', 'ordo', 'verify', 'trip-system.mjs', '--orders', '1', '--json']);
+    const r = JSON.parse(verified.stdout) as { model: string; violations: unknown[]; properties: { status: string }[] };
+    expect(r.model).toBe('trip');
+    expect(r.violations).toEqual([]);
+    expect(r.properties.map((p) => p.status)).toEqual(['holds', 'holds', 'holds', 'holds', 'holds']);
+    const refused = await inProject('npx', ['--no-install', 'ordo', 'verify', 'trip-system.ts']).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+    expect(refused?.code).toBe(2);
+    expect(refused?.stderr).toMatch(/trip-system\.ts is TypeScript: install tsx in your project \(npm i -D tsx\)/);
+  });
+
   it('runs npx ordo --help and npx ordo diagram order', async () => {
     expect(existsSync(join(project, 'node_modules', '.bin', 'ordo'))).toBe(true);
     const help = await inProject('npx', ['--no-install', 'ordo', '--help']);

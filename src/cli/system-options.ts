@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importUserModule } from './user-module.js';
 import type { SystemDefinition, SystemRunOptions } from '../verify/index.js';
 import type { ModelFlags } from './order-model-flags.js';
 import { failUsage } from './usage-error.js';
@@ -39,7 +39,7 @@ export async function loadSystem(system: string, flags: ModelFlags): Promise<{ d
     const path = isAbsolute(system) ? system : resolve(process.cwd(), system);
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      mod = await importUserModule(path);
     } catch (e) {
       return failUsage(`cannot load system module ${system}: ${e instanceof Error ? e.message : String(e)}`);
     }
