@@ -25,5 +25,6 @@ export async function importUserModule(path: string): Promise<Record<string, unk
   } catch {
     throw new UserModuleError(`${path} is TypeScript: install tsx in your project (npm i -D tsx) and run the command again, or compile it and pass the .js file`);
   }
-  return (await import(url)) as Record<string, unknown>;
+  // A new URL: Node keeps the failed first load of the plain one.
+  return (await import(`${url}?tsx`)) as Record<string, unknown>;
 }

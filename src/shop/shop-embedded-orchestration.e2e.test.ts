@@ -1,3 +1,3 @@
-import { describeEmbeddedShop } from './shop-embedded-suite.js';
+import { describeEmbeddedShop } from './shop-embedded-fixture.js';
 
 describeEmbeddedShop('orchestration');
