@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgliteStarter, snapshotPglite, startPglite } from './pglite-start.js';
+import { copyTemplateCluster } from './pglite-template.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ordo-pglite-start-'));
 const opened: PGlite[] = [];
@@ -65,5 +66,16 @@ describe('starting PGlite databases from a copy of a fresh cluster', () => {
     await marked.exec('CREATE TABLE from_the_cache (n int)');
     writeFileSync(cache, await bytesOf(marked));
     expect(await tables(keep(await pgliteStarter(cache)()))).toEqual(['from_the_cache']);
+  }, 120_000);
+});
+
+describe('the template cluster a new data directory is copied from', () => {
+  it('is made on a new installation, where not even the cache folder exists yet, and the copy starts', async () => {
+    const cache = join(dir, 'new-installation', 'node_modules', '.cache', 'ordo', 'cluster.tar');
+    const dataDir = join(dir, 'from-template');
+    expect(await copyTemplateCluster(dataDir, cache)).toBe(true);
+    expect(existsSync(join(dirname(cache), 'cluster', 'PG_VERSION'))).toBe(true);
+    const db = keep(await startPglite({ dataDir }));
+    expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   }, 120_000);
 });

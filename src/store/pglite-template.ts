@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -28,6 +28,8 @@ async function makeTemplate(template: string, cacheFile: string): Promise<void> 
   const partial = `${template}.${process.pid}.partial`;
   const pglite = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
   try {
+    // On a new installation not even the cache folder is there yet.
+    await mkdir(dirname(template), { recursive: true });
     await promisify(execFile)(process.execPath, ['--input-type=module', '-e', MAKE_TEMPLATE, pglite, partial, cacheFile], { timeout: 120_000 });
     if (!existsSync(join(template, 'PG_VERSION'))) {
       await rm(template, { recursive: true, force: true });
