@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, migrateStore, type Db } from '../store/index.js';
 import { orderMachine } from '../shop/index.js';
-import { freshPostgres, pgliteFactory, sampleOrder, VirtualClock, type FreshDatabase } from '../testing/index.js';
+import { sampleOrder, VirtualClock } from '../testing/index.js';
+import { databasePerTest } from '../testing/suite-database.js';
 import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from './index.js';
 
 async function prepare(db: Db): Promise<void> {
@@ -10,33 +11,13 @@ async function prepare(db: Db): Promise<void> {
 }
 
 describe.each(['PGlite', 'PostgreSQL server'])('one bad message in a batch on %s', (name) => {
-  let fresh: () => Promise<FreshDatabase>;
-  let closeFactory = async () => {};
-  beforeAll(async () => {
-    if (name === 'PGlite') {
-      const f = await pgliteFactory(prepare);
-      fresh = () => f.fresh();
-      closeFactory = () => f.close();
-    } else {
-      fresh = async () => {
-        const d = await freshPostgres('runtime_isolation');
-        await prepare(d.db);
-        return d;
-      };
-    }
-  });
-  afterAll(() => closeFactory());
-  let cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.reverse()) await c();
-    cleanup = [];
-  });
+  const { fresh, cleanup } = databasePerTest(name, 'runtime_isolation', prepare);
 
   it('is dead-lettered with the reason while its batchmates commit', async () => {
     const d = await fresh();
     const engine = createSagaEngine({ db: d.db, machines: [orderMachine], clock: new VirtualClock(), pollIntervalMs: false, migrate: false });
     await engine.start();
-    cleanup.push(() => d.close(), () => engine.stop());
+    cleanup(() => d.close(), () => engine.stop());
     const ids = ['o1', 'o2', 'o3', 'o4', 'o5'];
     for (const id of ids) await engine.startSaga(id, 'order', sampleOrder(id), { first: { id: `${id}:created`, type: 'OrderCreated' } });
     // One call, so one batch: a NUL in a payload, which jsonb refuses, sits among four good replies.

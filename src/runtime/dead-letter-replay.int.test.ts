@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { setup as machineSetup } from '../machine/index.js';
 import { migrate, migrateStore, type Db } from '../store/index.js';
-import { freshPostgres, pgliteFactory, VirtualClock, type FreshDatabase } from '../testing/index.js';
+import { VirtualClock } from '../testing/index.js';
+import { databasePerTest } from '../testing/suite-database.js';
 import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from './index.js';
 
 async function prepare(db: Db): Promise<void> {
@@ -25,27 +26,9 @@ const gate = machineSetup({
 });
 
 describe.each(['PGlite', 'PostgreSQL server'])('replaying dead letters on %s', (name) => {
-  let fresh: () => Promise<FreshDatabase>;
-  let closeFactory = async () => {};
-  beforeAll(async () => {
-    if (name === 'PGlite') {
-      const f = await pgliteFactory(prepare);
-      fresh = () => f.fresh();
-      closeFactory = () => f.close();
-    } else {
-      fresh = async () => {
-        const d = await freshPostgres('runtime_replay');
-        await prepare(d.db);
-        return d;
-      };
-    }
-  });
-  afterAll(() => closeFactory());
-  let cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
+  const { fresh, cleanup } = databasePerTest(name, 'runtime_replay', prepare);
+  afterEach(() => {
     gateOpen = false;
-    for (const c of cleanup.reverse()) await c();
-    cleanup = [];
   });
 
   it('replays a dead-lettered timer as that timer once the definition is fixed', async () => {
@@ -53,7 +36,7 @@ describe.each(['PGlite', 'PostgreSQL server'])('replaying dead letters on %s', (
     const clock = new VirtualClock();
     const engine = createSagaEngine({ db: d.db, machines: [gate], clock, pollIntervalMs: false, migrate: false });
     await engine.start();
-    cleanup.push(() => d.close(), () => engine.stop());
+    cleanup(() => d.close(), () => engine.stop());
     await engine.startSaga('g1', 'gate', { id: 'g1' });
     await clock.advance(1000);
     const dl = await d.db.query<{ id: string; origin: string; error_code: string }>('SELECT id::text AS id, origin, error_code FROM ordo_dead_letters');
@@ -72,7 +55,7 @@ describe.each(['PGlite', 'PostgreSQL server'])('replaying dead letters on %s', (
     const d = await fresh();
     const engine = createSagaEngine({ db: d.db, machines: [gate], clock: new VirtualClock(), pollIntervalMs: false, migrate: false });
     await engine.start();
-    cleanup.push(() => d.close(), () => engine.stop());
+    cleanup(() => d.close(), () => engine.stop());
     await engine.startSaga('g1', 'gate', { id: 'g1' });
     gateOpen = true;
     const [forged] = await engine.deliver([{ id: 'f-1', key: 'g1', type: 'ordo.timer', payload: { timer: 'WAITING/wait#1', timerKind: 'machine' } }]);

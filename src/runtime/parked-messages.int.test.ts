@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, migrateStore, type Db } from '../store/index.js';
 import { orderMachine } from '../shop/index.js';
-import { freshPostgres, pgliteFactory, sampleOrder, VirtualClock, type FreshDatabase } from '../testing/index.js';
+import { sampleOrder, VirtualClock } from '../testing/index.js';
+import { databasePerTest } from '../testing/suite-database.js';
 import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE, type SagaEngineOptions } from './index.js';
 
 async function prepare(db: Db): Promise<void> {
@@ -13,34 +14,14 @@ const reserved = (id: string, saga: string) => ({ id, key: saga, type: 'Inventor
 const created = (saga: string) => ({ id: `${saga}:created`, key: saga, type: 'OrderCreated', payload: {} });
 
 describe.each(['PGlite', 'PostgreSQL server'])('messages that come too early on %s', (name) => {
-  let fresh: () => Promise<FreshDatabase>;
-  let closeFactory = async () => {};
-  beforeAll(async () => {
-    if (name === 'PGlite') {
-      const f = await pgliteFactory(prepare);
-      fresh = () => f.fresh();
-      closeFactory = () => f.close();
-    } else {
-      fresh = async () => {
-        const d = await freshPostgres('runtime_parked');
-        await prepare(d.db);
-        return d;
-      };
-    }
-  });
-  afterAll(() => closeFactory());
-  let cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.reverse()) await c();
-    cleanup = [];
-  });
+  const { fresh, cleanup } = databasePerTest(name, 'runtime_parked', prepare);
 
   async function setup(opts: Partial<SagaEngineOptions> = {}) {
     const d = await fresh();
     const clock = new VirtualClock();
     const engine = createSagaEngine({ db: d.db, machines: [orderMachine], clock, pollIntervalMs: false, migrate: false, ...opts });
     await engine.start();
-    cleanup.push(() => d.close(), () => engine.stop());
+    cleanup(() => d.close(), () => engine.stop());
     const count = async (table: string) => Number((await d.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]?.n);
     return { db: d.db, engine, clock, count };
   }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deciderFromMachine, foldEvents, TRANSITION, type MachineRecord } from '../eventsourcing/index.js';
 import { withDelays } from '../machine/index.js';
 import { migrate, readStream, type Db } from '../store/index.js';
@@ -8,16 +8,14 @@ import {
   SimulatedServices,
   VirtualClock,
   checkOrderOutcomes,
-  freshPostgres,
-  pgliteFactory,
   pumpServicesUntilIdle,
   runUntilQuiet,
   sampleOrder,
   seededRandom,
   simulationMigrations,
-  type FreshDatabase,
   type SimulationOptions,
 } from '../testing/index.js';
+import { databasePerTest } from '../testing/suite-database.js';
 import { backoffDelay, createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE, STEP_FAILED, type SagaEngine, type SagaEngineOptions } from './index.js';
 import { migrateStore } from '../store/index.js';
 
@@ -30,34 +28,14 @@ async function prepare(db: Db): Promise<void> {
 }
 
 describe.each(['PGlite', 'PostgreSQL server'])('saga engine on %s', (name) => {
-  let fresh: () => Promise<FreshDatabase>;
-  let closeFactory = async () => {};
-  beforeAll(async () => {
-    if (name === 'PGlite') {
-      const f = await pgliteFactory(prepare);
-      fresh = () => f.fresh();
-      closeFactory = () => f.close();
-    } else {
-      fresh = async () => {
-        const d = await freshPostgres('runtime');
-        await prepare(d.db);
-        return d;
-      };
-    }
-  });
-  afterAll(() => closeFactory());
-  let cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.reverse()) await c();
-    cleanup = [];
-  });
+  const { fresh, cleanup } = databasePerTest(name, 'runtime', prepare);
 
   async function setup(opts: Partial<SagaEngineOptions> = {}, sim: Partial<SimulationOptions> = {}) {
     const d = await fresh();
     const clock = new VirtualClock();
     const engine = createSagaEngine({ db: d.db, machines: [machine], clock, random: seededRandom(7), pollIntervalMs: false, ...opts });
     await engine.start();
-    cleanup.push(() => d.close(), () => engine.stop());
+    cleanup(() => d.close(), () => engine.stop());
     const services = new SimulatedServices({ seed: 1, ...sim });
     return { db: d.db, clock, engine, services };
   }
@@ -215,7 +193,7 @@ describe.each(['PGlite', 'PostgreSQL server'])('saga engine on %s', (name) => {
     expect((await engine.getSaga('o1'))?.snapshot.state).toBe('INVENTORY_RESERVING');
     const again = createSagaEngine({ db, machines: [machine], clock, pollIntervalMs: false });
     await again.start();
-    cleanup.push(() => again.stop());
+    cleanup(() => again.stop());
     expect(await again.fireDueTimers()).toBe(1);
     expect((await again.getSaga('o1'))?.snapshot.state).toBe('REVERTING_RESERVATION');
   });

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, migrateStore, type Db } from '../store/index.js';
 import { orderMachine } from '../shop/index.js';
-import { crashingDb, freshPostgres, pgliteFactory, sampleOrder, type FreshDatabase } from '../testing/index.js';
+import { crashingDb, sampleOrder } from '../testing/index.js';
+import { databasePerTest } from '../testing/suite-database.js';
 import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from './index.js';
 
 async function prepare(db: Db): Promise<void> {
@@ -24,22 +25,7 @@ async function place(db: Db, id: string): Promise<void> {
 }
 
 describe.each(['PGlite', 'PostgreSQL server'])('starting a saga with its first event on %s', (name) => {
-  let fresh: () => Promise<FreshDatabase>;
-  let closeFactory = async () => {};
-  beforeAll(async () => {
-    if (name === 'PGlite') {
-      const f = await pgliteFactory(prepare);
-      fresh = () => f.fresh();
-      closeFactory = () => f.close();
-    } else {
-      fresh = async () => {
-        const d = await freshPostgres('runtime_start');
-        await prepare(d.db);
-        return d;
-      };
-    }
-  });
-  afterAll(() => closeFactory());
+  const { fresh } = databasePerTest(name, 'runtime_start', prepare);
 
   it('is one commit: a crash after any write leaves no saga or a saga past its initial state, never one waiting in it', async () => {
     const d = await fresh();
