@@ -9,6 +9,11 @@ import { summarise, type BenchRun } from './result.js';
  * outbox) and answer at once.
  */
 
+/** Starts an order saga as the shop places one: the saga and its OrderCreated in one commit. */
+export function startOrderSaga(engine: SagaEngine, id: string): Promise<unknown> {
+  return engine.startSaga(id, 'order', { orderId: id, customerId: 'c', items: [{ sku: 's', quantity: 1, unitPrice: 100 }], total: 100 }, { first: { id: `create:${id}`, type: 'OrderCreated', payload: {} } });
+}
+
 export const STEPS_PER_SAGA = 6; // start, OrderCreated, InventoryReserved, PaymentApproved, PackageShipped, DeliveryConfirmed
 
 const REPLIES: Record<string, (orderId: string) => { type: string; payload: object }[]> = {
@@ -63,9 +68,7 @@ export async function runOrdoSagas(db: Db, inFlight: number, seconds: number, pr
   const launch = () => {
     const id = `${prefix}-${next++}`;
     startedAt.set(id, performance.now());
-    void engine
-      .startSaga(id, 'order', { orderId: id, customerId: 'c', items: [{ sku: 's', quantity: 1, unitPrice: 100 }], total: 100 })
-      .then(() => engine.deliver([{ id: `create:${id}`, key: id, type: 'OrderCreated', payload: {} }]));
+    void startOrderSaga(engine, id);
   };
   const until = performance.now() + seconds * 1000;
   const t0 = performance.now();

@@ -5,7 +5,7 @@ import { orderMachine } from '../src/shop/index.js';
 import { dropPostgresDatabase, ensurePostgresDatabase, LOG_START, openPostgres, saveCheckpoint, type Db } from '../src/store/index.js';
 import type { BenchOptions } from './bench-options.js';
 import { machineDescription, progress, summarise, type BenchResult, type BenchRun } from './result.js';
-import { serviceLoop, STEPS_PER_SAGA } from './saga-ordo.js';
+import { serviceLoop, startOrderSaga, STEPS_PER_SAGA } from './saga-ordo.js';
 
 /*
  * `ordo bench scale`: the order saga driven to a million completed sagas (at --scale 1) on
@@ -59,9 +59,7 @@ export default async function scaleBench(options: BenchOptions): Promise<BenchRe
       if (next >= total) return;
       const id = `${prefix}-${next++}`;
       startedAt.set(id, performance.now());
-      void engine
-        .startSaga(id, 'order', { orderId: id, customerId: 'c', items: [{ sku: 's', quantity: 1, unitPrice: 100 }], total: 100 })
-        .then(() => engine.deliver([{ id: `create:${id}`, key: id, type: 'OrderCreated', payload: {} }]));
+      void startOrderSaga(engine, id);
     };
     const loop = serviceLoop(
       db,
