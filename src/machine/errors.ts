@@ -90,3 +90,15 @@ export class NondeterminismError extends OrdoError {
     super(`${machine}: transition from ${state} on ${event} is not deterministic (guards/assigns must be pure)`);
   }
 }
+
+/** A live migration that cannot be applied as declared (not total, wrong versions, a lost step). */
+export class MigrationError extends OrdoError {
+  readonly code = 'MIGRATION';
+  readonly retryable = false;
+  constructor(
+    readonly machine: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`migration of ${machine} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}

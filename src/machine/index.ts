@@ -3,6 +3,7 @@ export { transition, start, accepts, isFinal, timerId, delayOfTimer, type Transi
 export { compensationPlan, nextCompensation, type PendingCompensation } from './compensation.js';
 export { definitionViolations, validateMachine } from './validate.js';
 export { edges, adjacency, reachableFrom, type Edge, type EdgeKind } from './graph.js';
+export { migrateSnapshot, migrationViolations, mappingOf, type MachineMigration, type StateMapping } from './migration.js';
 export { toMermaid } from './mermaid.js';
 export { machineToJSON } from './serialize.js';
 export { durationMs, type Duration } from './duration.js';
@@ -13,6 +14,7 @@ export {
   MachineDefinitionError,
   SnapshotMismatchError,
   NondeterminismError,
+  MigrationError,
   type DefinitionViolation,
 } from './errors.js';
 export { TIMER_EVENT } from './types.js';

@@ -183,3 +183,39 @@ export function accepts(machine: AnyMachine, state: string, eventType: string): 
 export function isFinal(machine: AnyMachine, state: string): boolean {
   return machine.states[state]?.final === true;
 }
+
+/**
+ * Puts a snapshot of another version into `target` of this machine (a live migration,
+ * machine/migration.ts). `enter`: as if a transition entered it (its invoke, compensation,
+ * entry effects and timers; eventless transitions followed). `await`: the work the old
+ * version started is what this state waits for, so nothing is sent; the timers the
+ * state arms are kept when the state and its delays are unchanged, else re-armed.
+ */
+export function placeInState<M extends AnyMachine>(machine: M, from: Snapshot, target: string, context: unknown, steps: readonly StepRecord[], mode: 'enter' | 'await'): TransitionResult<S<M>, C<M>> {
+  const state = machine.states[target];
+  if (!state) throw new InvalidTransitionError(machine.id, from.state, 'ordo.migrate', `targeting unknown state ${target}`);
+  const w: Work = { state: from.state, context, steps: [...steps], seq: from.seq, timers: [...from.timers], effects: [], path: [] };
+  const event = { type: 'ordo.migrate' };
+  const delays = Object.keys(state.after);
+  const keepTimers = mode === 'await' && from.state === target && from.timers.length === delays.length && from.timers.every((t) => delays.includes(delayOfTimer(t) ?? ''));
+  if (!keepTimers) {
+    for (const id of w.timers) w.effects.push({ kind: 'timer.cancel', timer: id });
+    w.timers = [];
+  }
+  w.path.push({ from: from.state, to: target, event: event.type });
+  if (mode === 'enter') enter(machine, w, state, event);
+  else {
+    w.state = target;
+    if (!keepTimers) {
+      w.seq += 1;
+      for (const delay of delays) {
+        const id = timerId(target, delay, w.seq);
+        w.timers.push(id);
+        w.effects.push({ kind: 'timer.set', timer: id, delay, delayMs: machine.delays[delay]?.ms ?? 0 });
+      }
+    }
+  }
+  const snapshot = freeze(machine, w, true).snapshot;
+  if (mode === 'enter') followAlways(machine, w, event, snapshot);
+  return freeze(machine, w, true);
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { setup } from '../machine/index.js';
+import { setup, type Snapshot } from '../machine/index.js';
 
 /**
  * The seed's order process (DESIGN.md §1) as data. Every transition of the seed's
@@ -38,7 +38,7 @@ export type OrderContext = z.infer<typeof OrderContext>;
 const reason = z.object({ reason: z.string().default('unspecified') });
 const orderRef = z.object({ orderId: z.string() });
 
-const events = {
+export const orderEvents = {
   OrderCreated: z.object({}),
   InventoryReserved: z.object({ reservationId: z.string() }),
   InventoryInsufficient: reason,
@@ -56,7 +56,7 @@ const events = {
 };
 
 const items = z.array(OrderItem);
-const messages = {
+export const orderMessages = {
   // commands (orchestration)
   ReserveInventory: orderRef.extend({ items }),
   ReleaseInventory: orderRef.extend({ reservationId: z.string().optional() }),
@@ -83,19 +83,18 @@ const field = (ev: AnyOrderEvent, key: string): string => {
   return typeof v === 'string' ? v : 'unspecified';
 };
 
-const order = setup({
+/** The order's vocabulary beside its events and messages: v2 (order-machine-v2.ts) extends it. */
+export const orderVocabulary = {
   context: OrderContext,
-  events,
-  messages,
   guards: {
     // Compensation runs newest step first, so a pending refund always comes before a release.
-    refundPending: (_ctx, _ev, snap) => snap.steps.some((s) => s.name === 'processPayment'),
-    releasePending: (_ctx, _ev, snap) => snap.steps.some((s) => s.name === 'reserveInventory'),
+    refundPending: (_ctx: OrderContext, _ev: AnyOrderEvent, snap: Snapshot<string, OrderContext>) => snap.steps.some((s) => s.name === 'processPayment'),
+    releasePending: (_ctx: OrderContext, _ev: AnyOrderEvent, snap: Snapshot<string, OrderContext>) => snap.steps.some((s) => s.name === 'reserveInventory'),
   },
   assign: {
-    recordReservation: (ctx, ev) => (ev.type === 'InventoryReserved' ? { ...ctx, reservationId: ev.reservationId } : ctx),
-    recordPayment: (ctx, ev) => (ev.type === 'PaymentApproved' ? { ...ctx, paymentId: ev.paymentId } : ctx),
-    recordTracking: (ctx, ev) => (ev.type === 'PackageShipped' ? { ...ctx, trackingNumber: ev.trackingNumber } : ctx),
+    recordReservation: (ctx: OrderContext, ev: AnyOrderEvent): OrderContext => (ev.type === 'InventoryReserved' ? { ...ctx, reservationId: field(ev, 'reservationId') } : ctx),
+    recordPayment: (ctx: OrderContext, ev: AnyOrderEvent): OrderContext => (ev.type === 'PaymentApproved' ? { ...ctx, paymentId: field(ev, 'paymentId') } : ctx),
+    recordTracking: (ctx: OrderContext, ev: AnyOrderEvent): OrderContext => (ev.type === 'PackageShipped' ? { ...ctx, trackingNumber: field(ev, 'trackingNumber') } : ctx),
     recordFailure: failure((ev) => `${ev.type}: ${field(ev, 'reason')}`),
     recordTimeout: failure((ev) => `timed out (${field(ev, 'timer')})`),
     recordCancel: failure((ev) => `canceled: ${field(ev, 'reason')}`),
@@ -105,11 +104,13 @@ const order = setup({
     paymentTimeout: '60s',
     compensationTimeout: '5m',
   },
-});
+} as const;
 
+const order = setup({ ...orderVocabulary, events: orderEvents, messages: orderMessages });
 const { createMachine, send, publish } = order;
 
-export const orderMachine = createMachine({
+/** Version 1 as written (v2 reuses it and changes what differs). */
+export const orderMachineV1Config = {
   id: 'order',
   version: 1,
   description: "The seed's e-commerce order saga, with timeouts, cancellation and failed compensations.",
@@ -229,7 +230,9 @@ export const orderMachine = createMachine({
       ignore: ['InventoryReserved', 'InventoryInsufficient', 'PaymentRefused', 'ReservationReleased', 'CancelRequested'],
     },
   },
-});
+} as const;
+
+export const orderMachine = createMachine(orderMachineV1Config);
 
 export type OrderMachine = typeof orderMachine;
 export type OrderState = (typeof orderMachine.stateNames)[number];
