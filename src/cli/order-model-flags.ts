@@ -6,6 +6,7 @@ export interface ModelFlags {
   faults?: string;
   capacity?: string;
   symmetry?: boolean;
+  mode?: string;
 }
 
 /** The shop's faults (`faultsOf` its system definition), named here so `ordo --help` need not load the checker (a test keeps them equal). */
@@ -18,5 +19,6 @@ export function addModelFlags(cmd: Command): Command {
     .option('--stock <s>', 'units in stock (default: orders - 1, so someone can be refused)')
     .option('--faults <list>', `faults to inject, comma separated, each optionally with a budget (dup=2); the shop's: ${FAULT_NAMES.join(', ')}`)
     .option('--capacity <n>', 'slots per message queue (default from the budgets)')
-    .option('--symmetry', 'reduce by symmetry: orders are interchangeable');
+    .option('--symmetry', 'reduce by symmetry: orders are interchangeable')
+    .option('--mode <wiring>', "the shop's wiring: orchestration (commands, the default) or choreography (the services react to the order's events)");
 }

@@ -31,10 +31,12 @@ const isDefinition = (x: unknown): x is SystemDefinition => typeof x === 'object
 export async function loadSystem(system: string, flags: ModelFlags): Promise<{ definition: SystemDefinition; run: SystemRunOptions }> {
   const keys = int('orders', flags.orders, 1, 16);
   const stock = flags.stock === undefined ? undefined : int('stock', flags.stock, 0, 255);
+  if (flags.mode !== undefined && flags.mode !== 'orchestration' && flags.mode !== 'choreography') failUsage(`--mode must be orchestration or choreography, got "${flags.mode}"`);
+  if (flags.mode !== undefined && system !== 'order') failUsage('--mode chooses the wiring of the shop (order); a module\'s system definition carries its own wiring');
   let definition: SystemDefinition;
   if (system === 'order') {
     const { shopSystem } = await import('../shop/system/order-system.js');
-    definition = shopSystem({ orders: keys, ...(stock === undefined ? {} : { stock }) });
+    definition = shopSystem({ orders: keys, ...(stock === undefined ? {} : { stock }), ...(flags.mode === 'choreography' ? { mode: 'choreography' as const } : {}) });
   } else if (/[/\\]|\.[cm]?[jt]s$/.test(system)) {
     const path = isAbsolute(system) ? system : resolve(process.cwd(), system);
     let mod: Record<string, unknown>;

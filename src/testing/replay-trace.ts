@@ -1,8 +1,8 @@
-import { delayOfTimer } from '../machine/index.js';
-import { openPglite, readStream, type Db } from '../store/index.js';
+import { delayOfTimer, type Effect } from '../machine/index.js';
+import { openPglite, readStream, type Db, type StoredMessage } from '../store/index.js';
 import { createSagaEngine, subscribeSagaEngine, type IncomingMessage, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
 import { createInProcessTransport } from '../transport/index.js';
-import { canonicalJson, samplePayload, type SystemDefinition, type SystemView, type TraceStep } from '../verify/index.js';
+import { canonicalJson, effectRouter, samplePayload, type SystemDefinition, type SystemView, type TraceStep } from '../verify/index.js';
 import { DeciderServices, TraceStepNotReplayableError, replyTo, type QueuedCommand } from './replay-services.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -130,6 +130,14 @@ export async function replayTrace(trace: readonly TraceStep[], options: ReplayTr
 }
 
 const REPLAY_TOPIC = 'replay-replies';
+
+/** A message of the saga's log as the machine effect that wrote it (commands: `send`; published events: `publish`; anything else: none). */
+function loggedEffect(m: StoredMessage): Effect | undefined {
+  const payload = (m.data ?? {});
+  if (m.metadata['kind'] === 'command') return { kind: 'send', to: String(m.metadata['to']), message: m.type, payload };
+  if (m.metadata['kind'] === 'event') return { kind: 'publish', message: m.type, payload };
+  return undefined;
+}
 /** Hands one message to the engine (through the transport) and resolves with the engine's answer once committed. */
 type Deliver = (m: IncomingMessage) => Promise<string[]>;
 
@@ -140,6 +148,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
   const idOf = options.sagaId ?? ((n: number) => `replay-${n}`);
   // The participants start from the trace's initial shared states (the run's resources).
   const services = new DeciderServices(def, first.keys.length, first.shared);
+  const route = effectRouter(def);
   const keys: KeySide[] = first.keys.map((_, i) => ({ index: i, sagaId: idOf(i + 1), queues: Object.fromEntries(names.map((n) => [n, []])), replies: [], seenVersion: 0 }));
   const commands: { sagaId: string; id: string; type: string }[] = [];
   const results: { step: number; action: string; results: string[] }[] = [];
@@ -156,12 +165,14 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
       if (!saga) continue;
       for (const m of await readStream(db, saga.stream, { fromVersion: o.seenVersion + 1 })) {
         o.seenVersion = m.streamVersion;
-        if (m.metadata['kind'] !== 'command') continue;
-        const to = m.metadata['to'];
-        const queue = o.queues[String(to)];
-        if (!queue) throw new TraceStepNotReplayableError(-1, m.type, `the engine sent ${m.type} to ${String(to)}, a participant the system definition does not have`);
-        queue.push({ id: m.id, type: m.type, data: m.data });
-        commands.push({ sagaId: o.sagaId, id: m.id, type: m.type });
+        // What the engine logged goes where the wiring routes it: commands (orchestration) or published events (choreography).
+        const effect = loggedEffect(m);
+        for (const c of effect ? route(effect) : []) {
+          const queue = o.queues[c.to];
+          if (!queue) throw new TraceStepNotReplayableError(-1, m.type, `the engine sent ${m.type} to ${c.to}, a participant the system definition does not have`);
+          queue.push({ id: m.id, type: c.message, data: c.payload });
+          commands.push({ sagaId: o.sagaId, id: m.id, type: c.message });
+        }
       }
     }
   };

@@ -1,4 +1,4 @@
-import { OrdoError, TIMER_EVENT, adjacency, delayOfTimer, start, transition, type AnyEvent, type Machine, type Snapshot, type TransitionStep } from '../machine/index.js';
+import { OrdoError, TIMER_EVENT, adjacency, delayOfTimer, start, transition, type AnyEvent, type Effect, type Machine, type Snapshot, type TransitionStep } from '../machine/index.js';
 import { ModelBoundError, ModelOptionsError } from './errors.js';
 import { samplePayload } from './sample-payload.js';
 import { snapshotKey } from './snapshot-key.js';
@@ -64,6 +64,8 @@ export interface LocalTableOptions {
    */
   readonly allowedTransitions?: Readonly<Record<string, readonly string[]>>;
   readonly maxLocalStates?: number;
+  /** Where each effect goes (the wiring, wiring-routes.ts); default: every `send` to its `to`. */
+  readonly route?: (effect: Effect) => readonly { readonly to: string; readonly message: string; readonly payload: unknown }[];
 }
 
 export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions): LocalTable {
@@ -98,16 +100,16 @@ export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions)
     return snapshots.length - 1;
   };
   const commands: CommandList[] = options.participants.map(() => ({ names: [], payloads: [] }));
-  const commandsOf = (effects: readonly { kind: string; to?: string; message?: string; payload?: unknown }[]): LocalCommand[] => {
+  const route = options.route ?? ((e: Effect) => (e.kind === 'send' ? [{ to: e.to, message: e.message, payload: e.payload }] : []));
+  const commandsOf = (effects: readonly Effect[]): LocalCommand[] => {
     const out: LocalCommand[] = [];
-    for (const e of effects) {
-      if (e.kind !== 'send') continue;
-      const service = options.participants.indexOf(e.to ?? '');
+    for (const e of effects.flatMap(route)) {
+      const service = options.participants.indexOf(e.to);
       const list = commands[service];
-      if (!list) throw new ModelOptionsError('machine', `the system definition has no participant "${e.to ?? '?'}" for ${e.message ?? '?'}`);
-      let code = list.names.indexOf(e.message ?? '');
+      if (!list) throw new ModelOptionsError('machine', `the system definition has no participant "${e.to}" for ${e.message}`);
+      let code = list.names.indexOf(e.message);
       if (code < 0) {
-        code = list.names.push(e.message ?? '') - 1;
+        code = list.names.push(e.message) - 1;
         list.payloads.push(e.payload);
       }
       out.push({ service, code: code + 1 });

@@ -16,6 +16,13 @@ export interface EnvironmentInput {
   readonly fault?: string;
 }
 
+/** A participant's published event routed to another participant as a command, in the same step (the carrier's PackageShipped moving stock). */
+export interface SystemReaction {
+  readonly from: string;
+  readonly event: string;
+  readonly to: string;
+}
+
 /**
  * How the orchestrating machine reaches the participants. Orchestration: its `send`
  * effects are commands to the participant named by `to`, and every answer a
@@ -23,10 +30,30 @@ export interface EnvironmentInput {
  * a participant's published event to another participant as a command, in the same
  * step (the carrier's PackageShipped moving stock from reserved to shipped).
  */
-export interface SystemWiring {
+export interface OrchestrationWiring {
   readonly mode: 'orchestration';
-  readonly reactions?: readonly { readonly from: string; readonly event: string; readonly to: string }[];
+  readonly reactions?: readonly SystemReaction[];
 }
+
+/** Choreography: what a participant does with one event the machine publishes — the command its decider handles, and the payload it is given (default: the event's). */
+export interface Subscription {
+  readonly command: string;
+  readonly payload?: (published: unknown) => unknown;
+}
+
+/**
+ * Choreography: the machine's `send` effects stay in its log and are not sent; its
+ * `publish` effects go out on one topic per key, and each participant handles, in
+ * publish order, the events it subscribes to (participant → published event →
+ * subscription). Answers come back to the machine exactly as in orchestration.
+ */
+export interface ChoreographyWiring {
+  readonly mode: 'choreography';
+  readonly subscriptions: Readonly<Record<string, Readonly<Record<string, Subscription>>>>;
+  readonly reactions?: readonly SystemReaction[];
+}
+
+export type SystemWiring = OrchestrationWiring | ChoreographyWiring;
 
 /** What a property sees of one state of the system: per key the machine state and each participant's local state, and the shared states. */
 export interface SystemStateView {

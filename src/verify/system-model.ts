@@ -2,6 +2,7 @@ import { adjacency } from '../machine/index.js';
 import { ModelBoundError, ModelOptionsError } from './errors.js';
 import { buildLocalTable, type LocalTable } from './local-table.js';
 import { ParticipantTable } from './participant-table.js';
+import { effectRouter } from './wiring-routes.js';
 import { faultsOf, type SystemDefinition, type SystemRunOptions } from './system-definition.js';
 
 /** Action kinds (action code = kind << 16 | key << 8 | param). */
@@ -65,7 +66,7 @@ export class SystemModel {
     const names = def.participants.map((p) => p.name);
     const envNames = def.environment.map((e) => e.event);
     this.replies = Object.keys(def.machine.eventSchemas).filter((e) => !envNames.includes(e));
-    const table = buildLocalTable(def.machine, { context: def.context, participants: names, replies: this.replies, environment: envNames, ...(def.allowedTransitions ? { allowedTransitions: def.allowedTransitions } : {}) });
+    const table = buildLocalTable(def.machine, { context: def.context, participants: names, replies: this.replies, environment: envNames, route: effectRouter(def), ...(def.allowedTransitions ? { allowedTransitions: def.allowedTransitions } : {}) });
     if (table.snapshots.length > 255) throw new ModelBoundError('local states', 255, 'the machine has more distinct snapshots than fit a byte');
     this.table = table;
     this.allowedTransitions = def.allowedTransitions ?? Object.fromEntries([...adjacency(def.machine)].map(([from, tos]) => [from, [...tos]]));

@@ -1,3 +1,4 @@
+import { byOrderEvent, type SubscribedService } from '../choreography-subscriptions.js';
 import { commands, serviceEvents, topics } from '../contracts.js';
 import type { ServiceDefinition, ServiceHandler } from '../service-host.js';
 import { chance, type SimulationOptions } from '../simulation.js';
@@ -13,10 +14,10 @@ export type WiringMode = 'orchestration' | 'choreography';
 /**
  * The two wirings of the same handlers: in orchestration a service obeys commands on
  * `<service>-commands`; in choreography it reacts to the order's published events
- * (the seed's sequence diagram). Either way it reports on `<service>-events`.
+ * (the seed's sequence diagram), by ORDER_EVENT_SUBSCRIPTIONS. Either way it reports on `<service>-events`.
  */
-function wire<H>(mode: WiringMode, service: 'inventory' | 'payment' | 'shipping', byCommand: Record<string, H>, byOrderEvent: Record<string, H>): Record<string, Record<string, H>> {
-  return mode === 'orchestration' ? { [topics.commands(service)]: byCommand } : { [topics.orderEvents]: byOrderEvent };
+function wire<H>(mode: WiringMode, service: SubscribedService, byCommand: Record<string, H>): Record<string, Record<string, H>> {
+  return mode === 'orchestration' ? { [topics.commands(service)]: byCommand } : { [topics.orderEvents]: byOrderEvent(service, byCommand) };
 }
 
 const h = <P, X>(handler: ServiceHandler<P, X>) => handler as unknown as ServiceHandler<never, unknown>;
@@ -38,7 +39,7 @@ export function inventoryService(mode: WiringMode): ServiceDefinition {
   const release = withStockFeed({ schema: commands.ReleaseInventory, apply: (tx, p) => releaseInventory(tx, p.orderId) });
   // The operator's stock change, sent by the gateway (PUT /inventory/:sku) in both wirings.
   const setStock = withStockFeed({ schema: commands.SetStock, apply: async (tx, p) => (await putStock(tx, p.sku, p), []) });
-  const wired = wire(mode, 'inventory', { ReserveInventory: reserve, ReleaseInventory: release }, { OrderCreated: reserve, ReservationReleaseRequested: release });
+  const wired = wire(mode, 'inventory', { ReserveInventory: reserve, ReleaseInventory: release });
   const commandTopic = topics.commands('inventory');
   return {
     name: 'inventory',
@@ -69,7 +70,7 @@ export function paymentService(mode: WiringMode, db: Db, sim: SimulationOptions)
     name: 'payment',
     migrations: [...paymentMigrations, ...providerMigrations],
     eventsTopic: topics.events('payment'),
-    subscriptions: wire(mode, 'payment', { ProcessPayment: pay, RefundPayment: refund }, { PaymentRequested: pay, RefundRequested: refund }),
+    subscriptions: wire(mode, 'payment', { ProcessPayment: pay, RefundPayment: refund }),
   };
 }
 
@@ -80,7 +81,7 @@ export function shippingService(mode: WiringMode, sim: SimulationOptions): Servi
   });
   // The carrier's confirmation arrives as a command in both wirings (from the gateway).
   const confirm = h({ schema: commands.ConfirmDelivery, apply: (tx, p) => confirmDelivery(tx, p.orderId) });
-  const wired = wire(mode, 'shipping', { PrepareShipment: prepare, ConfirmDelivery: confirm }, { ShipmentRequested: prepare });
+  const wired = wire(mode, 'shipping', { PrepareShipment: prepare, ConfirmDelivery: confirm });
   const commandTopic = topics.commands('shipping');
   return {
     name: 'shipping',

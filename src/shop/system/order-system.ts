@@ -1,4 +1,5 @@
-import type { AnyParticipant, SystemDefinition } from '../../verify/index.js';
+import type { AnyParticipant, SystemDefinition, SystemWiring } from '../../verify/index.js';
+import { commandPayload, ORDER_EVENT_SUBSCRIPTIONS } from '../choreography-subscriptions.js';
 import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../order-machine.js';
 import { inventoryDecider, type InventoryShared, type SkuStock } from '../services/inventory-decider.js';
 import { paymentDecider, paymentDeciderWith } from '../services/payment-decider.js';
@@ -32,7 +33,26 @@ export interface ShopSystemOptions {
   /** Replace a participant's decider (a mutant), by name. */
   readonly participants?: Readonly<Record<string, AnyParticipant>>;
   readonly canceledState?: string;
+  /** How the machine reaches the services (default orchestration); everything else is shared. */
+  readonly mode?: 'orchestration' | 'choreography';
 }
+
+/**
+ * The shop's two wirings: the order machine's commands (orchestration), or its
+ * published events routed by the services' subscriptions (choreography). Either way
+ * the carrier's PackageShipped moves the stock (inventory subscribes to shipping's events).
+ */
+export function shopWiring(mode: 'orchestration' | 'choreography'): SystemWiring {
+  const reactions = [{ from: 'shipping', event: 'PackageShipped', to: 'inventory' }];
+  if (mode === 'orchestration') return { mode, reactions };
+  const subscriptions = Object.fromEntries(
+    Object.entries(ORDER_EVENT_SUBSCRIPTIONS).map(([service, subs]) => [service, Object.fromEntries(Object.entries(subs).map(([event, command]) => [event, { command, payload: commandPayload(command) }]))]),
+  );
+  return { mode, subscriptions, reactions };
+}
+
+/** The shop in choreography: `shopSystem` with the services reacting to the order's events. */
+export const orderChoreographySystem = (o: Omit<ShopSystemOptions, 'mode'>): SystemDefinition => shopSystem({ ...o, mode: 'choreography' });
 
 /**
  * The shop as one system definition: the order machine orchestrating the inventory,
@@ -47,12 +67,12 @@ export function shopSystem(o: ShopSystemOptions): SystemDefinition {
   const machine = o.machine ?? (orderMachine);
   const chosen = [inventoryDecider, o.nonIdempotentPayment ? paymentDeciderWith({ idempotent: false }) : paymentDecider, shippingDecider] as AnyParticipant[];
   return {
-    name: 'order',
+    name: o.mode === 'choreography' ? 'order-choreography' : 'order',
     orchestrator: 'orders',
     machine,
     context,
     participants: chosen.map((p) => o.participants?.[p.name] ?? p),
-    wiring: { mode: 'orchestration', reactions: [{ from: 'shipping', event: 'PackageShipped', to: 'inventory' }] },
+    wiring: shopWiring(o.mode ?? 'orchestration'),
     initialShared: { inventory: initialStock, payment: null, shipping: null },
     environment: [
       { event: 'OrderCreated', actor: 'orders' },

@@ -21,8 +21,10 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
     [2, { loss: 1, reorder: 1, crash: 1, provider: 1, shipfail: 1, refundfail: 1 }],
     [2, { enginecrash: 2, dup: 1, decline: 1 }],
   ];
-  it.each(cases)('N = %i, faults %j', (orders, faults) => {
-    const def = shopSystem({ orders, context });
+  // Both wirings: choreography routes the machine's published events by the services' subscriptions.
+  const wirings = ['orchestration', 'choreography'] as const;
+  it.each(wirings.flatMap((mode) => cases.map(([n, f]): [(typeof wirings)[number], number, Record<string, number>] => [mode, n, f])))('%s, N = %i, faults %j', (mode, orders, faults) => {
+    const def = shopSystem({ orders, context, mode });
     const ordo = checkSystem(def, { keys: orders, faults }, { liveness: false });
     const spin = runSpin(toPromela(def, { keys: orders, faults }));
     expect(spin.errors).toBe(0);
