@@ -10,7 +10,7 @@ export interface ModelFlags {
 }
 
 /** The shop's faults (`faultsOf` its system definition), named here so `ordo --help` need not load the checker (a test keeps them equal). */
-export const FAULT_NAMES = ['loss', 'dup', 'reorder', 'crash', 'enginecrash', 'timeout', 'cancel', 'decline', 'provider', 'refundfail', 'shipfail'] as const;
+export const FAULT_NAMES = ['loss', 'dup', 'reorder', 'crash', 'enginecrash', 'relaycrash', 'timeout', 'cancel', 'decline', 'provider', 'refundfail', 'shipfail'] as const;
 
 /** The flags `verify` and `export` share, so both describe the same model. */
 export function addModelFlags(cmd: Command): Command {

@@ -17,6 +17,15 @@ describe('ordo verify / ordo export (the real CLI process)', () => {
     expect(r['states']).toBeGreaterThan(100);
   });
 
+  it('--mode choreography checks the shop with the services reacting to the order events, and exports it', async () => {
+    const [choreo, pml] = await Promise.all([
+      ordo('verify', 'order', '--mode', 'choreography', '--orders', '2', '--faults', 'dup,decline,relaycrash', '--json'),
+      ordo('export', 'order', '--mode', 'choreography', '--format', 'promela', '--orders', '1'),
+    ]);
+    expect(JSON.parse(choreo.stdout)).toMatchObject({ model: 'order-choreography', orders: 2, violations: [] });
+    expect(pml.stdout).toContain('system order-choreography');
+  });
+
   it('prints the property table, and symmetry reduces the states', async () => {
     const [full, sym] = await Promise.all([
       ordo('verify', 'order', '--orders', '3', '--faults', 'decline', '--stock', '1'),
@@ -33,6 +42,8 @@ describe('ordo verify / ordo export (the real CLI process)', () => {
       [['verify', 'order', '--orders', 'many'], '--orders must be an integer from 1 to 16'],
       [['verify', 'shop'], 'unknown model "shop"'],
       [['export', 'order', '--format', 'alloy'], '--format must be tla or promela'],
+      [['verify', 'order', '--mode', 'chaos'], '--mode must be orchestration or choreography'],
+      [['verify', 'examples/trip-booking/trip-system.ts', '--mode', 'choreography'], '--mode chooses the wiring of the shop'],
     ] as const;
     const errors = await Promise.all(cases.map(([args]) => failure(ordo(...args))));
     cases.forEach(([args, message], k) => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, migrateStore } from '../store/index.js';
 import { runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from '../runtime/index.js';
 import { orderMachine, SEED_TRANSITIONS } from '../shop/index.js';
+import { shipsBeforePayment } from '../shop/system/choreography-mutants.js';
 import { shopSystem, allowedOrderTransitions, type ShopSystemOptions } from '../shop/system/order-system.js';
 import { checkSystem, faultsOf, SystemModel, viewOf, type SystemDefinition, type TraceStep } from '../verify/index.js';
 import { pgliteFactory, replayTrace, shortestTrace as shortest, TraceStepNotReplayableError, type ReplayReport, type ReplayTraceOptions } from './index.js';
@@ -80,7 +81,7 @@ describe('replayTrace: checker traces against the real saga engine on PGlite', (
     expect(lines(early)).toEqual(['orders 1 send OrderCreated', 'timer 1 fire reservationTimeout']);
     expect((await replay(early)).divergences).toEqual([]);
 
-    const faults = ['dup', 'loss', 'crash', 'enginecrash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel', 'refundfail'];
+    const faults = ['dup', 'loss', 'crash', 'enginecrash', 'relaycrash', 'timeout', 'decline', 'provider', 'shipfail', 'cancel', 'refundfail'];
     for (const fault of faults) {
       // A refund fails only when there is one to make: a customer's cancel after the capture.
       const trace = shortestTrace(model({ faults: fault === 'refundfail' ? { refundfail: 1, cancel: 1 } : { [fault]: 1 } }), endsAfter(fault));
@@ -126,6 +127,37 @@ describe('replayTrace: checker traces against the real saga engine on PGlite', (
     expect(fixed.stoppedAt).toBeUndefined();
     expect(fixed.divergences.map((d) => d.step)).toEqual([5]);
     expect(fixed.divergences[0]?.differences).toEqual(['order 1 state: expected CANCELED, actual REVERTING_RESERVATION', 'order 1 in flight: expected [], actual [ReleaseInventory]']);
+  });
+
+  it('replays choreography traces: the services answer the events the real engine published, routed by their subscriptions', async () => {
+    const choreo = (m: Model) => defOf({ ...m, mode: 'choreography' });
+    const toDelivered = violation({ ...model({ allowedTransitions: { ...allowed, SHIPPED: [] } }), mode: 'choreography' }, 'ValidStateTransitions');
+    const r = await replay(toDelivered, { definition: choreo(model({})) });
+    expect(r.divergences).toEqual([]);
+    // What reached the services are the order's published events, handled as their commands.
+    expect(r.commands.map((c) => c.type)).toEqual(['ReserveInventory', 'ProcessPayment', 'PrepareShipment']);
+    for (const fault of ['dup', 'crash', 'enginecrash', 'relaycrash', 'timeout', 'decline', 'cancel', 'shipfail']) {
+      const m = model({ faults: { [fault]: 1 }, mode: 'choreography' });
+      const m2 = new SystemModel(choreo(m), { keys: 1, faults: { [fault]: 1 } });
+      const trace = shortest(m2, (s) => endsAfter(fault)(m2, s));
+      expect((await replay(trace, { definition: choreo(m) })).divergences, `${fault}:\n${lines(trace).join('\n')}`).toEqual([]);
+    }
+
+    // A bug only choreography has: the shipment is requested with the payment. Its shortest trace reproduces on the engine running it.
+    const bug = violation(model({ machine: shipsBeforePayment, mode: 'choreography' }), 'NoUnpaidShipment');
+    const broken = await replay(bug, { definition: choreo(model({ machine: shipsBeforePayment })), machine: shipsBeforePayment });
+    expect(broken.divergences).toEqual([]);
+    expect(broken.final.keys[0]?.participants).toMatchObject({ shipping: { status: 'shipped' }, payment: null });
+    // The shipped machine publishes ShipmentRequested only once paid: the replay departs where the bug shipped.
+    const fixed = await replay(bug, { definition: choreo(model({})), machine: orderMachine });
+    expect(fixed.divergences.length).toBeGreaterThan(0);
+
+    // relaycrash: a payment decider that is not idempotent captures twice when the relay republishes PaymentRequested.
+    const twice = violation(model({ nonIdempotentPayment: true, faults: { relaycrash: 1 }, mode: 'choreography' }), 'AtMostOneCapture');
+    expect(lines(twice)).toContain('crash 1 relay publishes twice after: orders handle InventoryReserved');
+    const captured = await replay(twice, { definition: choreo(model({ nonIdempotentPayment: true })) });
+    expect(captured.divergences).toEqual([]);
+    expect(captured.final.keys[0]?.participants['payment']).toMatchObject({ captures: 2 });
   });
 
   it('stops at a step the engine cannot follow, and rejects a trace without its start', async () => {

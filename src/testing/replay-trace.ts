@@ -74,6 +74,8 @@ interface KeySide {
  * - `timer fire <delay>`: the virtual clock jumps to that timer's deadline and the engine fires
  *   it; every other timer is moved along by the same amount, because the model orders
  *   deadlines but has no wall-clock time (so only the named timer may pass).
+ * - `crash relay publishes twice after: <step>`: the step, then every message it committed queued again, same
+ *   id, behind the originals (the outbox relay republishing from its checkpoint after a crash);
  * - Commands are not invented: after each step the engine's outbox (its saga streams,
  *   `metadata.kind = 'command'`) is read and the commands appended to per-participant queues.
  *
@@ -141,7 +143,7 @@ function loggedEffect(m: StoredMessage): Effect | undefined {
 /** Hands one message to the engine (through the transport) and resolves with the engine's answer once committed. */
 type Deliver = (m: IncomingMessage) => Promise<string[]>;
 
-async function run(trace: readonly TraceStep[], first: TraceStep, options: ReplayTraceOptions, machineId: string, io: Omit<StepDeps, 'services'>): Promise<ReplayReport> {
+async function run(trace: readonly TraceStep[], first: TraceStep, options: ReplayTraceOptions, machineId: string, io: Omit<StepDeps, 'services' | 'drain'>): Promise<ReplayReport> {
   const { db, engine } = io;
   const def = options.definition;
   const names = def.participants.map((p) => p.name);
@@ -158,8 +160,9 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
     await engine.startSaga(o.sagaId, machineId, options.context ? options.context(o.sagaId, i + 1) : def.context);
   }
 
-  /** Moves the commands the engine committed since the last look into the keys' participant queues. */
+  /** Moves the commands the engine committed since the last look into the keys' participant queues; returns what it moved. */
   const drainOutbox = async () => {
+    const moved: { queue: QueuedCommand[]; message: QueuedCommand }[] = [];
     for (const o of keys) {
       const saga = await engine.getSaga(o.sagaId);
       if (!saga) continue;
@@ -170,11 +173,14 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
         for (const c of effect ? route(effect) : []) {
           const queue = o.queues[c.to];
           if (!queue) throw new TraceStepNotReplayableError(-1, m.type, `the engine sent ${m.type} to ${c.to}, a participant the system definition does not have`);
-          queue.push({ id: m.id, type: c.message, data: c.payload });
+          const message = { id: m.id, type: c.message, data: c.payload };
+          queue.push(message);
+          moved.push({ queue, message });
           commands.push({ sagaId: o.sagaId, id: m.id, type: c.message });
         }
       }
     }
+    return moved;
   };
   const actualView = async (): Promise<ReplayView> => ({
     shared: Object.fromEntries(Object.keys(first.shared).map((n) => [n, services.shared[n]])),
@@ -200,7 +206,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
     const o = keys[s.order - 1];
     try {
       if (!o) throw new TraceStepNotReplayableError(s.step, s.action, `key ${s.order} is not in the trace's initial state`);
-      const out = await applyStep(s, o, { ...io, services });
+      const out = await applyStep(s, o, { ...io, services, drain: drainOutbox });
       if (out.length > 0) results.push({ step: s.step, action: `${s.actor} ${s.order} ${s.action}`, results: out });
       await drainOutbox();
     } catch (e) {
@@ -222,6 +228,8 @@ interface StepDeps {
   readonly clock: VirtualClock;
   readonly services: DeciderServices;
   readonly deliver: Deliver;
+  /** Moves what the engine committed into the queues; returns it. */
+  readonly drain: () => Promise<{ queue: QueuedCommand[]; message: QueuedCommand }[]>;
 }
 
 /** Carries out one model step on the real side; returns the engine's answers (empty for a step that only moves messages). */
@@ -250,6 +258,13 @@ async function applyStep(s: TraceStep, o: KeySide, d: StepDeps): Promise<string[
     queue.shift();
     serve(participant.name, cmd, x);
     return [];
+  }
+  if (s.actor === 'crash' && verb === 'relay') {
+    // The step itself; its relay published what it committed, crashed before its checkpoint and published it again (same ids, same order).
+    const [, actor = '', action = ''] = /after: (\S+) (.+)$/.exec(s.action) ?? fail('no step named after "after:"');
+    const out = await applyStep({ ...s, actor, action }, o, d);
+    for (const { queue, message } of await d.drain()) queue.push(message);
+    return out;
   }
   if (s.actor === 'crash' && verb === def.orchestrator) {
     // The engine committed and crashed before the ack: the reply stays queued, delivered again later (its inbox answers `duplicate`).

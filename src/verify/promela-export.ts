@@ -55,11 +55,14 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
     return s;
   };
   const pop = (q: string, b: number): string => [...Array.from({ length: C - 1 }, (_, k) => `${q}[${b + k}] = ${q}[${b + k + 1}]`), `${q}[${b + C - 1}] = 0`].join('; ');
-  const applyMachine = (i: number, e: number): string => {
+  /** Takes machine entry e for key i; `published` 2: its messages twice (relaycrash). */
+  const applyMachine = (i: number, e: number, published = 1): string => {
     const parts = [`o[${i}] = ${tab.next[e] ?? 0}`];
-    for (const c of tab.sends[e] ?? []) parts.push(push(queue(c.service), i * C, String(c.code)));
+    for (let n = 0; n < published; n++) for (const c of tab.sends[e] ?? []) parts.push(push(queue(c.service), i * C, String(c.code)));
     return parts.join('; ');
   };
+  const sends = (e: number) => (tab.sends[e]?.length ?? 0) > 0;
+  const relay = has('relaycrash') ? budget('relaycrash') : undefined;
   const sharedIs = (p: number, g: number) => ((m.sharedAt[p] ?? -1) >= 0 ? ` && ${shared(p)} == ${g}` : '');
   /** The effects of one table entry: new local and shared state, replies, reactions. */
   const effects = (t: ParticipantTable, p: number, i: number, e: number, depth: number): string => {
@@ -98,19 +101,26 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
       const ls: number[] = [];
       for (let l = 0; l < tab.names.length; l++) if ((tab.next[l * I + k] ?? -1) >= 0 && tab.changed[l * I + k]) ls.push(l);
       if (ls.length === 0) continue;
-      const at = `(${ls.map((l) => `o[${i}] == ${l}`).join(' || ')})`;
-      const branches = ls.map((l) => `:: o[${i}] == ${l} -> ${applyMachine(i, l * I + k)}`).join(' ');
-      if (inp.kind === 'timer') {
-        const guard = has('timeout') ? `${at} && (${quiet} || ${budget('timeout')} > 0)` : `${at} && ${quiet}`;
-        const spend = has('timeout') ? `if :: !${quiet} -> ${budget('timeout')}-- :: else -> skip fi; ` : '';
-        w(`  :: d_step { ${guard} -> ${spend}if ${branches} fi } /* timer ${inp.name} */`);
-        continue;
+      // The step as it is, then (relaycrash) the steps that publish something, published twice.
+      const variants = [{ from: ls, published: 1, extra: '', note: '' }];
+      const twice = ls.filter((l) => sends(l * I + k));
+      if (relay !== undefined && twice.length > 0) variants.push({ from: twice, published: 2, extra: ` && ${relay} > 0`, note: ', relay publishes twice' });
+      for (const v of variants) {
+        const at = `(${v.from.map((l) => `o[${i}] == ${l}`).join(' || ')})${v.extra}`;
+        const spendRelay = v.published === 2 ? `${relay ?? ''}--; ` : '';
+        const branches = v.from.map((l) => `:: o[${i}] == ${l} -> ${applyMachine(i, l * I + k, v.published)}`).join(' ');
+        if (inp.kind === 'timer') {
+          const guard = has('timeout') ? `${at} && (${quiet} || ${budget('timeout')} > 0)` : `${at} && ${quiet}`;
+          const spend = has('timeout') ? `if :: !${quiet} -> ${budget('timeout')}-- :: else -> skip fi; ` : '';
+          w(`  :: d_step { ${guard} -> ${spend}${spendRelay}if ${branches} fi } /* timer ${inp.name}${v.note} */`);
+          continue;
+        }
+        const fault = m.envInputs.find((e) => e.k === k)?.fault;
+        if (fault !== undefined) {
+          if (!has(fault)) continue;
+          w(`  :: d_step { ${at} && ${budget(fault)} > 0 -> ${budget(fault)}--; ${spendRelay}if ${branches} fi } /* ${inp.name} (${fault})${v.note} */`);
+        } else w(`  :: d_step { ${at} -> ${spendRelay}if ${branches} fi } /* ${inp.name}${v.note} */`);
       }
-      const fault = m.envInputs.find((e) => e.k === k)?.fault;
-      if (fault !== undefined) {
-        if (!has(fault)) continue;
-        w(`  :: d_step { ${at} && ${budget(fault)} > 0 -> ${budget(fault)}--; if ${branches} fi } /* ${inp.name} (${fault}) */`);
-      } else w(`  :: d_step { ${at} -> if ${branches} fi } /* ${inp.name} */`);
     }
     // Reply delivery: entries that change nothing (ignored, or rejected = dead-lettered) only consume the message.
     const deliver: string[] = [];
@@ -123,6 +133,19 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
       }
     }
     w(`  :: d_step { qr[${b}] != 0 -> if ${deliver.join(' ')} :: else -> ${pop('qr', b)} fi } /* ${m.definition.orchestrator} handle a reply */`);
+    if (relay !== undefined) {
+      const twice: string[] = [];
+      const at: string[] = [];
+      for (let l = 0; l < tab.names.length; l++) {
+        for (let r = 1; r <= m.replies.length; r++) {
+          const e = l * I + (r - 1);
+          if ((tab.next[e] ?? -1) < 0 || !sends(e)) continue;
+          at.push(`(o[${i}] == ${l} && qr[${b}] == ${r})`);
+          twice.push(`:: o[${i}] == ${l} && qr[${b}] == ${r} -> ${pop('qr', b)}; ${applyMachine(i, e, 2)}`);
+        }
+      }
+      if (twice.length > 0) w(`  :: d_step { ${relay} > 0 && (${at.join(' || ')}) -> ${relay}--; if ${twice.join(' ')} fi } /* ${m.definition.orchestrator} handle a reply, relay publishes twice */`);
+    }
     if (has('enginecrash')) {
       const again = deliver.map((d) => d.replace(`${pop('qr', b)}; `, ''));
       w(`  :: d_step { qr[${b}] != 0 && ${budget('enginecrash')} > 0 -> ${budget('enginecrash')}--; if ${again.join(' ')} :: else -> skip fi } /* engine handles a reply, crashes before ack */`);

@@ -3,9 +3,14 @@ import type { AnyParticipant } from './participant.js';
 
 type AnyMachine = Machine<string, { type: string }, unknown>;
 
-/** Faults every system has: the network's and the services' own (crash before ack), and a deadline passing early. */
-/** `enginecrash`: the saga engine commits a reply's transition and crashes before the ack, so the reply is delivered again. */
-export const CORE_FAULTS = ['loss', 'dup', 'reorder', 'crash', 'enginecrash', 'timeout'] as const;
+/**
+ * Faults every system has: the network's and the services' own (crash before ack), and a deadline passing early.
+ * `enginecrash`: the saga engine commits a reply's transition and crashes before the ack, so the reply is delivered again.
+ * `relaycrash`: the engine's outbox relay publishes a committed step's messages and crashes before saving its
+ * checkpoint; restarted, it publishes them again from the checkpoint (store/outbox-relay.ts: at-least-once, same
+ * order, same message ids), so each arrives twice, the copies right behind the originals.
+ */
+export const CORE_FAULTS = ['loss', 'dup', 'reorder', 'crash', 'enginecrash', 'relaycrash', 'timeout'] as const;
 
 /** An input from outside the participants: who sends it, and the fault budget it spends if it is the world's choice (a customer cancelling). */
 export interface EnvironmentInput {

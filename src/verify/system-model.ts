@@ -6,7 +6,7 @@ import { effectRouter } from './wiring-routes.js';
 import { faultsOf, type SystemDefinition, type SystemRunOptions } from './system-definition.js';
 
 /** Action kinds (action code = kind << 16 | key << 8 | param). */
-export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9, engineCrash: 10 } as const;
+export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9, engineCrash: 10, relayCrash: 11 } as const;
 
 export type Emit = (next: Uint8Array, actor: number, action: number, invalidTransition: boolean) => void;
 
@@ -59,7 +59,7 @@ export class SystemModel {
       if (!Number.isInteger(n) || n < 0 || n > 100) throw new ModelOptionsError('faults', `budget of ${f} must be an integer from 0 to 100, got ${String(n)}`);
       faults[f] = n;
     }
-    const capacity = run.capacity ?? 2 + (faults['dup'] ?? 0) + (faults['crash'] ?? 0) + (faults['timeout'] ?? 0);
+    const capacity = run.capacity ?? 2 + (faults['dup'] ?? 0) + (faults['crash'] ?? 0) + (faults['timeout'] ?? 0) + (faults['relaycrash'] ?? 0);
     if (!Number.isInteger(capacity) || capacity < 2 || capacity > 32) throw new ModelOptionsError('capacity', `must be an integer from 2 to 32, got ${String(capacity)}`);
     this.options = { keys: run.keys, faults, capacity, symmetry: run.symmetry ?? false };
 
@@ -174,9 +174,10 @@ export class SystemModel {
     t[o] = (t[o] as number) - 1;
   }
 
-  applyMachine(t: Uint8Array, key: number, entry: number): void {
+  /** Takes machine table entry `entry` for `key`; `published` 2: the relay published its messages twice (relaycrash). */
+  applyMachine(t: Uint8Array, key: number, entry: number, published = 1): void {
     t[this.base(key)] = this.table.next[entry] ?? 0;
-    for (const c of this.table.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
+    for (let n = 0; n < published; n++) for (const c of this.table.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
   }
 
   /** The entry of participant `p`'s table for command `code` and choice `x` in state `s` (-1: not enabled). */

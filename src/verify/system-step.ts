@@ -7,6 +7,10 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
   const C = m.options.capacity;
   const P = m.participants.length;
   const orchestrator = 0;
+  const crashActor = m.actors.length - 1;
+  // relaycrash: a step that publishes something may have it published twice (the relay crashed before its checkpoint).
+  const relay = m.has(s, 'relaycrash');
+  const republishes = (e: number) => relay && (tab.sends[e]?.length ?? 0) > 0;
   for (let i = 0; i < m.options.keys; i++) {
     const l = s[m.base(i)] ?? 0;
     const oc = i << 8;
@@ -18,6 +22,13 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
       if (env.fault !== undefined) m.spend(t, env.fault);
       m.applyMachine(t, i, e);
       emit(t, env.actor, (KIND.environment << 16) | oc | env.k, tab.invalid[e] === 1);
+      if (republishes(e)) {
+        t.set(s);
+        if (env.fault !== undefined) m.spend(t, env.fault);
+        m.spend(t, 'relaycrash');
+        m.applyMachine(t, i, e, 2);
+        emit(t, crashActor, (KIND.relayCrash << 16) | oc | env.k, tab.invalid[e] === 1);
+      }
     }
     // A deadline surely passes while nothing is in flight for the key; the `timeout`
     // fault lets it pass early too, racing the messages still on their way.
@@ -30,6 +41,13 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
         if (!quiet) m.spend(t, 'timeout');
         m.applyMachine(t, i, e);
         emit(t, m.timerActor, (KIND.timer << 16) | oc | k, tab.invalid[e] === 1);
+        if (republishes(e)) {
+          t.set(s);
+          if (!quiet) m.spend(t, 'timeout');
+          m.spend(t, 'relaycrash');
+          m.applyMachine(t, i, e, 2);
+          emit(t, crashActor, (KIND.relayCrash << 16) | oc | k, tab.invalid[e] === 1);
+        }
       }
     }
     const rq = m.queueOffset(i, P);
@@ -41,6 +59,13 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
       // A reply the state neither accepts nor ignores is dead-lettered: consumed, the key unchanged.
       if ((tab.next[e] ?? -1) >= 0) m.applyMachine(t, i, e);
       emit(t, orchestrator, (KIND.deliver << 16) | oc, (tab.next[e] ?? -1) >= 0 && tab.invalid[e] === 1);
+      if ((tab.next[e] ?? -1) >= 0 && republishes(e)) {
+        t.set(s);
+        m.pop(t, rq);
+        m.spend(t, 'relaycrash');
+        m.applyMachine(t, i, e, 2);
+        emit(t, crashActor, (KIND.relayCrash << 16) | oc | (rh - 1), tab.invalid[e] === 1);
+      }
       if (m.has(s, 'enginecrash')) {
         // The engine commits the transition and crashes before the ack: the reply is delivered again.
         t.set(s);

@@ -102,6 +102,12 @@ export function describeAction(m: SystemModel, s: Uint8Array, action: number): A
       return { actor: queueName(param), action: `handle ${head(param)}`, order, message: head(param) };
     case KIND.engineCrash:
       return { actor: 'crash', action: `${m.definition.orchestrator} handles ${head(m.replyQueue)}, crashes before ack (redelivered)`, order, message: head(m.replyQueue) };
+    case KIND.relayCrash: {
+      // The step itself, described as its own kind would be, then published twice.
+      const inp = m.table.inputs[param];
+      const base = inp?.kind === 'reply' ? describeAction(m, s, (KIND.deliver << 16) | (i << 8)) : describeAction(m, s, ((inp?.kind === 'timer' ? KIND.timer : KIND.environment) << 16) | (i << 8) | param);
+      return { actor: 'crash', action: `relay publishes twice after: ${base.actor} ${base.action}`, order, ...(base.message === undefined ? {} : { message: base.message }) };
+    }
     case KIND.crash:
       return { actor: 'crash', action: `${queueName(param)} handles ${head(param)}, crashes before ack (redelivered)`, order, message: head(param) };
     case KIND.choice: {

@@ -115,7 +115,7 @@ ${pn[p]}Choice(i) == \\E f \\in {${[...new Set(t.choices.flatMap((cs) => cs.slic
     if (p >= 0) return [`${pn[p]}Handles(i)`, `${pn[p]}Choice(i)`];
     if (a === 'timer') return ['Timer(i)'];
     if (a === 'network') return ['Network(i)'];
-    if (a === 'crash') return [...pn.map((n) => `${n}Crashes(i)`), 'EngineCrash(i)'];
+    if (a === 'crash') return [...pn.map((n) => `${n}Crashes(i)`), 'EngineCrash(i)', 'RelayCrash(i)'];
     return envActors.get(a) ?? ['FALSE'];
   };
   const actorName = (a: string) => `${cap(a)}Actor`;
@@ -193,6 +193,26 @@ EngineCrash(i) ==
      THEN \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])] /\\ Take(i, t)
      ELSE UNCHANGED <<${machineVars.join(', ')}>>
   /\\ ${unchanged([...machineVars, 'budget'])}
+
+(* relaycrash: the engine's outbox relay publishes a step's messages, crashes before saving its checkpoint and,
+   restarted, publishes them again: the step's commands are appended twice. *)
+TakeTwice(i, t) ==
+  /\\ o' = [o EXCEPT ![i] = t[3]]
+${pn.map((_, p) => `  /\\ ${qv(p)}' = [${qv(p)} EXCEPT ![i] = @ \\o t[${4 + p}] \\o t[${4 + p}]]`).join('\n')}
+Sends(t) == ${pn.map((_, p) => `t[${4 + p}] # <<>>`).join(' \\/ ') || 'FALSE'}
+SpendBoth(f, g) == budget' = [budget EXCEPT ![f] = @ - 1, ![g] = @ - 1]
+RelayCrash(i) ==
+  /\\ budget["relaycrash"] > 0
+  /\\ \\/ \\E t \\in Table : t[1] = o[i] /\\ t[2] \\in ${set(m.envInputs.filter((e) => e.fault === undefined).map((e) => str(tab.inputs[e.k]?.name ?? '?')))} /\\ Sends(t) /\\ TakeTwice(i, t) /\\ Spend("relaycrash") /\\ UNCHANGED qr
+${m.envInputs
+  .filter((e) => e.fault !== undefined)
+  .map((e) => `     \\/ \\E t \\in Table : t[1] = o[i] /\\ t[2] = ${str(tab.inputs[e.k]?.name ?? '?')} /\\ Sends(t) /\\ TakeTwice(i, t) /\\ budget[${str(e.fault ?? '')}] > 0 /\\ SpendBoth("relaycrash", ${str(e.fault ?? '')}) /\\ UNCHANGED qr`)
+  .join('\n')}
+     \\/ \\E t \\in Table : t[1] = o[i] /\\ t[2] \\in Timers /\\ Sends(t) /\\ TakeTwice(i, t) /\\ UNCHANGED qr
+          /\\ IF Quiet(i) THEN Spend("relaycrash") ELSE budget["timeout"] > 0 /\\ SpendBoth("relaycrash", "timeout")
+     \\/ qr[i] # <<>> /\\ \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])] /\\ Sends(t) /\\ TakeTwice(i, t)
+          /\\ qr' = [qr EXCEPT ![i] = Tail(@)] /\\ Spend("relaycrash")
+  /\\ ${unchanged([...machineVars, 'qr', 'budget'])}
 
 ${partDefs.join('\n\n')}
 

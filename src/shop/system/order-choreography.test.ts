@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { checkSystem, ModelOptionsError, SystemModel, type SystemCheckResult, type SystemDefinition } from '../../verify/index.js';
 import { orderMachine } from '../order-machine.js';
-import { orderChoreographySystem, shopSystem, type ShopSystemOptions } from './order-system.js';
+import { shipsBeforePayment } from './choreography-mutants.js';
+import { orderChoreographySystem, shopSystem } from './order-system.js';
 
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
 const check = (def: SystemDefinition, keys: number, faults: Record<string, number> = {}) => checkSystem(def, { keys, faults });
 const steps = (r: SystemCheckResult, property: string) => r.violations.find((v) => v.property === property)?.trace.slice(1).map((s) => `${s.actor} ${s.order} ${s.action}`);
-
-/** A machine that also publishes ShipmentRequested with PaymentRequested: harmless in orchestration (nobody listens), a shipment before payment in choreography. */
-export const shipsBeforePayment = (() => {
-  const pp = orderMachine.states.PAYMENT_PROCESSING;
-  const early = { kind: 'publish', message: 'ShipmentRequested', build: (c: { orderId: string; items: unknown }) => ({ orderId: c.orderId, items: c.items }) };
-  return { ...orderMachine, states: { ...orderMachine.states, PAYMENT_PROCESSING: { ...pp, entry: [...pp.entry, early] } } } as unknown as NonNullable<ShopSystemOptions['machine']>;
-})();
 
 describe('the shop in choreography: the services react to the order machine’s published events', () => {
   it('routes the machine’s publish effects by the subscriptions, not its sends', () => {

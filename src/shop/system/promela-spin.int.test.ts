@@ -20,6 +20,7 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
     [3, { dup: 1, decline: 1, cancel: 1, timeout: 1 }],
     [2, { loss: 1, reorder: 1, crash: 1, provider: 1, shipfail: 1, refundfail: 1 }],
     [2, { enginecrash: 2, dup: 1, decline: 1 }],
+    [2, { relaycrash: 2, timeout: 1, cancel: 1 }],
   ];
   // Both wirings: choreography routes the machine's published events by the services' subscriptions.
   const wirings = ['orchestration', 'choreography'] as const;

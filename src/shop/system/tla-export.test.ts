@@ -36,6 +36,7 @@ describe('TLA+ export', () => {
     [1, {}],
     [2, { dup: 1, decline: 1, cancel: 1, timeout: 1 }],
     [3, { loss: 1, reorder: 1, crash: 1, provider: 1, shipfail: 1 }],
+    [2, { relaycrash: 1, cancel: 1, timeout: 1 }],
   ])('is a legal module for N = %i, faults %j: no ERROR or MISSING nodes', (orders, faults) => {
     const { module: tla, cfg } = toTla(shopSystem({ orders, context }), { keys: orders, faults: faults });
     expect(problems(tla)).toEqual([]);
