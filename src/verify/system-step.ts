@@ -8,9 +8,14 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
   const P = m.participants.length;
   const orchestrator = 0;
   const crashActor = m.actors.length - 1;
-  // relaycrash: a step that publishes something may have it published twice (the relay crashed before its checkpoint).
+  // Which core faults have budget left in `s`, looked up once per state, not once per key and queue.
   const relay = m.has(s, 'relaycrash');
-  const republishes = (e: number) => relay && (tab.sends[e]?.length ?? 0) > 0;
+  const timeout = m.has(s, 'timeout');
+  const engineCrash = m.has(s, 'enginecrash');
+  const crash = m.has(s, 'crash');
+  const dup = m.has(s, 'dup');
+  const reorder = m.has(s, 'reorder');
+  const loss = m.has(s, 'loss');
   for (let i = 0; i < m.options.keys; i++) {
     const l = s[m.base(i)] ?? 0;
     const oc = i << 8;
@@ -22,7 +27,8 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
       if (env.fault !== undefined) m.spend(t, env.fault);
       m.applyMachine(t, i, e);
       emit(t, env.actor, (KIND.environment << 16) | oc | env.k, tab.invalid[e] === 1);
-      if (republishes(e)) {
+      // relaycrash: a step that publishes something may have it published twice (the relay crashed before its checkpoint).
+      if (relay && (tab.sends[e]?.length ?? 0) > 0) {
         t.set(s);
         if (env.fault !== undefined) m.spend(t, env.fault);
         m.spend(t, 'relaycrash');
@@ -33,7 +39,7 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
     // A deadline surely passes while nothing is in flight for the key; the `timeout`
     // fault lets it pass early too, racing the messages still on their way.
     const quiet = m.quiet(s, i);
-    if (quiet || m.has(s, 'timeout')) {
+    if (quiet || timeout) {
       for (const k of m.timerInputs) {
         const e = l * I + k;
         if ((tab.next[e] ?? -1) < 0 || !tab.changed[e]) continue;
@@ -41,7 +47,7 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
         if (!quiet) m.spend(t, 'timeout');
         m.applyMachine(t, i, e);
         emit(t, m.timerActor, (KIND.timer << 16) | oc | k, tab.invalid[e] === 1);
-        if (republishes(e)) {
+        if (relay && (tab.sends[e]?.length ?? 0) > 0) {
           t.set(s);
           if (!quiet) m.spend(t, 'timeout');
           m.spend(t, 'relaycrash');
@@ -59,14 +65,14 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
       // A reply the state neither accepts nor ignores is dead-lettered: consumed, the key unchanged.
       if ((tab.next[e] ?? -1) >= 0) m.applyMachine(t, i, e);
       emit(t, orchestrator, (KIND.deliver << 16) | oc, (tab.next[e] ?? -1) >= 0 && tab.invalid[e] === 1);
-      if ((tab.next[e] ?? -1) >= 0 && republishes(e)) {
+      if (relay && (tab.next[e] ?? -1) >= 0 && (tab.sends[e]?.length ?? 0) > 0) {
         t.set(s);
         m.pop(t, rq);
         m.spend(t, 'relaycrash');
         m.applyMachine(t, i, e, 2);
         emit(t, crashActor, (KIND.relayCrash << 16) | oc | (rh - 1), tab.invalid[e] === 1);
       }
-      if (m.has(s, 'enginecrash')) {
+      if (engineCrash) {
         // The engine commits the transition and crashes before the ack: the reply is delivered again.
         t.set(s);
         m.spend(t, 'enginecrash');
@@ -85,7 +91,7 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
         m.pop(t, q);
         m.applyParticipant(t, i, p, normal);
         emit(t, actor, (KIND.handle << 16) | oc | p, false);
-        if (m.has(s, 'crash')) {
+        if (crash) {
           // Handled and committed, then crashed before the ack: the command is delivered again.
           t.set(s);
           m.spend(t, 'crash');
@@ -111,21 +117,21 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
       const qo = m.queueOffset(i, q);
       const len = m.qlen(s, qo);
       if (len === 0) continue;
-      if (len < C && m.has(s, 'dup')) {
+      if (len < C && dup) {
         t.set(s);
         m.spend(t, 'dup');
         for (let k = len; k > 1; k--) t[qo + k] = t[qo + k - 1] ?? 0;
         t[qo + 1] = t[qo] ?? 0;
         emit(t, network, (KIND.dup << 16) | oc | q, false);
       }
-      if (len >= 2 && m.has(s, 'reorder')) {
+      if (len >= 2 && reorder) {
         t.set(s);
         m.spend(t, 'reorder');
         t[qo] = s[qo + 1] ?? 0;
         t[qo + 1] = s[qo] ?? 0;
         emit(t, network, (KIND.reorder << 16) | oc | q, false);
       }
-      if (m.has(s, 'loss')) {
+      if (loss) {
         // Lost in transit; the sender's outbox sends it again, behind what it sent since.
         t.set(s);
         m.spend(t, 'loss');
