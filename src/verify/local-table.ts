@@ -132,15 +132,19 @@ export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions)
       let cmds: LocalCommand[] = [];
       let path: TransitionStep[] = [];
       if (ev) {
+        let r: ReturnType<typeof transition> | undefined;
         try {
-          const r = transition(machine, s, ev as { type: string });
-          entry = intern(r.snapshot);
-          ch = r.changed ? 1 : 0;
-          cmds = commandsOf(r.effects);
-          path = [...r.path];
+          r = transition(machine, s, ev as { type: string });
         } catch (e) {
           if (!(e instanceof OrdoError)) throw e;
           entry = -1;
+        }
+        if (r) {
+          entry = intern(r.snapshot);
+          ch = r.changed ? 1 : 0;
+          // Outside the try: a wiring that cannot route an effect is the definition's error, not a rejected input.
+          cmds = commandsOf(r.effects);
+          path = [...r.path];
         }
       }
       next.push(entry);

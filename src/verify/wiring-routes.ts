@@ -27,6 +27,7 @@ export function effectRouter(def: Pick<SystemDefinition, 'wiring' | 'participant
   const wiring = def.wiring;
   if (wiring.mode === 'orchestration') return (e) => (e.kind === 'send' ? [{ to: e.to, message: e.message, payload: e.payload }] : []);
   if (wiring.mode !== 'choreography') throw new ModelOptionsError('wiring', `mode must be orchestration or choreography, got ${String((wiring as { mode: unknown }).mode)}`);
+  if (typeof wiring.subscriptions !== 'object' || wiring.subscriptions === null) throw new ModelOptionsError('wiring', 'choreography needs subscriptions: { participant: { PublishedEvent: { command } } }');
   const names = def.participants.map((p) => p.name);
   const byEvent = new Map<string, { to: string; command: string; payload?: (published: unknown) => unknown }[]>();
   for (const [to, subs] of Object.entries(wiring.subscriptions)) {
@@ -37,5 +38,13 @@ export function effectRouter(def: Pick<SystemDefinition, 'wiring' | 'participant
       byEvent.set(event, [...(byEvent.get(event) ?? []), { to, command: sub.command, ...(sub.payload ? { payload: sub.payload } : {}) }]);
     }
   }
-  return (e) => (e.kind === 'publish' ? (byEvent.get(e.message) ?? []).map((s) => ({ to: s.to, message: s.command, payload: s.payload ? s.payload(e.payload) : e.payload })) : []);
+  const payloadOf = (s: { to: string; command: string; payload?: (published: unknown) => unknown }, event: string, published: unknown): unknown => {
+    if (!s.payload) return published;
+    try {
+      return s.payload(published);
+    } catch (err) {
+      throw new ModelOptionsError('wiring', `${s.to} cannot take ${event} as ${s.command}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return (e) => (e.kind === 'publish' ? (byEvent.get(e.message) ?? []).map((s) => ({ to: s.to, message: s.command, payload: payloadOf(s, e.message, e.payload) })) : []);
 }

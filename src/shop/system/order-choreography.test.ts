@@ -53,8 +53,12 @@ describe('the shop in choreography: the services react to the order machine’s 
 
   it('rejects subscriptions to an unknown participant or to an event the machine never publishes', () => {
     const base = orderChoreographySystem({ orders: 1, context });
-    const withSubs = (subscriptions: Record<string, Record<string, { command: string }>>): SystemDefinition => ({ ...base, wiring: { mode: 'choreography', subscriptions } });
+    const withSubs = (subscriptions: Record<string, Record<string, { command: string; payload?: (p: unknown) => unknown }>>): SystemDefinition => ({ ...base, wiring: { mode: 'choreography', subscriptions } });
     expect(() => new SystemModel(withSubs({ warehouse: { OrderCreated: { command: 'ReserveInventory' } } }), { keys: 1 })).toThrow(ModelOptionsError);
     expect(() => new SystemModel(withSubs({ inventory: { OrderShipped: { command: 'ReserveInventory' } } }), { keys: 1 })).toThrow(/never publishes/);
+    expect(() => new SystemModel({ ...base, wiring: { mode: 'choreography' } as unknown as SystemDefinition['wiring'] }, { keys: 1 })).toThrow(/choreography needs subscriptions/);
+    // A payload the service's schema refuses is the definition's error, named, not a crash inside the checker.
+    const refuses = { command: 'ReserveInventory', payload: () => { throw new Error('items: required'); } };
+    expect(() => new SystemModel(withSubs({ inventory: { OrderCreated: refuses } }), { keys: 1 })).toThrow('inventory cannot take OrderCreated as ReserveInventory: items: required');
   });
 });
