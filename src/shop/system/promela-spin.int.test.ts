@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSpin, spinAvailable } from '../../../bench/spin.js';
-import { checkSystem, toPromela } from '../../verify/index.js';
+import { checkSystem, toPromela, type SystemDefinition } from '../../verify/index.js';
+import { shipsBeforePayment } from './choreography-mutants.js';
 import { shopSystem } from './order-system.js';
 
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
@@ -33,6 +34,14 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
     // pan also counts the step into the initial state.
     expect(spin.transitions).toBe(ordo.transitions + 1);
   }, 120_000);
+
+  it('agrees on a machine whose two wirings differ (ShipmentRequested published early: only choreography ships unpaid)', () => {
+    const run = { keys: 2, faults: { decline: 1 } };
+    const [orch, choreo] = (['orchestration', 'choreography'] as const).map((mode) => shopSystem({ orders: 2, context, mode, machine: shipsBeforePayment }));
+    const ordo = checkSystem(choreo as SystemDefinition, run, { liveness: false });
+    expect(ordo.states).not.toBe(checkSystem(orch as SystemDefinition, run, { liveness: false }).states);
+    expect(runSpin(toPromela(choreo as SystemDefinition, run)).states).toBe(ordo.states);
+  }, 60_000);
 
   it('also agrees on a broken variant (non-idempotent payment under duplication)', () => {
     const def = shopSystem({ orders: 2, context, nonIdempotentPayment: true });
