@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { setup } from '../machine/index.js';
 import { migrate, migrateStore, readStream, type Db } from '../store/index.js';
 import { orderMachine } from '../shop/index.js';
 import { orderMachineV2, orderMigrationV1toV2 } from '../shop/order-machine-v2.js';
@@ -31,6 +33,11 @@ const payloads: Record<string, Record<string, unknown>> = {
   PaymentApproved: { paymentId: 'p1' },
   PackageShipped: { trackingNumber: 't1' },
 };
+
+const flow = setup({ context: z.object({ n: z.number() }), events: { Go: z.object({}), Finish: z.object({}) } });
+const flowV1 = flow.createMachine({ id: 'flow', version: 1, initial: 'A', states: { A: { on: { Go: 'B' } }, B: { on: { Finish: 'C' } }, C: { type: 'final' } } });
+/** v2 lets A finish at once. */
+const flowV2 = flow.createMachine({ id: 'flow', version: 2, initial: 'A', states: { A: { on: { Go: 'B', Finish: 'C' } }, B: { on: { Finish: 'C' } }, C: { type: 'final' } } });
 
 describe.each(['PGlite', 'PostgreSQL server'])('live migration of in-flight sagas on %s', (name) => {
   const { fresh, cleanup } = databasePerTest(name, 'runtime_saga_migration', prepare);
@@ -128,6 +135,20 @@ describe.each(['PGlite', 'PostgreSQL server'])('live migration of in-flight saga
     await expect(migrateSagas(d.db, { migration: orderMigrationV1toV2, machines: [orderMachineV2] })).rejects.toThrow(/version 1 of order is not among the machines given/);
     expect(await listMigrationRuns(d.db)).toEqual([]);
     expect((await sagaVersionCounts(d.db)).map((v) => v.version)).toEqual([1]);
+  });
+
+  it('retries an instance’s parked messages under the new version in the migration’s transaction', async () => {
+    const d = await fresh();
+    cleanup(() => d.close());
+    const v1 = createSagaEngine({ db: d.db, machines: [flowV1], pollIntervalMs: false, migrate: false });
+    await v1.start();
+    await v1.startSaga('f', 'flow', { n: 1 });
+    expect(await v1.deliver([{ id: 'fin', key: 'f', type: 'Finish' }])).toMatchObject([{ status: 'parked' }]);
+    await v1.stop();
+    const report = await migrateSagas(d.db, { migration: { machine: 'flow', from: 1, to: 2, states: { A: 'A', B: 'B', C: 'C' } }, machines: [flowV2, flowV1] });
+    expect(report.migrated).toBe(1);
+    expect((await d.db.query<{ state: string; status: string }>(`SELECT state, status FROM ordo_saga_instances WHERE id = 'f'`)).rows).toEqual([{ state: 'C', status: 'final' }]);
+    expect((await d.db.query('SELECT 1 FROM ordo_parked_messages')).rows).toEqual([]);
   });
 
   it('a crash between batches leaves whole batches; a rerun moves the rest, each instance once', async () => {

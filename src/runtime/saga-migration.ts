@@ -150,3 +150,13 @@ export async function migrateSagas(db: Db, options: MigrateSagasOptions): Promis
   options.logger?.info({ runId, migration: label(migration), migrated, failed: failures.length, remaining, seconds: report.seconds, status }, 'saga migration ended');
   return report;
 }
+
+/** Runs migrations one after the other (an engine's `migrateOnStart`), each batch's progress logged. */
+export async function migrateAll(db: Db, migrations: readonly MachineMigration<never, unknown>[], options: Omit<MigrateSagasOptions, 'migration' | 'onProgress'>): Promise<MigrationReport[]> {
+  const reports: MigrationReport[] = [];
+  for (const migration of migrations) {
+    const onProgress = (p: MigrationProgress) => options.logger?.info({ migration: label(migration), ...p }, 'saga migration progress');
+    reports.push(await migrateSagas(db, { ...options, migration, onProgress }));
+  }
+  return reports;
+}
