@@ -48,5 +48,5 @@ export {
   type RetentionLoopOptions,
   type SagaStreams,
 } from './retention.js';
-export { migrateSagas, checkMigration, MigrationRefusedError, type MigrateSagasOptions, type MigrationProgress, type MigrationReport } from './saga-migration.js';
+export { migrateSagas, migrationMachines, MigrationRefusedError, type MigrateSagasOptions, type MigrationProgress, type MigrationReport } from './saga-migration.js';
 export { sagaVersionCounts, migrationPlan, listMigrationRuns, type VersionCount, type PlannedMove, type MigrationRun } from './saga-migration-sql.js';

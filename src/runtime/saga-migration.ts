@@ -84,6 +84,11 @@ export function checkMigration(registry: MachineRegistry, migration: MachineMigr
   return { oldMachine, newMachine };
 }
 
+/** checkMigration over a list of machines (as `migrateSagas` takes them). */
+export function migrationMachines(machines: readonly AnyMachine[], migration: MachineMigration<never, unknown>): { oldMachine: AnyMachine; newMachine: AnyMachine } {
+  return checkMigration(createMachineRegistry(machines), migration);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
