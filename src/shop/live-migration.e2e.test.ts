@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../observe/index.js';
 import { sagaVersionCounts, type MigrationReport } from '../runtime/index.js';
-import { ensurePostgresDatabase, openPostgres } from '../store/index.js';
-import { http, placeOrders, QUIET_SIMULATION, timelineProblems, waitForQuiet } from './e2e-support.js';
+import { dropServerShop, http, openServerShopDbs, placeOrders, QUIET_SIMULATION, timelineProblems, waitForQuiet } from './e2e-support.js';
 import type { OrderDetails } from './gateway/schemas.js';
 import type { ShopDbs } from './shop-invariants.js';
 import { startShop, type RunningShop, type ShopOptions } from './shop.js';
@@ -23,13 +20,8 @@ let dbs: ShopDbs | undefined;
 
 afterAll(async () => {
   for (const s of running.reverse()) await s.stop().catch(() => undefined);
-  for (const db of Object.values<ShopDbs[keyof ShopDbs]>(dbs ?? {})) await db.close();
-  const admin = openPostgres({ url: PG });
-  for (const s of ['orders', 'inventory', 'payment', 'shipping']) await admin.query(`DROP DATABASE IF EXISTS ${ns}_${s} WITH (FORCE)`);
-  await admin.close();
-  const nc = await connect({ servers: NATS });
-  await (await jetstreamManager(nc)).streams.delete(ns.toUpperCase()).catch(() => false);
-  await nc.close();
+  if (dbs) for (const db of [dbs.orders, dbs.inventory, dbs.payment, dbs.shipping]) await db.close();
+  await dropServerShop(PG, NATS, ns);
 }, 60_000);
 
 /** A part of the shop on the PostgreSQL server and NATS (as `ordo start --service …` runs it), in this process. */
@@ -53,8 +45,7 @@ async function part(services: ShopOptions['services'], extra: Partial<ShopOption
 
 describe('live migration of the shop’s in-flight orders (PostgreSQL server + NATS)', () => {
   it(`${ORDERS} orders started on v1 finish under v2 after the orders service restarts on v2 mid-flight, with every invariant`, async () => {
-    const urls = Object.fromEntries(await Promise.all(['orders', 'inventory', 'payment', 'shipping'].map(async (s) => [s, await ensurePostgresDatabase(PG, `${ns}_${s}`)] as const)));
-    dbs = { orders: openPostgres({ url: urls['orders'] ?? '' }), inventory: openPostgres({ url: urls['inventory'] ?? '' }), payment: openPostgres({ url: urls['payment'] ?? '' }), shipping: openPostgres({ url: urls['shipping'] ?? '' }) };
+    dbs = await openServerShopDbs(PG, ns);
     await part(['inventory', 'payment', 'shipping']);
     const v1 = await part(['orders', 'gateway']);
     const base = v1.url ?? '';
