@@ -1,7 +1,7 @@
 import type { AnyParticipant, SystemDefinition } from '../../verify/index.js';
 import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../order-machine.js';
 import { inventoryDecider, type InventoryShared, type SkuStock } from '../services/inventory-decider.js';
-import { paymentDecider, paymentDeciderWith } from '../services/payment-decider.js';
+import { paymentDeciderWith } from '../services/payment-decider.js';
 import { shippingDecider } from '../services/shipping-decider.js';
 import { orderInvariants, orderLiveness } from './order-properties.js';
 
@@ -45,7 +45,7 @@ export function shopSystem(o: ShopSystemOptions): SystemDefinition {
   const initialStock: InventoryShared = Object.fromEntries(context.items.map((i): [string, SkuStock] => [i.sku, { available: stock, reserved: 0, shipped: 0 }]));
   const canceled = o.canceledState ?? 'CANCELED';
   const machine = o.machine ?? (orderMachine);
-  const chosen = [inventoryDecider, o.nonIdempotentPayment ? paymentDeciderWith({ idempotent: false }) : paymentDecider, shippingDecider] as AnyParticipant[];
+  const chosen = [inventoryDecider, paymentDeciderWith({ idempotent: !o.nonIdempotentPayment, fraudCheck: false }), shippingDecider] as AnyParticipant[];
   return {
     name: 'order',
     orchestrator: 'orders',
