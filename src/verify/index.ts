@@ -1,5 +1,5 @@
 export { checkMachine, type MachineCheckOptions, type MachineCheckResult, type MachineFinding, type MachineTraceStep } from './machine-checker.js';
-export { checkSystem, checkModel, VALID_STATE_TRANSITIONS, type CheckOptions, type Progress, type SystemCheckResult, type TraceStep, type Violation, type PropertyStatus } from './system-checker.js';
+export { checkSystem, checkModel, VALID_STATE_TRANSITIONS, NO_STRANDED_MESSAGES, type CheckOptions, type Progress, type SystemCheckResult, type TraceStep, type Violation, type PropertyStatus } from './system-checker.js';
 export { formatResult, formatTrace, formatViolation } from './trace-format.js';
 export { toPromela } from './promela-export.js';
 export { toTla } from './tla-export.js';

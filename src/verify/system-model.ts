@@ -1,6 +1,6 @@
 import { adjacency } from '../machine/index.js';
 import { ModelBoundError, ModelOptionsError } from './errors.js';
-import { buildLocalTable, type LocalTable } from './local-table.js';
+import { buildLocalTable, type LocalCommand, type LocalTable } from './local-table.js';
 import { ParticipantTable } from './participant-table.js';
 import { faultsOf, type SystemDefinition, type SystemRunOptions } from './system-definition.js';
 
@@ -21,8 +21,13 @@ export interface ResolvedRun {
  * finite tables, and the packed state vector (all bytes):
  *   [one byte per participant with a changing shared state] [one budget byte per enabled fault]
  *   then per key a block [machine local, one local byte per participant, one command queue
- *   per participant, the reply queue]. Queues are FIFO arrays packed to the front (0 = empty).
- * The Promela export declares the same layout, so SPIN's state count equals ours.
+ *   per participant, the reply queue, the parked replies]. Queues are FIFO arrays packed to
+ *   the front (0 = empty).
+ * Parking is the runtime's (runtime/parked-messages.ts): a reply the key's state neither
+ * accepts nor ignores is kept aside in arrival order, and tried again, in passes, whenever
+ * the key's state changes; one still parked when the key is final is stranded (the
+ * runtime dead-letters it). The Promela export declares the same layout, so SPIN's state
+ * count equals ours.
  */
 export class SystemModel {
   readonly table: LocalTable;
@@ -44,6 +49,14 @@ export class SystemModel {
   readonly timerInputs: readonly number[];
   readonly participantActor: readonly number[];
   readonly timerActor: number;
+  /** Machine table entries (local state × reply) where the exploration parked a reply, and where a retry applied one: the exports generate only these. */
+  readonly parkedEntries = new Set<number>();
+  readonly retriedEntries = new Set<number>();
+  /** Each retry the exploration made, by (local state before the step, local after it, parked codes): where it ended and what it sent (for the TLA+ export). */
+  readonly retries = new Map<string, { readonly origin: number; readonly from: number; readonly parked: readonly number[]; readonly to: number; readonly left: readonly number[]; readonly sends: readonly LocalCommand[] }>();
+  get parkedSeen(): boolean {
+    return this.parkedEntries.size > 0;
+  }
 
   constructor(
     readonly definition: SystemDefinition,
@@ -88,7 +101,7 @@ export class SystemModel {
     for (const f of this.faults) if ((faults[f] ?? 0) > 0) budgetAt[f] = off++;
     this.budgetAt = budgetAt;
     this.firstBlock = off;
-    this.blockSize = 1 + names.length + (names.length + 1) * capacity;
+    this.blockSize = 1 + names.length + (names.length + 2) * capacity;
     // Padded to whole 32-bit words: the visited set hashes and compares words.
     this.width = Math.ceil((off + run.keys * this.blockSize) / 4) * 4;
     this.envInputs = def.environment
@@ -105,6 +118,22 @@ export class SystemModel {
   }
   get replyQueue(): number {
     return this.participants.length;
+  }
+  /** The key's parked replies (reply codes in arrival order, packed to the front). */
+  parkedOffset(key: number): number {
+    return this.queueOffset(key, this.participants.length + 1);
+  }
+
+  /** Parks a reply the key's state cannot take yet. */
+  park(t: Uint8Array, key: number, code: number): void {
+    this.parkedEntries.add((t[this.base(key)] ?? 0) * this.table.inputs.length + code - 1);
+    this.push(t, this.parkedOffset(key), code);
+  }
+
+  /** A key that is final, quiet and still holds a parked reply: that reply is stranded. */
+  stranded(s: Uint8Array): number {
+    for (let i = 0; i < this.options.keys; i++) if (s[this.parkedOffset(i)] !== 0 && this.table.final[s[this.base(i)] ?? 0] === 1 && this.quiet(s, i)) return i;
+    return -1;
   }
 
   initial(): Uint8Array {
@@ -173,9 +202,56 @@ export class SystemModel {
     t[o] = (t[o] as number) - 1;
   }
 
-  applyMachine(t: Uint8Array, key: number, entry: number): void {
-    t[this.base(key)] = this.table.next[entry] ?? 0;
-    for (const c of this.table.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
+  /** Applies the machine's table entry to the key, then its parked replies if its state changed; true when a change left the allowed edges. */
+  applyMachine(t: Uint8Array, key: number, entry: number): boolean {
+    const tab = this.table;
+    const b = this.base(key);
+    const origin = t[b] ?? 0;
+    t[b] = tab.next[entry] ?? 0;
+    for (const c of tab.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
+    const invalid = tab.invalid[entry] === 1;
+    return tab.names[t[b] ?? 0] !== tab.names[origin] && t[this.parkedOffset(key)] !== 0 ? this.retryParked(t, key, origin) || invalid : invalid;
+  }
+
+  private parkedCodes(t: Uint8Array, key: number): number[] {
+    const pk = this.parkedOffset(key);
+    const out: number[] = [];
+    for (let k = 0; k < this.options.capacity && t[pk + k] !== 0; k++) out.push(t[pk + k] ?? 0);
+    return out;
+  }
+
+  /** The runtime's retry of parked replies: passes in arrival order, each applied once the state takes it, until a pass applies none. */
+  private retryParked(t: Uint8Array, key: number, origin: number): boolean {
+    const tab = this.table;
+    const I = tab.inputs.length;
+    const C = this.options.capacity;
+    const pk = this.parkedOffset(key);
+    const b = this.base(key);
+    const from = t[b] ?? 0;
+    const parked = this.parkedCodes(t, key);
+    const sends: LocalCommand[] = [];
+    let invalid = false;
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (let j = 0; j < C && t[pk + j] !== 0; ) {
+        const e = (t[b] ?? 0) * I + (t[pk + j] ?? 1) - 1;
+        if ((tab.next[e] ?? -1) < 0) {
+          j++;
+          continue;
+        }
+        this.retriedEntries.add(e);
+        for (let k = j; k < C - 1; k++) t[pk + k] = t[pk + k + 1] ?? 0;
+        t[pk + C - 1] = 0;
+        t[b] = tab.next[e] ?? 0;
+        for (const c of tab.sends[e] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
+        sends.push(...(tab.sends[e] ?? []));
+        invalid ||= tab.invalid[e] === 1;
+        progress = true;
+      }
+    }
+    const id = `${origin}|${from}|${parked.join(',')}`;
+    if (!this.retries.has(id)) this.retries.set(id, { origin, from, parked, to: t[b] ?? 0, left: this.parkedCodes(t, key), sends });
+    return invalid;
   }
 
   /** The entry of participant `p`'s table for command `code` and choice `x` in state `s` (-1: not enabled). */

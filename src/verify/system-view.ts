@@ -6,6 +6,8 @@ export interface KeyView {
   readonly state: string;
   readonly participants: Readonly<Record<string, unknown>>;
   readonly inFlight: readonly string[];
+  /** Replies the key's state could not take yet, kept aside (runtime parking). */
+  readonly parked: readonly string[];
 }
 export interface SystemView {
   readonly shared: Readonly<Record<string, unknown>>;
@@ -75,7 +77,10 @@ export function viewOf(m: SystemModel, s: Uint8Array): SystemView {
         const qo = m.queueOffset(i, q);
         for (let k = 0; k < m.options.capacity && s[qo + k] !== 0; k++) inFlight.push(messageName(m, q, s[qo + k] ?? 0));
       }
-      return { state: v.state(i), participants: Object.fromEntries(m.participants.map((p) => [p.participant.name, v.local(p.participant.name, i) ?? null])), inFlight };
+      const parked: string[] = [];
+      const pk = m.parkedOffset(i);
+      for (let k = 0; k < m.options.capacity && s[pk + k] !== 0; k++) parked.push(m.replies[(s[pk + k] ?? 1) - 1] ?? '?');
+      return { state: v.state(i), participants: Object.fromEntries(m.participants.map((p) => [p.participant.name, v.local(p.participant.name, i) ?? null])), inFlight, parked };
     }),
   };
 }

@@ -21,7 +21,7 @@ export function formatViolation(v: Violation): string {
   const last = v.trace[v.trace.length - 1];
   const detail = last
     ? last.keys
-        .map((o, i) => `  key ${i + 1}: ${o.state}, ${Object.entries(o.participants).map(([p, v]) => `${p} ${show(v)}`).join(', ')}${o.inFlight.length ? `, in flight: ${o.inFlight.join(', ')}` : ''}`)
+        .map((o, i) => `  key ${i + 1}: ${o.state}, ${Object.entries(o.participants).map(([p, v]) => `${p} ${show(v)}`).join(', ')}${o.inFlight.length ? `, in flight: ${o.inFlight.join(', ')}` : ''}${o.parked.length ? `, parked: ${o.parked.join(', ')}` : ''}`)
         .join('\n')
     : '';
   return `✗ ${v.property}: ${lasso ? 'a fair cycle (rows marked ↻ repeat forever)' : `shortest trace, ${v.trace.length - 1} steps`}\n${formatTrace(v.trace)}\nfinal state:\n${detail}\n`;
