@@ -10,9 +10,11 @@ export { ParticipantTable } from './participant-table.js';
 export { ModelOptionsError, ModelBoundError, TraceReplayError } from './errors.js';
 
 export { runParticipant, opaque, type Participant, type AnyParticipant, type OpaqueParticipant, type ParticipantState, type WorldChoice, type SystemMessage } from './participant.js';
-export { CORE_FAULTS, faultsOf, type SystemDefinition, type SystemWiring, type SystemInvariant, type SystemLiveness, type SystemStateView, type SystemRunOptions, type EnvironmentInput } from './system-definition.js';
+export { CORE_FAULTS, faultsOf, type VersionedSystem, type SystemDefinition, type SystemWiring, type SystemInvariant, type SystemLiveness, type SystemStateView, type SystemRunOptions, type EnvironmentInput } from './system-definition.js';
 export { SystemModel } from './system-model.js';
 export { viewOf, describeAction, type SystemView, type KeyView } from './system-view.js';
 export { canonicalJson } from './canonical-json.js';
 export { samplePayload } from './sample-payload.js';
 export { successors } from './system-step.js';
+export { checkMigration, parseMigrationFlag, MIGRATION_APPLIES, type MigrationCheckResult } from './migration-checker.js';
+export type { MigrationUnderCheck } from './system-model.js';

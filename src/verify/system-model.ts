@@ -1,13 +1,22 @@
-import { adjacency } from '../machine/index.js';
+import { adjacency, type MachineMigration } from '../machine/index.js';
 import { ModelBoundError, ModelOptionsError } from './errors.js';
 import { buildLocalTable, type LocalCommand, type LocalTable } from './local-table.js';
 import { ParticipantTable } from './participant-table.js';
 import { faultsOf, type SystemDefinition, type SystemRunOptions } from './system-definition.js';
 
 /** Action kinds (action code = kind << 16 | key << 8 | param). */
-export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9, engineCrash: 10 } as const;
+export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9, engineCrash: 10, migrate: 11 } as const;
 
 export type Emit = (next: Uint8Array, actor: number, action: number, invalidTransition: boolean) => void;
+
+/**
+ * A live migration to check: the keys start under `from` (the old system's machine) and each
+ * may migrate, once, at any state, by `migration`; the model's definition is the new system.
+ */
+export interface MigrationUnderCheck {
+  readonly from: SystemDefinition;
+  readonly migration: MachineMigration<never, unknown>;
+}
 
 export interface ResolvedRun {
   readonly keys: number;
@@ -58,9 +67,14 @@ export class SystemModel {
     return this.parkedEntries.size > 0;
   }
 
+  /** Input index of the migration (-1 when no migration is checked) and its actor, a fair one. */
+  readonly migrateInput: number;
+  readonly migratorActor: number;
+
   constructor(
     readonly definition: SystemDefinition,
     run: SystemRunOptions,
+    readonly migration?: MigrationUnderCheck,
   ) {
     const def = definition;
     if (!Number.isInteger(run.keys) || run.keys < 1 || run.keys > 16) throw new ModelOptionsError('orders', `must be an integer from 1 to 16, got ${String(run.keys)}`);
@@ -77,8 +91,16 @@ export class SystemModel {
 
     const names = def.participants.map((p) => p.name);
     const envNames = def.environment.map((e) => e.event);
-    this.replies = Object.keys(def.machine.eventSchemas).filter((e) => !envNames.includes(e));
-    const table = buildLocalTable(def.machine, { context: def.context, participants: names, replies: this.replies, environment: envNames, ...(def.allowedTransitions ? { allowedTransitions: def.allowedTransitions } : {}) });
+    const old = migration?.from.machine;
+    this.replies = [...new Set([...Object.keys(old?.eventSchemas ?? {}), ...Object.keys(def.machine.eventSchemas)])].filter((e) => !envNames.includes(e));
+    const table = buildLocalTable(old ?? def.machine, {
+      context: def.context,
+      participants: names,
+      replies: this.replies,
+      environment: envNames,
+      ...(def.allowedTransitions ? { allowedTransitions: def.allowedTransitions } : {}),
+      ...(migration ? { migration: { to: def.machine, migration: migration.migration } } : {}),
+    });
     if (table.snapshots.length > 255) throw new ModelBoundError('local states', 255, 'the machine has more distinct snapshots than fit a byte');
     this.table = table;
     this.allowedTransitions = def.allowedTransitions ?? Object.fromEntries([...adjacency(def.machine)].map(([from, tos]) => [from, [...tos]]));
@@ -88,12 +110,16 @@ export class SystemModel {
     const fair = [def.orchestrator, ...names];
     const unfair: string[] = [];
     for (const e of def.environment) if (!fair.includes(e.actor) && !unfair.includes(e.actor)) (e.fault ? unfair : fair).push(e.actor);
+    // The operator's migration run reaches every instance: a fair actor.
+    if (migration) fair.push('migrator');
     this.actors = [...fair, 'timer', ...unfair, 'network', 'crash'];
     if (this.actors.length > 31) throw new ModelBoundError('actors', 31, 'too many actors for the fairness mask');
     this.fairMask = (1 << (fair.length + 1)) - 1;
     const actorIndex = (a: string) => this.actors.indexOf(a);
     this.participantActor = names.map(actorIndex);
     this.timerActor = actorIndex('timer');
+    this.migrateInput = table.inputs.findIndex((inp) => inp.kind === 'migrate');
+    this.migratorActor = actorIndex('migrator');
 
     let off = 0;
     this.sharedAt = this.participants.map((_, p) => (def.participants[p] !== undefined && def.initialShared[def.participants[p].name] != null ? off++ : -1));
@@ -200,6 +226,14 @@ export class SystemModel {
   spend(t: Uint8Array, fault: string): void {
     const o = this.budgetAt[fault] as number;
     t[o] = (t[o] as number) - 1;
+  }
+
+  /** Migrates the key by the table's migrate entry: its new local state, the commands an `enter` sends, then its parked replies retried under the new version (as the runtime does). */
+  applyMigration(t: Uint8Array, key: number, entry: number): void {
+    const origin = t[this.base(key)] ?? 0;
+    t[this.base(key)] = this.table.next[entry] ?? 0;
+    for (const c of this.table.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
+    if (t[this.parkedOffset(key)] !== 0) this.retryParked(t, key, origin);
   }
 
   /** Applies the machine's table entry to the key, then its parked replies if its state changed; true when a change left the allowed edges. */

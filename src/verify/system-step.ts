@@ -30,6 +30,14 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
         emit(t, m.timerActor, (KIND.timer << 16) | oc | k, m.applyMachine(t, i, e));
       }
     }
+    if (m.migrateInput >= 0) {
+      const e = l * I + m.migrateInput;
+      if ((tab.next[e] ?? -1) >= 0) {
+        t.set(s);
+        m.applyMigration(t, i, e);
+        emit(t, m.migratorActor, (KIND.migrate << 16) | oc | m.migrateInput, false);
+      }
+    }
     const rq = m.queueOffset(i, P);
     const rh = s[rq] ?? 0;
     if (rh !== 0) {

@@ -1,6 +1,6 @@
-import type { AnyParticipant, SystemDefinition } from '../../verify/index.js';
+import type { AnyParticipant, SystemDefinition, VersionedSystem } from '../../verify/index.js';
 import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../order-machine.js';
-import { orderMachineV2 } from '../order-machine-v2.js';
+import { orderMachineV2, orderMigrationV1toV2 } from '../order-machine-v2.js';
 import { inventoryDecider, type InventoryShared, type SkuStock } from '../services/inventory-decider.js';
 import { paymentDeciderWith } from '../services/payment-decider.js';
 import { shippingDecider } from '../services/shipping-decider.js';
@@ -73,4 +73,9 @@ export function shopSystem(o: ShopSystemOptions): SystemDefinition {
 /** The shop with order machine v2 (a fraud check before payment): everything else as in v1, plus the fraud rule's choice. */
 export function orderSystemV2(o: ShopSystemOptions): SystemDefinition {
   return shopSystem({ ...o, machine: o.machine ?? (orderMachineV2), fraudCheck: true });
+}
+
+/** The shop in both versions with the live migration between them (`ordo verify order --migration v1→v2`). */
+export function shopVersions(o: ShopSystemOptions): VersionedSystem {
+  return { name: 'order', versions: { 1: shopSystem(o), 2: orderSystemV2(o) }, migrations: [orderMigrationV1toV2] };
 }
