@@ -172,6 +172,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
         state: (await engine.getSaga(o.sagaId))?.snapshot.state ?? '(missing)',
         participants: Object.fromEntries(names.map((n) => [n, services.locals[o.index]?.[n] ?? null])),
         inFlight: [...names.flatMap((n) => o.queues[n] ?? []), ...o.replies].map((m) => m.type),
+        parked: (await db.query<{ type: string }>(`SELECT message->>'type' AS type FROM ordo_parked_messages WHERE saga_id = $1 ORDER BY id`, [o.sagaId])).rows.map((r) => r.type),
       })),
     ),
   });
@@ -313,6 +314,9 @@ function diff(expected: ReplayView, actual: ReplayView): string[] {
     const ef = e.inFlight.join(',');
     const af = a?.inFlight.join(',') ?? '';
     if (ef !== af) out.push(`order ${i + 1} in flight: expected [${ef}], actual [${af}]`);
+    const ep = e.parked.join(',');
+    const ap = a?.parked.join(',') ?? '';
+    if (ep !== ap) out.push(`order ${i + 1} parked: expected [${ep}], actual [${ap}]`);
   });
   return out;
 }
