@@ -170,8 +170,13 @@ describe.each(['PGlite', 'PostgreSQL server'])('live migration of in-flight saga
       [2, 14],
     ]);
     expect(await listMigrationRuns(d.db)).toMatchObject([{ status: 'failed', migrated: 14, batches: 2, error: 'killed after batch 2' }]);
+    // Stopped between batches (an engine's stop(), Ctrl-C): recorded as aborted, the rest left for later.
+    const stop = new AbortController();
+    const aborted = await migrateSagas(d.db, { migration: orderMigrationV1toV2, machines, batchSize: 7, signal: stop.signal, onProgress: () => stop.abort() });
+    expect(aborted).toMatchObject({ status: 'aborted', planned: 16, migrated: 7, remaining: 9 });
+    expect((await listMigrationRuns(d.db))[0]).toMatchObject({ status: 'aborted', migrated: 7 });
     const rerun = await migrateSagas(d.db, { migration: orderMigrationV1toV2, machines, batchSize: 7 });
-    expect(rerun).toMatchObject({ planned: 16, migrated: 16, remaining: 0 });
+    expect(rerun).toMatchObject({ planned: 9, migrated: 9, remaining: 0, status: 'finished' });
     expect((await sagaVersionCounts(d.db)).map((v) => [v.version, v.unfinished])).toEqual([[2, 30]]);
     const markers = await d.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ordo_messages WHERE type = 'ordo.migrated' GROUP BY stream HAVING count(*) <> 1`);
     expect(markers.rows).toEqual([]);
