@@ -20,8 +20,13 @@ export function recordMigration(w: WorkingInstance, machine: AnyMachine, r: Tran
   const data = migrationData(before, r, mode);
   const rev = w.appendTimeline(MIGRATED, { ...data }, { causationId: `migration:${w.machineId}:v${data.fromVersion}-v${data.toVersion}` });
   w.snapshot = r.snapshot;
-  if (mode === 'enter' || before.state !== r.snapshot.state) leaveState(w);
+  const stays = mode === 'await' && before.state === r.snapshot.state;
+  if (!stays) leaveState(w);
+  const parked = w.status === 'parked';
   performEffects(w, machine, r, rev, { type: MIGRATED }, ctx, before.state);
+  // Parked for a reason of its own (a step never answered, a failure the machine cannot take):
+  // still so under the new version, with its alert open, until an operator acts.
+  if (stays && parked && w.status === 'active') w.status = 'parked';
 }
 
 /**
