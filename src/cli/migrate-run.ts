@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
-import { migrate, type Db } from '../store/index.js';
-import { migrateSagas, migrationPlan, runtimeMigrations, RUNTIME_MIGRATION_SCOPE, sagaVersionCounts, MigrationRefusedError, migrationMachines, type VersionCount } from '../runtime/index.js';
+import type { Db } from '../store/index.js';
+import { migrateSagas, migrationPlan, sagaVersionCounts, MigrationRefusedError, migrationMachines, type VersionCount } from '../runtime/index.js';
 import { machineVersions } from '../shop/index.js';
 import { progressBar } from './progress-bar.js';
 import { embeddedShop, openShopDatabase, storageFlagsProblem, type ShopStorageFlags } from './shop-databases.js';
@@ -53,8 +53,6 @@ export async function runMigrateCommand(flags: MigrateCommandFlags): Promise<voi
 
 async function run(db: Db, flags: MigrateCommandFlags, migration: Parameters<typeof migrateSagas>[1]['migration'], machines: Parameters<typeof migrateSagas>[1]['machines'], pair: ReturnType<typeof migrationMachines>): Promise<void> {
   const out = (line: string) => void (flags.json ? undefined : process.stdout.write(`${line}\n`));
-  // The audit table is the engine's (runtime migration 3): a shop that has not restarted since may not have it yet.
-  await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
   const name = `${migration.machine} v${migration.from}→v${migration.to}`;
   const before = await sagaVersionCounts(db);
   const plan = await migrationPlan(db, migration, pair.oldMachine, pair.newMachine);

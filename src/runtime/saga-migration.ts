@@ -1,9 +1,10 @@
 import { migrationViolations, OrdoError, type MachineMigration } from '../machine/index.js';
-import type { Db, StructuredLogger } from '../store/index.js';
+import { migrate, type Db, type StructuredLogger } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { InvalidEngineOptionError } from './errors.js';
 import { createMachineRegistry, type AnyMachine, type MachineRegistry } from './machine-registry.js';
 import { processBatch, type BatchDeps } from './process-batch.js';
+import { RUNTIME_MIGRATION_SCOPE, runtimeMigrations } from './runtime-migrations.js';
 import { checkRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { claimToMigrate, countBatch, countToMigrate, endRun, insertRun } from './saga-migration-sql.js';
 import type { TopicMapping } from './topics.js';
@@ -112,6 +113,8 @@ export async function migrateSagas(db: Db, options: MigrateSagasOptions): Promis
     apply: { now: clock.now(), retry, random: Math.random, topics: options.topics ?? {} },
   });
   const began = performance.now();
+  // The audit table is the engine's migration 3: a database whose engine has not restarted since may lack it.
+  await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
   const planned = await countToMigrate(db, migration);
   const runId = await insertRun(db, migration, options.operator ?? 'ordo', planned);
   options.logger?.info({ runId, migration: label(migration), planned }, 'saga migration started');
