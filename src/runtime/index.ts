@@ -48,3 +48,4 @@ export {
   type RetentionLoopOptions,
   type SagaStreams,
 } from './retention.js';
+export { migrateOneSaga, type OneSagaMigration } from './migrate-one-saga.js';
