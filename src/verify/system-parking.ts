@@ -1,5 +1,4 @@
-import type { LocalCommand } from './local-table.js';
-import type { SystemModel } from './system-model.js';
+import type { LocalCommand, LocalTable } from './local-table.js';
 
 /** One retry the exploration made: from (local before the step, local after it, parked codes) to where it ended and what it sent. */
 export interface RetryRecord {
@@ -18,7 +17,18 @@ export class ParkingLog {
   readonly retries = new Map<string, RetryRecord>();
 }
 
-function parkedCodes(m: SystemModel, t: Uint8Array, key: number): number[] {
+/** What the retry needs of the model (system-model.ts), named here so the two files do not import each other. */
+export interface ParkingModel {
+  readonly table: LocalTable;
+  readonly options: { readonly capacity: number };
+  readonly parking: ParkingLog;
+  parkedOffset(key: number): number;
+  base(key: number): number;
+  queueOffset(key: number, service: number): number;
+  push(t: Uint8Array, offset: number, code: number): void;
+}
+
+function parkedCodes(m: ParkingModel, t: Uint8Array, key: number): number[] {
   const pk = m.parkedOffset(key);
   const out: number[] = [];
   for (let k = 0; k < m.options.capacity && t[pk + k] !== 0; k++) out.push(t[pk + k] ?? 0);
@@ -26,7 +36,7 @@ function parkedCodes(m: SystemModel, t: Uint8Array, key: number): number[] {
 }
 
 /** The runtime's retry of parked replies: passes in arrival order, each applied once the state takes it, until a pass applies none. True when a change left the allowed edges. */
-export function retryParked(m: SystemModel, t: Uint8Array, key: number, origin: number): boolean {
+export function retryParked(m: ParkingModel, t: Uint8Array, key: number, origin: number): boolean {
   const tab = m.table;
   const I = tab.inputs.length;
   const C = m.options.capacity;
