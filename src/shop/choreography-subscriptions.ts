@@ -10,7 +10,7 @@ type CommandName = keyof typeof commands;
  */
 export const ORDER_EVENT_SUBSCRIPTIONS = {
   inventory: { OrderCreated: 'ReserveInventory', ReservationReleaseRequested: 'ReleaseInventory' },
-  payment: { PaymentRequested: 'ProcessPayment', RefundRequested: 'RefundPayment' },
+  payment: { PaymentRequested: 'ProcessPayment', RefundRequested: 'RefundPayment', FraudCheckRequested: 'CheckFraud' },
   shipping: { ShipmentRequested: 'PrepareShipment' },
 } as const satisfies Record<string, Record<string, CommandName>>;
 

@@ -1,8 +1,9 @@
-import type { AnyParticipant, SystemDefinition, SystemWiring } from '../../verify/index.js';
+import type { AnyParticipant, SystemDefinition, SystemWiring, VersionedSystem } from '../../verify/index.js';
 import { commandPayload, ORDER_EVENT_SUBSCRIPTIONS } from '../choreography-subscriptions.js';
 import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../order-machine.js';
+import { orderMachineV2, orderMigrationV1toV2 } from '../order-machine-v2.js';
 import { inventoryDecider, type InventoryShared, type SkuStock } from '../services/inventory-decider.js';
-import { paymentDecider, paymentDeciderWith } from '../services/payment-decider.js';
+import { paymentDeciderWith } from '../services/payment-decider.js';
 import { shippingDecider } from '../services/shipping-decider.js';
 import { orderInvariants, orderLiveness } from './order-properties.js';
 
@@ -33,6 +34,8 @@ export interface ShopSystemOptions {
   /** Replace a participant's decider (a mutant), by name. */
   readonly participants?: Readonly<Record<string, AnyParticipant>>;
   readonly canceledState?: string;
+  /** The payment decider's fraud rule as a world choice (fault `fraud`): on for a machine that sends CheckFraud. */
+  readonly fraudCheck?: boolean;
   /** How the machine reaches the services (default orchestration); everything else is shared. */
   readonly mode?: 'orchestration' | 'choreography';
 }
@@ -42,11 +45,15 @@ export interface ShopSystemOptions {
  * published events routed by the services' subscriptions (choreography). Either way
  * the carrier's PackageShipped moves the stock (inventory subscribes to shipping's events).
  */
-export function shopWiring(mode: 'orchestration' | 'choreography'): SystemWiring {
+export function shopWiring(mode: 'orchestration' | 'choreography', machine: AnyMachine = orderMachine): SystemWiring {
   const reactions = [{ from: 'shipping', event: 'PackageShipped', to: 'inventory' }];
   if (mode === 'orchestration') return { mode, reactions };
+  // The services subscribe to every version's events; a machine is wired to those it can publish (v1 has no fraud check).
   const subscriptions = Object.fromEntries(
-    Object.entries(ORDER_EVENT_SUBSCRIPTIONS).map(([service, subs]) => [service, Object.fromEntries(Object.entries(subs).map(([event, command]) => [event, { command, payload: commandPayload(command) }]))]),
+    Object.entries(ORDER_EVENT_SUBSCRIPTIONS).map(([service, subs]) => [
+      service,
+      Object.fromEntries(Object.entries(subs).flatMap(([event, command]) => (event in machine.messageSchemas ? [[event, { command, payload: commandPayload(command) }]] : []))),
+    ]),
   );
   return { mode, subscriptions, reactions };
 }
@@ -65,14 +72,14 @@ export function shopSystem(o: ShopSystemOptions): SystemDefinition {
   const initialStock: InventoryShared = Object.fromEntries(context.items.map((i): [string, SkuStock] => [i.sku, { available: stock, reserved: 0, shipped: 0 }]));
   const canceled = o.canceledState ?? 'CANCELED';
   const machine = o.machine ?? (orderMachine);
-  const chosen = [inventoryDecider, o.nonIdempotentPayment ? paymentDeciderWith({ idempotent: false }) : paymentDecider, shippingDecider] as AnyParticipant[];
+  const chosen = [inventoryDecider, paymentDeciderWith({ idempotent: !o.nonIdempotentPayment, fraudCheck: o.fraudCheck ?? false }), shippingDecider] as AnyParticipant[];
   return {
     name: o.mode === 'choreography' ? 'order-choreography' : 'order',
     orchestrator: 'orders',
     machine,
     context,
     participants: chosen.map((p) => o.participants?.[p.name] ?? p),
-    wiring: shopWiring(o.mode ?? 'orchestration'),
+    wiring: shopWiring(o.mode ?? 'orchestration', machine),
     initialShared: { inventory: initialStock, payment: null, shipping: null },
     environment: [
       { event: 'OrderCreated', actor: 'orders' },
@@ -85,4 +92,14 @@ export function shopSystem(o: ShopSystemOptions): SystemDefinition {
     allowedTransitions: o.allowedTransitions ?? allowedOrderTransitions(),
     faultDescriptions: { cancel: 'the customer cancels' },
   };
+}
+
+/** The shop with order machine v2 (a fraud check before payment): everything else as in v1, plus the fraud rule's choice. */
+export function orderSystemV2(o: ShopSystemOptions): SystemDefinition {
+  return shopSystem({ ...o, machine: o.machine ?? (orderMachineV2), fraudCheck: true });
+}
+
+/** The shop in both versions with the live migration between them (`ordo verify order --migration v1→v2`). */
+export function shopVersions(o: ShopSystemOptions): VersionedSystem {
+  return { name: 'order', versions: { 1: shopSystem(o), 2: orderSystemV2(o) }, migrations: [orderMigrationV1toV2] };
 }

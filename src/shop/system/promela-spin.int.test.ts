@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runSpin, spinAvailable } from '../../../bench/spin.js';
 import { checkSystem, toPromela, type SystemDefinition } from '../../verify/index.js';
 import { shipsBeforePayment } from './choreography-mutants.js';
-import { shopSystem } from './order-system.js';
+import { orderSystemV2, shopSystem } from './order-system.js';
 
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
 
@@ -42,6 +42,20 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
     expect(ordo.states).not.toBe(checkSystem(orch as SystemDefinition, run, { liveness: false }).states);
     expect(runSpin(toPromela(choreo as SystemDefinition, run)).states).toBe(ordo.states);
   }, 60_000);
+
+  // Order machine v2 (the fraud check before payment), with the fraud rule's choice.
+  it.each([
+    [1, {}],
+    [2, {}],
+    [1, { fraud: 1, dup: 1, decline: 1, cancel: 1 }],
+    [2, { fraud: 1, dup: 1, timeout: 1 }],
+  ] as [number, Record<string, number>][])('v2: N = %i, faults %j', (orders, faults) => {
+    const def = orderSystemV2({ orders, context });
+    const ordo = checkSystem(def, { keys: orders, faults }, { liveness: false });
+    const spin = runSpin(toPromela(def, { keys: orders, faults }));
+    expect(spin.errors).toBe(0);
+    expect([spin.states, spin.transitions]).toEqual([ordo.states, ordo.transitions + 1]);
+  }, 120_000);
 
   it('also agrees on a broken variant (non-idempotent payment under duplication)', () => {
     const def = shopSystem({ orders: 2, context, nonIdempotentPayment: true });
