@@ -1,6 +1,6 @@
-import { delayOfTimer } from '../machine/index.js';
+import { delayOfTimer, type Machine, type MachineMigration } from '../machine/index.js';
 import { openPglite, readStream, type Db } from '../store/index.js';
-import { createSagaEngine, subscribeSagaEngine, type IncomingMessage, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
+import { createSagaEngine, migrateSagas, subscribeSagaEngine, type IncomingMessage, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
 import { createInProcessTransport } from '../transport/index.js';
 import { canonicalJson, samplePayload, type SystemDefinition, type SystemView, type TraceStep } from '../verify/index.js';
 import { DeciderServices, TraceStepNotReplayableError, replyTo, type QueuedCommand } from './replay-services.js';
@@ -19,6 +19,15 @@ export interface ReplayTraceOptions {
   readonly sagaId?: (order: number) => string;
   /** A database to run on (migrated by the engine); default a new in-memory PGlite, closed afterwards. */
   readonly db?: Db;
+  /** A trace of a migration check: the sagas start on `from`, and a `migrator` step moves one to `to` (the runtime's `migrateSagas`, as `ordo migrate` does). */
+  readonly migration?: ReplayMigration;
+}
+
+/** One live migration: the mapping and both versions of the machine. */
+export interface ReplayMigration {
+  readonly migration: MachineMigration<never, unknown>;
+  readonly from: Machine<string, { type: string }, unknown>;
+  readonly to: Machine<string, { type: string }, unknown>;
 }
 
 /**
@@ -88,11 +97,13 @@ interface KeySide {
 export async function replayTrace(trace: readonly TraceStep[], options: ReplayTraceOptions): Promise<ReplayReport> {
   const first = trace[0];
   if (!first || first.actor !== 'init') throw new TraceStepNotReplayableError(0, first?.action ?? 'none', 'a trace starts with its init step');
-  const machine = options.machine ?? (options.definition.machine);
+  const machine = options.migration?.from ?? options.machine ?? options.definition.machine;
   const ownDb = options.db === undefined;
   const db = options.db ?? (await openPglite());
   const clock = new VirtualClock();
-  const engine = createSagaEngine({ db, machines: [machine], clock, pollIntervalMs: false });
+  // A migration replay: the engine knows both versions, a second engine that knows only the old one starts the sagas on it.
+  const engine = createSagaEngine({ db, machines: options.migration ? [options.migration.from, options.migration.to] : [machine], clock, pollIntervalMs: false });
+  const starter = options.migration ? createSagaEngine({ db, machines: [options.migration.from], clock, pollIntervalMs: false }) : engine;
   // Every message reaches the engine the way it does in the shop: published on the in-process
   // transport and fed to the engine by subscribeSagaEngine. Publish-side dedup is off: a
   // duplicate in the trace is a redelivery past the broker, which only the engine's inbox stops.
@@ -118,7 +129,7 @@ export async function replayTrace(trace: readonly TraceStep[], options: ReplayTr
     await engine.start();
     const sub = await subscribeSagaEngine(watched, transport, { topic: REPLAY_TOPIC, maxDeliver: 1 });
     try {
-      return await run(trace, first, options, machine.id, { db, clock, engine, deliver });
+      return await run(trace, first, options, machine.id, { db, clock, engine, deliver, starter });
     } finally {
       await sub.close();
     }
@@ -133,7 +144,7 @@ const REPLAY_TOPIC = 'replay-replies';
 /** Hands one message to the engine (through the transport) and resolves with the engine's answer once committed. */
 type Deliver = (m: IncomingMessage) => Promise<string[]>;
 
-async function run(trace: readonly TraceStep[], first: TraceStep, options: ReplayTraceOptions, machineId: string, io: Omit<StepDeps, 'services'>): Promise<ReplayReport> {
+async function run(trace: readonly TraceStep[], first: TraceStep, options: ReplayTraceOptions, machineId: string, { starter, ...io }: Omit<StepDeps, 'services'> & { starter: SagaEngine }): Promise<ReplayReport> {
   const { db, engine } = io;
   const def = options.definition;
   const names = def.participants.map((p) => p.name);
@@ -145,9 +156,11 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
   const results: { step: number; action: string; results: string[] }[] = [];
   const divergences: ReplayDivergence[] = [];
 
+  if (starter !== engine) await starter.start();
   for (const [i, o] of keys.entries()) {
-    await engine.startSaga(o.sagaId, machineId, options.context ? options.context(o.sagaId, i + 1) : def.context);
+    await starter.startSaga(o.sagaId, machineId, options.context ? options.context(o.sagaId, i + 1) : def.context);
   }
+  if (starter !== engine) await starter.stop();
 
   /** Moves the commands the engine committed since the last look into the keys' participant queues. */
   const drainOutbox = async () => {
@@ -190,7 +203,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
     const o = keys[s.order - 1];
     try {
       if (!o) throw new TraceStepNotReplayableError(s.step, s.action, `key ${s.order} is not in the trace's initial state`);
-      const out = await applyStep(s, o, { ...io, services });
+      const out = await applyStep(s, o, { ...io, services, ...(options.migration ? { migration: options.migration } : {}) });
       if (out.length > 0) results.push({ step: s.step, action: `${s.actor} ${s.order} ${s.action}`, results: out });
       await drainOutbox();
     } catch (e) {
@@ -207,6 +220,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
 }
 
 interface StepDeps {
+  readonly migration?: ReplayMigration;
   readonly engine: SagaEngine;
   readonly db: Db;
   readonly clock: VirtualClock;
@@ -252,6 +266,7 @@ async function applyStep(s: TraceStep, o: KeySide, d: StepDeps): Promise<string[
     return [];
   }
   if (s.actor === 'timer') return [await fireTimer(s, o, d, word, fail)];
+  if (s.actor === 'migrator') return [await migrateOne(d, o.sagaId, d.migration ?? fail('the trace migrates, the replay was given no migration'))];
   if (s.actor === 'network') {
     const name = /on (\w+) queue|^reorder (\w+) queue/.exec(s.action);
     const qname = name?.[1] ?? name?.[2] ?? fail('no queue named');
@@ -319,4 +334,13 @@ function diff(expected: ReplayView, actual: ReplayView): string[] {
     if (ep !== ap) out.push(`order ${i + 1} parked: expected [${ep}], actual [${ap}]`);
   });
   return out;
+}
+
+/** The migrate step, through the production path (`migrateSagas`, one batch of this one saga, the replay's clock). */
+async function migrateOne(d: { readonly db: Db; readonly clock: { now(): number } }, sagaId: string, m: ReplayMigration): Promise<string> {
+  const report = await migrateSagas(d.db, { migration: m.migration, machines: [m.from, m.to], sagaIds: [sagaId], batchSize: 1, clock: d.clock, operator: 'replay' });
+  if (report.failures.length > 0) return `refused: ${report.failures.map((f) => f.reason).join('; ')}`;
+  if (report.migrated === 0) return `skipped (not on v${m.from.version})`;
+  const row = await d.db.query<{ state: string }>('SELECT state FROM ordo_saga_instances WHERE id = $1', [sagaId]);
+  return `migrated to v${m.to.version} (${row.rows[0]?.state ?? '?'})`;
 }

@@ -72,7 +72,7 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
     const b = i * C;
     const takes: string[] = [];
     // Only the entries a retry applies in some reachable state (the exploration is complete): any other pair keeps waiting.
-    for (const e of [...m.retriedEntries].sort((x, y) => x - y)) {
+    for (const e of [...m.parking.retried].sort((x, y) => x - y)) {
       const parts = [`o[${i}] = ${tab.next[e] ?? 0}`];
       for (const c of tab.sends[e] ?? []) parts.push(push(queue(c.service), b, String(c.code)));
       const remove = `k = j; do :: k < ${C - 1} -> pk[${b} + k] = pk[${b} + k + 1]; k++ :: else -> break od; pk[${b + C - 1}] = 0`;
@@ -144,7 +144,7 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
         deliver.push(`:: o[${i}] == ${l} && qr[${b}] == ${r} -> ${pop('qr', b)}; ${applyMachine(i, e)}`);
       }
     }
-    const parks = [...m.parkedEntries].sort((x, y) => x - y).map((e) => `(o[${i}] == ${Math.floor(e / I)} && qr[${b}] == ${(e % I) + 1})`);
+    const parks = [...m.parking.parked].sort((x, y) => x - y).map((e) => `(o[${i}] == ${Math.floor(e / I)} && qr[${b}] == ${(e % I) + 1})`);
     const park = parks.length > 0 ? `:: ${parks.join(' || ')} -> m = qr[${b}]; ${pop('qr', b)}; ${push('pk', b, 'm')} ` : '';
     w(`  :: d_step { qr[${b}] != 0 -> if ${deliver.join(' ')} ${park}:: else -> ${pop('qr', b)} fi${retry(i)} } /* ${m.definition.orchestrator} handle a reply */`);
     if (has('enginecrash')) {

@@ -1,7 +1,8 @@
 import { adjacency, type MachineMigration } from '../machine/index.js';
 import { ModelBoundError, ModelOptionsError } from './errors.js';
-import { buildLocalTable, type LocalCommand, type LocalTable } from './local-table.js';
+import { buildLocalTable, type LocalTable } from './local-table.js';
 import { ParticipantTable } from './participant-table.js';
+import { ParkingLog, retryParked } from './system-parking.js';
 import { faultsOf, type SystemDefinition, type SystemRunOptions } from './system-definition.js';
 
 /** Action kinds (action code = kind << 16 | key << 8 | param). */
@@ -58,13 +59,10 @@ export class SystemModel {
   readonly timerInputs: readonly number[];
   readonly participantActor: readonly number[];
   readonly timerActor: number;
-  /** Machine table entries (local state × reply) where the exploration parked a reply, and where a retry applied one: the exports generate only these. */
-  readonly parkedEntries = new Set<number>();
-  readonly retriedEntries = new Set<number>();
-  /** Each retry the exploration made, by (local state before the step, local after it, parked codes): where it ended and what it sent (for the TLA+ export). */
-  readonly retries = new Map<string, { readonly origin: number; readonly from: number; readonly parked: readonly number[]; readonly to: number; readonly left: readonly number[]; readonly sends: readonly LocalCommand[] }>();
+  /** Where the exploration parked and retried replies (system-parking.ts): the exports generate only these. */
+  readonly parking = new ParkingLog();
   get parkedSeen(): boolean {
-    return this.parkedEntries.size > 0;
+    return this.parking.parked.size > 0;
   }
 
   /** Input index of the migration (-1 when no migration is checked) and its actor, a fair one. */
@@ -152,7 +150,7 @@ export class SystemModel {
 
   /** Parks a reply the key's state cannot take yet. */
   park(t: Uint8Array, key: number, code: number): void {
-    this.parkedEntries.add((t[this.base(key)] ?? 0) * this.table.inputs.length + code - 1);
+    this.parking.parked.add((t[this.base(key)] ?? 0) * this.table.inputs.length + code - 1);
     this.push(t, this.parkedOffset(key), code);
   }
 
@@ -233,7 +231,7 @@ export class SystemModel {
     const origin = t[this.base(key)] ?? 0;
     t[this.base(key)] = this.table.next[entry] ?? 0;
     for (const c of this.table.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
-    if (t[this.parkedOffset(key)] !== 0) this.retryParked(t, key, origin);
+    if (t[this.parkedOffset(key)] !== 0) retryParked(this, t, key, origin);
   }
 
   /** Applies the machine's table entry to the key, then its parked replies if its state changed; true when a change left the allowed edges. */
@@ -244,48 +242,7 @@ export class SystemModel {
     t[b] = tab.next[entry] ?? 0;
     for (const c of tab.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
     const invalid = tab.invalid[entry] === 1;
-    return tab.names[t[b] ?? 0] !== tab.names[origin] && t[this.parkedOffset(key)] !== 0 ? this.retryParked(t, key, origin) || invalid : invalid;
-  }
-
-  private parkedCodes(t: Uint8Array, key: number): number[] {
-    const pk = this.parkedOffset(key);
-    const out: number[] = [];
-    for (let k = 0; k < this.options.capacity && t[pk + k] !== 0; k++) out.push(t[pk + k] ?? 0);
-    return out;
-  }
-
-  /** The runtime's retry of parked replies: passes in arrival order, each applied once the state takes it, until a pass applies none. */
-  private retryParked(t: Uint8Array, key: number, origin: number): boolean {
-    const tab = this.table;
-    const I = tab.inputs.length;
-    const C = this.options.capacity;
-    const pk = this.parkedOffset(key);
-    const b = this.base(key);
-    const from = t[b] ?? 0;
-    const parked = this.parkedCodes(t, key);
-    const sends: LocalCommand[] = [];
-    let invalid = false;
-    for (let progress = true; progress; ) {
-      progress = false;
-      for (let j = 0; j < C && t[pk + j] !== 0; ) {
-        const e = (t[b] ?? 0) * I + (t[pk + j] ?? 1) - 1;
-        if ((tab.next[e] ?? -1) < 0) {
-          j++;
-          continue;
-        }
-        this.retriedEntries.add(e);
-        for (let k = j; k < C - 1; k++) t[pk + k] = t[pk + k + 1] ?? 0;
-        t[pk + C - 1] = 0;
-        t[b] = tab.next[e] ?? 0;
-        for (const c of tab.sends[e] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
-        sends.push(...(tab.sends[e] ?? []));
-        invalid ||= tab.invalid[e] === 1;
-        progress = true;
-      }
-    }
-    const id = `${origin}|${from}|${parked.join(',')}`;
-    if (!this.retries.has(id)) this.retries.set(id, { origin, from, parked, to: t[b] ?? 0, left: this.parkedCodes(t, key), sends });
-    return invalid;
+    return tab.names[t[b] ?? 0] !== tab.names[origin] && t[this.parkedOffset(key)] !== 0 ? retryParked(this, t, key, origin) || invalid : invalid;
   }
 
   /** The entry of participant `p`'s table for command `code` and choice `x` in state `s` (-1: not enabled). */

@@ -69,8 +69,8 @@ export function toTla(definition: SystemDefinition, run: SystemRunOptions, modul
     return out;
   };
   // Parked replies tried again after a step that changed the key's state: every retry the exploration made, as data.
-  const retryRows = [...m.retries.values()].map((r) => `<<${r.origin}, ${r.from}, ${seq(r.parked)}, ${r.to}, ${seq(r.left)}, ${m.participants.map((_, p) => seq(r.sends.filter((c) => c.service === p).map((c) => c.code))).join(', ')}>>`);
-  for (const r of m.retries.values()) if (r.to !== r.origin) steps.push(`<<${r.origin}, ${r.to}, {}>>`);
+  const retryRows = [...m.parking.retries.values()].map((r) => `<<${r.origin}, ${r.from}, ${seq(r.parked)}, ${r.to}, ${seq(r.left)}, ${m.participants.map((_, p) => seq(r.sends.filter((c) => c.service === p).map((c) => c.code))).join(', ')}>>`);
+  for (const r of m.parking.retries.values()) if (r.to !== r.origin) steps.push(`<<${r.origin}, ${r.to}, {}>>`);
   const allowedPairs: string[] = [];
   for (const [from, tos] of Object.entries(m.allowedTransitions)) for (const to of tos) allowedPairs.push(`<<${str(from)}, ${str(to)}>>`);
   const finals = tab.machine.stateNames.filter((s) => tab.machine.states[s]?.final);

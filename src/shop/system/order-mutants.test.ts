@@ -84,7 +84,7 @@ describe('a mutant per shop invariant, caught with its shortest trace', () => {
     const m = new SystemModel(shopSystem({ context, orders: 1 }), { keys: 1, faults: { timeout: 1, dup: 1, cancel: 1 } });
     const r = checkModel(m);
     expect(m.parkedSeen).toBe(true);
-    expect(m.retriedEntries.size).toBeGreaterThan(0);
+    expect(m.parking.retried.size).toBeGreaterThan(0);
     expect(r.violations).toEqual([]);
     expect(r.properties.find((p) => p.name === 'NoStrandedMessages')?.status).toBe('holds');
   });
