@@ -1,0 +1,192 @@
+import { ModelOptionsError } from './errors.js';
+import type { BoolExpr, DataInvariant, DataLiveness, FieldRef, NumExpr, PathStep, Relation, Scalar } from './property-formula.js';
+import type { SystemStateView } from './system-definition.js';
+
+type Env = number[];
+type BoolFn = (v: SystemStateView, env: Env) => boolean;
+type NumFn = (v: SystemStateView, env: Env) => number;
+
+/** Follows a path into a decoded state; undefined where anything is missing. */
+export function follow(value: unknown, path: readonly PathStep[]): unknown {
+  let cur = value;
+  for (const step of path) {
+    if (cur === null || cur === undefined) return undefined;
+    if (typeof step === 'string') {
+      cur = (cur as Record<string, unknown>)[step];
+      continue;
+    }
+    if (!Array.isArray(cur)) return undefined;
+    const want = Object.entries(step.find);
+    cur = (cur as unknown[]).find((el) => el !== null && typeof el === 'object' && want.every(([k, x]) => (el as Record<string, unknown>)[k] === x));
+  }
+  return cur;
+}
+
+/** The numeric value of a decoded field: a missing value counts 0, a non-number is an error. */
+export function numberOf(value: unknown, where: string): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  throw new TypeError(`property field ${where} is not a number: ${JSON.stringify(value)}`);
+}
+
+export const compare = (rel: Relation, a: number, b: number): boolean => {
+  switch (rel) {
+    case '==':
+      return a === b;
+    case '!=':
+      return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+  }
+};
+
+export const matches = (value: unknown, values: readonly Scalar[]): boolean => value !== undefined && value !== null && values.includes(value as Scalar);
+
+class Scope {
+  constructor(private readonly names: readonly string[]) {}
+  slot(key: string): number {
+    const i = this.names.lastIndexOf(key);
+    if (i < 0) throw new ModelOptionsError('property', `key "${key}" is not bound by a quantifier`);
+    return i;
+  }
+  bind(key: string): Scope {
+    return new Scope([...this.names, key]);
+  }
+  get depth(): number {
+    return this.names.length;
+  }
+}
+
+function fieldFn(f: FieldRef, scope: Scope): (v: SystemStateView, env: Env) => unknown {
+  if (f.key === undefined) return (v) => follow(v.shared(f.participant), f.path);
+  const s = scope.slot(f.key);
+  return (v, env) => follow(v.local(f.participant, env[s] as number), f.path);
+}
+
+function num(e: NumExpr, scope: Scope): NumFn {
+  switch (e.op) {
+    case 'num':
+      return () => e.value;
+    case 'field': {
+      const get = fieldFn(e.field, scope);
+      const where = `${e.field.participant}.${e.field.path.map(String).join('.')}`;
+      return (v, env) => numberOf(get(v, env), where);
+    }
+    case '+':
+    case '-':
+    case '*': {
+      const a = num(e.a, scope);
+      const b = num(e.b, scope);
+      return e.op === '+' ? (v, env) => a(v, env) + b(v, env) : e.op === '-' ? (v, env) => a(v, env) - b(v, env) : (v, env) => a(v, env) * b(v, env);
+    }
+    case 'sum':
+    case 'count': {
+      const inner = scope.bind(e.key);
+      const s = scope.depth;
+      const body: NumFn = e.op === 'sum' ? num(e.body, inner) : ((b) => (v: SystemStateView, env: Env) => (b(v, env) ? 1 : 0))(bool(e.body, inner));
+      return (v, env) => {
+        let total = 0;
+        for (let k = 0; k < v.keys; k++) {
+          env[s] = k;
+          total += body(v, env);
+        }
+        return total;
+      };
+    }
+    case 'if': {
+      const c = bool(e.cond, scope);
+      const t = num(e.then, scope);
+      const f = num(e.else, scope);
+      return (v, env) => (c(v, env) ? t(v, env) : f(v, env));
+    }
+  }
+}
+
+function bool(e: BoolExpr, scope: Scope): BoolFn {
+  switch (e.op) {
+    case 'bool':
+      return () => e.value;
+    case 'cmp': {
+      const a = num(e.a, scope);
+      const b = num(e.b, scope);
+      return (v, env) => compare(e.rel, a(v, env), b(v, env));
+    }
+    case 'in': {
+      const get = fieldFn(e.field, scope);
+      return (v, env) => matches(get(v, env), e.values);
+    }
+    case 'state': {
+      const s = scope.slot(e.key);
+      return (v, env) => e.states.includes(v.state(env[s] as number));
+    }
+    case 'final': {
+      const s = scope.slot(e.key);
+      return (v, env) => v.final(env[s] as number);
+    }
+    case 'quiet': {
+      const s = scope.slot(e.key);
+      return (v, env) => v.quiet(env[s] as number);
+    }
+    case 'and': {
+      const fs = e.args.map((a) => bool(a, scope));
+      return (v, env) => fs.every((f) => f(v, env));
+    }
+    case 'or': {
+      const fs = e.args.map((a) => bool(a, scope));
+      return (v, env) => fs.some((f) => f(v, env));
+    }
+    case 'not': {
+      const f = bool(e.arg, scope);
+      return (v, env) => !f(v, env);
+    }
+    case 'implies': {
+      const a = bool(e.a, scope);
+      const b = bool(e.b, scope);
+      return (v, env) => !a(v, env) || b(v, env);
+    }
+    case 'forall':
+    case 'exists': {
+      const body = bool(e.body, scope.bind(e.key));
+      const s = scope.depth;
+      const all = e.op === 'forall';
+      return (v, env) => {
+        for (let k = 0; k < v.keys; k++) {
+          env[s] = k;
+          if (body(v, env) !== all) return !all;
+        }
+        return all;
+      };
+    }
+  }
+}
+
+/** Compiles a formula to a predicate over a view; `keys` binds free key names to key indices (e.g. a per-key body). */
+export function compileFormula(e: BoolExpr, free: readonly string[] = []): (v: SystemStateView, keys?: readonly number[]) => boolean {
+  const f = bool(e, new Scope(free));
+  // Evaluation is synchronous and never re-entered: one environment serves every call.
+  const env: number[] = [];
+  return (v, keys = []) => {
+    for (let i = 0; i < keys.length; i++) env[i] = keys[i] as number;
+    return f(v, env);
+  };
+}
+
+/** An invariant written as data; its `holds` is the compiled formula. */
+export function dataInvariant(name: string, description: string, formula: BoolExpr): DataInvariant {
+  const holds = compileFormula(formula);
+  return { name, description, formula, holds: (v) => holds(v) };
+}
+
+/** A liveness property written as data: `pending` marks an unmet obligation, `premise` the states where it arises. */
+export function dataLiveness(name: string, description: string, pending: BoolExpr, premise: BoolExpr): DataLiveness {
+  const p = compileFormula(pending);
+  const q = compileFormula(premise);
+  return { name, description, pendingFormula: pending, premiseFormula: premise, pending: (v) => p(v), premise: (v) => q(v) };
+}
