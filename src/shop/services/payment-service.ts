@@ -37,12 +37,22 @@ interface ChargeRow {
   reason: string | null;
 }
 
-async function loadCharge(tx: Queryable, orderId: string): Promise<PaymentLocal> {
-  const c = (await tx.query<ChargeRow>('SELECT status, payment_id, reason FROM charges WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
-  if (!c) return undefined;
+const CHARGE_COLUMNS = 'status, payment_id, reason';
+function chargeOf(c: ChargeRow): PaymentLocal {
   // The table keeps no capture count: a charge with a payment id (or never answered) was captured once.
   const captures = c.payment_id !== null || c.status === 'no-answer' ? 1 : 0;
   return { status: c.status, captures, ...(c.payment_id === null ? {} : { paymentId: c.payment_id }), ...(c.reason === null ? {} : { reason: c.reason }) };
+}
+
+async function loadCharge(tx: Queryable, orderId: string): Promise<PaymentLocal> {
+  const c = (await tx.query<ChargeRow>(`SELECT ${CHARGE_COLUMNS} FROM charges WHERE order_id = $1 FOR UPDATE`, [orderId])).rows[0];
+  return c ? chargeOf(c) : undefined;
+}
+
+/** Every charge of these orders as the decider sees it (the loader's mapping, without locks): for the runtime property monitor. */
+export async function readCharges(q: Queryable, orderIds: readonly string[]): Promise<Map<string, PaymentLocal>> {
+  const r = await q.query<ChargeRow & { order_id: string }>(`SELECT order_id, ${CHARGE_COLUMNS} FROM charges WHERE order_id = ANY($1::text[])`, [[...orderIds]]);
+  return new Map(r.rows.map((row) => [row.order_id, chargeOf(row)]));
 }
 
 /** Runs the payment decider with the provider's answer in the caller's transaction; SQL only loads and stores the charge. */
