@@ -6,24 +6,29 @@ type Env = number[];
 type BoolFn = (v: SystemStateView, env: Env) => boolean;
 type NumFn = (v: SystemStateView, env: Env) => number;
 
+/** The elements a `where` step selected (the steps after it apply to each). */
+class Many {
+  constructor(readonly values: readonly unknown[]) {}
+}
+
+const step1 = (cur: unknown, step: PathStep): unknown => {
+  if (cur === null || cur === undefined) return undefined;
+  if (typeof step === 'string') return (cur as Record<string, unknown>)[step];
+  if (!Array.isArray(cur)) return undefined;
+  const want = Object.entries(step.where);
+  return new Many((cur as unknown[]).filter((el) => el !== null && typeof el === 'object' && want.every(([k, x]) => (el as Record<string, unknown>)[k] === x)));
+};
+
 /** Follows a path into a decoded state; undefined where anything is missing. */
 export function follow(value: unknown, path: readonly PathStep[]): unknown {
   let cur = value;
-  for (const step of path) {
-    if (cur === null || cur === undefined) return undefined;
-    if (typeof step === 'string') {
-      cur = (cur as Record<string, unknown>)[step];
-      continue;
-    }
-    if (!Array.isArray(cur)) return undefined;
-    const want = Object.entries(step.find);
-    cur = (cur as unknown[]).find((el) => el !== null && typeof el === 'object' && want.every(([k, x]) => (el as Record<string, unknown>)[k] === x));
-  }
+  for (const step of path) cur = cur instanceof Many ? new Many(cur.values.map((v) => step1(v, step))) : step1(cur, step);
   return cur;
 }
 
-/** The numeric value of a decoded field: a missing value counts 0, a non-number is an error. */
+/** The numeric value of a decoded field: a missing value counts 0, several (through `where`) their sum, a non-number is an error. */
 export function numberOf(value: unknown, where: string): number {
+  if (value instanceof Many) return value.values.reduce<number>((sum, v) => sum + numberOf(v, where), 0);
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -47,7 +52,8 @@ export const compare = (rel: Relation, a: number, b: number): boolean => {
   }
 };
 
-export const matches = (value: unknown, values: readonly Scalar[]): boolean => value !== undefined && value !== null && values.includes(value as Scalar);
+export const matches = (value: unknown, values: readonly Scalar[]): boolean =>
+  value instanceof Many ? value.values.some((v) => matches(v, values)) : value !== undefined && value !== null && values.includes(value as Scalar);
 
 class Scope {
   constructor(private readonly names: readonly string[]) {}

@@ -9,7 +9,7 @@ const key = (id: string, state: string, basket: unknown, quiet = true): LiveKey 
 const snap = (keys: readonly LiveKey[], left: number, incomplete?: string): LiveSnapshot => ({ keys, shared: { store: { left } }, ...(incomplete ? { incomplete } : {}) });
 const basket = (status: string, qty: number, captures = 0) => ({ status, lines: [{ sku: 'A', qty }, { sku: 'B', qty: 100 }], captures });
 
-const held = P.sum('k', P.ite(P.isIn(P.local('store', 'k', 'status'), 'held', 'sent'), P.value(P.local('store', 'k', 'lines', { find: { sku: 'A' } }, 'qty')), P.num(0)));
+const held = P.sum('k', P.ite(P.isIn(P.local('store', 'k', 'status'), 'held', 'sent'), P.value(P.local('store', 'k', 'lines', { where: { sku: 'A' } }, 'qty')), P.num(0)));
 const conservation = dataInvariant('Conservation', 'left + held = 10', P.cmp(P.add(P.value(P.shared('store', 'left')), held), '==', P.num(10)));
 const once = dataInvariant('AtMostOnce', 'captured at most once', P.forall('k', P.cmp(P.value(P.local('store', 'k', 'captures')), '<=', P.num(1))));
 const doneHeld = dataInvariant('DoneIsSent', 'a DONE key is sent', P.forall('k', P.implies(P.state('k', 'DONE'), P.isIn(P.local('store', 'k', 'status'), 'sent'))));
@@ -31,6 +31,9 @@ describe('properties as data: the TypeScript evaluator', () => {
     expect(compileFormula(P.exists('k', P.isIn(P.local('store', 'k', 'status'), 'held')))(view(s))).toBe(true);
     expect(compileFormula(P.forall('k', P.isIn(P.local('store', 'k', 'status'), 'held', 'sent')))(view(s))).toBe(false);
     expect(compileFormula(P.cmp(P.count('k', P.final('k')), '==', P.num(1)))(view(s))).toBe(true);
+    // Two lines of the same SKU: `where` reads both, and the number is their sum.
+    const twice = snap([key('a', 'OPEN', { status: 'held', lines: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 9 }, { sku: 'A', qty: 3 }], captures: 0 })], 5);
+    expect(conservation.holds(view(twice))).toBe(true);
   });
 
   it('per-key formulas, implications and comparisons fail where they should', () => {

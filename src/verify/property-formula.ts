@@ -9,8 +9,12 @@ import type { SystemInvariant, SystemLiveness } from './system-definition.js';
  */
 export type Scalar = number | boolean | string;
 
-/** A step into a value: an object field, or the first array element whose fields equal these. */
-export type PathStep = string | { readonly find: Readonly<Record<string, Scalar>> };
+/**
+ * A step into a value: an object field, or the elements of an array whose fields equal
+ * these (every one: the steps after it apply to each, and a number read through it is
+ * their sum — two lines of the same SKU hold both quantities; an enum matches if any does).
+ */
+export type PathStep = string | { readonly where: Readonly<Record<string, Scalar>> };
 
 /** A participant's local state of a bound key (`key` set) or its shared state (`key` absent), then a path into it. */
 export interface FieldRef {
@@ -83,7 +87,7 @@ export interface DataLiveness extends SystemLiveness {
 export const isDataInvariant = (p: SystemInvariant): p is DataInvariant => 'formula' in p && (p as DataInvariant).formula !== undefined;
 export const isDataLiveness = (p: SystemLiveness): p is DataLiveness => 'pendingFormula' in p && (p as DataLiveness).pendingFormula !== undefined;
 
-const path = (f: FieldRef) => f.path.map((s) => (typeof s === 'string' ? `.${s}` : `[${Object.entries(s.find).map(([k, v]) => `${k}=${String(v)}`).join(',')}]`)).join('');
+const path = (f: FieldRef) => f.path.map((s) => (typeof s === 'string' ? `.${s}` : `[${Object.entries(s.where).map(([k, v]) => `${k}=${String(v)}`).join(',')}]`)).join('');
 const fieldText = (f: FieldRef) => `${f.participant}${f.key === undefined ? '' : `[${f.key}]`}${path(f)}`;
 
 /** The formula in one readable line (export comments, alerts). */

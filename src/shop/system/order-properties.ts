@@ -6,7 +6,7 @@ const chargedAt = (k: string): BoolExpr => P.isIn(P.local('payment', k, 'status'
 const reservation = (k: string, ...statuses: string[]) => P.isIn(P.local('inventory', k, 'status'), ...statuses);
 
 /** Stock one order holds of a SKU: its reservation's quantity while reserved or shipped. */
-const held = (sku: string, k: string) => P.ite(reservation(k, 'reserved', 'shipped'), P.value(P.local('inventory', k, 'items', { find: { sku } }, 'quantity')), P.num(0));
+const held = (sku: string, k: string) => P.ite(reservation(k, 'reserved', 'shipped'), P.value(P.local('inventory', k, 'items', { where: { sku } }, 'quantity')), P.num(0));
 
 /**
  * The shop owner's invariants over the participants' states, as data: the checker, the
