@@ -129,60 +129,39 @@ export function describeFormula(e: BoolExpr | NumExpr): string {
   }
 }
 
-/** Whether a formula reads any participant's shared state. */
-export function readsShared(e: BoolExpr | NumExpr): boolean {
-  switch (e.op) {
-    case 'field':
-    case 'in':
-      return e.field.key === undefined;
-    case '+':
-    case '-':
-    case '*':
-    case 'cmp':
-    case 'implies':
-      return readsShared(e.a) || readsShared(e.b);
-    case 'sum':
-    case 'count':
-    case 'forall':
-    case 'exists':
-      return readsShared(e.body);
-    case 'if':
-      return readsShared(e.cond) || readsShared(e.then) || readsShared(e.else);
-    case 'and':
-    case 'or':
-      return e.args.some(readsShared);
-    case 'not':
-      return readsShared(e.arg);
-    default:
-      return false;
-  }
-}
+type Node = BoolExpr | NumExpr;
 
-/** Whether a formula quantifies over keys anywhere (sum, count, forall, exists). */
-function quantifies(e: BoolExpr | NumExpr): boolean {
+/** The sub-formulas of a formula. */
+function children(e: Node): Node[] {
   switch (e.op) {
-    case 'sum':
-    case 'count':
-    case 'forall':
-    case 'exists':
-      return true;
     case '+':
     case '-':
     case '*':
     case 'cmp':
     case 'implies':
-      return quantifies(e.a) || quantifies(e.b);
+      return [e.a, e.b];
+    case 'sum':
+    case 'count':
+    case 'forall':
+    case 'exists':
+      return [e.body];
     case 'if':
-      return quantifies(e.cond) || quantifies(e.then) || quantifies(e.else);
+      return [e.cond, e.then, e.else];
     case 'and':
     case 'or':
-      return e.args.some(quantifies);
+      return [...e.args];
     case 'not':
-      return quantifies(e.arg);
+      return [e.arg];
     default:
-      return false;
+      return [];
   }
 }
+const anywhere = (e: Node, test: (n: Node) => boolean): boolean => test(e) || children(e).some((c) => anywhere(c, test));
+
+/** Whether a formula reads any participant's shared state. */
+export const readsShared = (e: Node): boolean => anywhere(e, (n) => (n.op === 'field' || n.op === 'in') && n.field.key === undefined);
+/** Whether a formula quantifies over keys anywhere (sum, count, forall, exists). */
+const quantifies = (e: Node): boolean => anywhere(e, (n) => n.op === 'sum' || n.op === 'count' || n.op === 'forall' || n.op === 'exists');
 
 /**
  * A per-key property: `forall k: body` where the body reads only key k (no shared
