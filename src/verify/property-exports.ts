@@ -57,13 +57,14 @@ export function promelaSyntax(m: SystemModel, names: { local(p: number, i: numbe
  */
 export function promelaProperties(r: RenderedProperties): string[] {
   const out: string[] = [];
+  const note = (s: string) => `/* ${s.replace(/\*\//g, '* /')} */`;
   for (const p of r.invariants) {
-    out.push(`/* invariant ${p.name}: ${p.description}\n   ${p.formula} */`);
+    out.push(note(`invariant ${p.name}: ${p.description}\n   ${p.formula}`));
     out.push(`#define inv_${ident(p.name)} ${p.text}`);
     out.push(`ltl ${ident(p.name)} { [] inv_${ident(p.name)} }`);
   }
   for (const p of r.liveness) {
-    out.push(`/* liveness ${p.name}: ${p.description}; pending while ${p.pending} */`);
+    out.push(note(`liveness ${p.name}: ${p.description}; pending while ${p.pending}`));
     out.push(`#define pending_${ident(p.name)} ${p.text}`);
     out.push(`ltl ${ident(p.name)} { [] (pending_${ident(p.name)} -> <> !pending_${ident(p.name)}) }`);
   }
