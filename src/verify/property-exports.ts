@@ -51,9 +51,11 @@ export function promelaSyntax(m: SystemModel, names: { local(p: number, i: numbe
 /**
  * The properties as SPIN checks them, one `ltl` claim each (pan -N <name>): an invariant
  * `[] inv`, a liveness property "no obligation stays pending forever" `[] (pending -> <> !pending)`.
- * The model is one process whose every step is a d_step and whose faults are bounded,
- * so a fair run of ordo (weak fairness per actor) is every infinite run here once the
- * budgets are spent; a finished system blocks at `end:` and SPIN extends it by stuttering.
+ * No fairness is written: the model is one process (SPIN's `-f` is per process) of
+ * d_steps with bounded faults, and a finished system blocks at `end:`, where SPIN extends
+ * it by stuttering. Where only ordo's weak fairness per actor breaks a cycle of steps,
+ * SPIN reports a liveness violation ordo does not (the shop and the trip example have none:
+ * the tests compare every claim).
  */
 export function promelaProperties(r: RenderedProperties): string[] {
   const out: string[] = [];
