@@ -5,11 +5,15 @@ import { freshPostgres, pgliteFactory, type FreshDatabase } from '../../testing/
 import { pgliteShopDatabases, SKU, startReconcileShop, untilState, waitFor, type ReconcileShop } from '../reconcile/reconcile-fixture.js';
 import { createShopReconciler } from '../reconcile/shop-reconciler.js';
 import type { WiringMode } from '../services/service-definitions.js';
+import { createAdminBackend } from '../admin-backend.js';
+import type { ShopBackend } from '../gateway/backend.js';
 import { createPropertyMonitor, PROPERTY_ALERT, SYSTEM_SUBJECT, type PropertyMonitor } from './property-monitor.js';
 
 // The shop runs to completion on its four real databases; then one database is edited
 // behind the system's back (a restore from the wrong backup, a hand-made UPDATE), and the
 // monitor must name exactly the invariant that edit breaks — and nothing without an edit.
+// The alerts list reads only the orders database; the customer API is not needed for it.
+const noCustomerApi = undefined as unknown as ShopBackend;
 const pglite = pgliteShopDatabases(pgliteFactory);
 afterAll(async () => (await pglite).close());
 
@@ -85,6 +89,10 @@ describe.each(setups)('the runtime property monitor on %s (%s)', (_engine, mode,
     expect(await findings()).toEqual([`NoUnpaidShipment ${delivered}`]);
     expect(await openAlerts()).toEqual([{ saga_id: delivered, property: 'NoUnpaidShipment' }]);
     expect(await gauge('NoUnpaidShipment')).toBe(1);
+    // The dashboard's alerts list (GET /admin/alerts reads the same) shows it, naming the property.
+    expect(await createAdminBackend({ orders: shop.orders, shop: noCustomerApi }).alerts({ includeResolved: false, limit: 10 })).toMatchObject([
+      { sagaId: delivered, kind: PROPERTY_ALERT, sagaState: 'DELIVERED', retryable: false, detail: { property: 'NoUnpaidShipment', scope: 'key', formula: 'forall k: (shipping[k].status in {shipped, delivered} => payment[k].status in {approved})' } },
+    ]);
     await shop.dbs.payment.query(`UPDATE charges SET status = 'approved' WHERE order_id = $1`, [delivered]);
     expect(await findings()).toEqual([]);
   });
