@@ -32,6 +32,7 @@ export interface FormulaSyntax {
 type Env = ReadonlyMap<string, string>;
 
 class Renderer {
+  private fresh = 0;
   constructor(
     private readonly m: SystemModel,
     private readonly s: FormulaSyntax,
@@ -84,7 +85,7 @@ class Renderer {
     }
   }
 
-  bool(e: BoolExpr, env: Env, depth = 0): string {
+  bool(e: BoolExpr, env: Env): string {
     switch (e.op) {
       case 'bool':
         return e.value ? this.s.true : this.s.false;
@@ -103,18 +104,19 @@ class Renderer {
       case 'and':
       case 'or':
         if (e.args.length === 0) return e.op === 'and' ? this.s.true : this.s.false;
-        return `(${e.args.map((a) => this.bool(a, env, depth)).join(e.op === 'and' ? this.s.and : this.s.or)})`;
+        return `(${e.args.map((a) => this.bool(a, env)).join(e.op === 'and' ? this.s.and : this.s.or)})`;
       case 'not':
-        return this.s.not(this.bool(e.arg, env, depth));
+        return this.s.not(this.bool(e.arg, env));
       case 'implies':
-        return `(${this.s.not(this.bool(e.a, env, depth))}${this.s.or}${this.bool(e.b, env, depth)})`;
+        return `(${this.s.not(this.bool(e.a, env))}${this.s.or}${this.bool(e.b, env)})`;
       case 'forall':
       case 'exists': {
         if (this.s.quantify && this.s.boundName) {
-          const name = this.s.boundName(e.key, depth);
-          return this.s.quantify(e.op, name, this.bool(e.body, new Map([...env, [e.key, name]]), depth + 1));
+          // A fresh name per quantifier: TLA+ forbids shadowing a bound name.
+          const name = this.s.boundName(e.key, this.fresh++);
+          return this.s.quantify(e.op, name, this.bool(e.body, new Map([...env, [e.key, name]])));
         }
-        return this.unroll(env, e.key, e.op === 'forall' ? this.s.and : this.s.or, (inner) => this.bool(e.body, inner, depth + 1));
+        return this.unroll(env, e.key, e.op === 'forall' ? this.s.and : this.s.or, (inner) => this.bool(e.body, inner));
       }
     }
   }

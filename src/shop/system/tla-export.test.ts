@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { Language, Parser, type Node } from 'web-tree-sitter';
-import { isDataInvariant, isDataLiveness, toPromela, toTla, type SystemDefinition } from '../../verify/index.js';
+import { dataInvariant, isDataInvariant, isDataLiveness, P, toPromela, toTla, type SystemDefinition } from '../../verify/index.js';
 import { shopSystem } from './order-system.js';
 
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
@@ -89,5 +89,16 @@ describe('TLA+ export', () => {
     expect(pml).toContain('not exported (written as TypeScript functions, not as data; only `ordo verify` checks them): OnlyAFunction, AlsoAFunction');
     expect(pml).not.toMatch(/ltl (OnlyAFunction|AlsoAFunction)/);
     expect(pml).toContain('ltl StockConservation { [] inv_StockConservation }');
+  });
+
+  it('gives every quantifier a fresh bound name (TLA+ forbids shadowing), also inside an unrolled sum', () => {
+    const base = shopSystem({ orders: 2, context });
+    const nested = P.forall('k', P.cmp(P.sum('j', P.ite(P.exists('k', P.final('k')), P.num(1), P.num(0))), '>=', P.count('k', P.forall('k', P.quiet('k')))));
+    const { module: tla } = toTla({ ...base, invariants: [dataInvariant('Nested', 'shadowing names', nested)] }, { keys: 2 });
+    expect(problems(tla)).toEqual([]);
+    const line = /^Nested == (.*)$/m.exec(tla)?.[1] ?? '';
+    const bound = [...line.matchAll(/\\[AE] (\w+) \\in Keys/g)].map((m) => m[1]);
+    expect(bound.length).toBeGreaterThan(4);
+    expect(new Set(bound).size).toBe(bound.length);
   });
 });
