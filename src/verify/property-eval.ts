@@ -70,10 +70,36 @@ class Scope {
   }
 }
 
-function fieldFn(f: FieldRef, scope: Scope): (v: SystemStateView, env: Env) => unknown {
-  if (f.key === undefined) return (v) => follow(v.shared(f.participant), f.path);
+/**
+ * An atom over a field: `read` maps the followed value to the atom's result. The checker's
+ * states are interned objects (one per participant state code), so through an array
+ * selection (`where`: a filter and an allocation) the result is remembered per state
+ * object; a plain path of field names is followed directly (cheaper than a lookup).
+ */
+function fieldFn<T>(f: FieldRef, scope: Scope, read: (value: unknown) => T): (v: SystemStateView, env: Env) => T {
+  let of: (root: unknown) => T;
+  if (f.path.every((step) => typeof step === 'string')) {
+    const names = f.path;
+    of = (root) => {
+      let cur = root;
+      for (let i = 0; i < names.length && cur !== null && cur !== undefined; i++) cur = (cur as Record<string, unknown>)[names[i] as string];
+      return read(cur);
+    };
+  } else {
+    const memo = new WeakMap<object, T>();
+    of = (root) => {
+      if (root === null || typeof root !== 'object') return read(follow(root, f.path));
+      const known = memo.get(root);
+      if (known !== undefined) return known;
+      const r = read(follow(root, f.path));
+      memo.set(root, r);
+      return r;
+    };
+  }
+  const participant = f.participant;
+  if (f.key === undefined) return (v) => of(v.shared(participant));
   const s = scope.slot(f.key);
-  return (v, env) => follow(v.local(f.participant, env[s] as number), f.path);
+  return (v, env) => of(v.local(participant, env[s] as number));
 }
 
 function num(e: NumExpr, scope: Scope): NumFn {
@@ -81,9 +107,8 @@ function num(e: NumExpr, scope: Scope): NumFn {
     case 'num':
       return () => e.value;
     case 'field': {
-      const get = fieldFn(e.field, scope);
       const where = `${e.field.participant}.${e.field.path.map(String).join('.')}`;
-      return (v, env) => numberOf(get(v, env), where);
+      return fieldFn(e.field, scope, (x) => numberOf(x, where));
     }
     case '+':
     case '-':
@@ -122,11 +147,16 @@ function bool(e: BoolExpr, scope: Scope): BoolFn {
     case 'cmp': {
       const a = num(e.a, scope);
       const b = num(e.b, scope);
-      return (v, env) => compare(e.rel, a(v, env), b(v, env));
+      if (e.b.op === 'num') {
+        const k = e.b.value;
+        if (e.rel === '==') return (v, env) => a(v, env) === k;
+        if (e.rel === '<=') return (v, env) => a(v, env) <= k;
+      }
+      const rel = e.rel;
+      return (v, env) => compare(rel, a(v, env), b(v, env));
     }
     case 'in': {
-      const get = fieldFn(e.field, scope);
-      return (v, env) => matches(get(v, env), e.values);
+      return fieldFn(e.field, scope, (x) => matches(x, e.values));
     }
     case 'state': {
       const s = scope.slot(e.key);
@@ -140,13 +170,15 @@ function bool(e: BoolExpr, scope: Scope): BoolFn {
       const s = scope.slot(e.key);
       return (v, env) => v.quiet(env[s] as number);
     }
-    case 'and': {
-      const fs = e.args.map((a) => bool(a, scope));
-      return (v, env) => fs.every((f) => f(v, env));
-    }
+    case 'and':
     case 'or': {
+      // Plain loops: this runs on every state the checker stores.
       const fs = e.args.map((a) => bool(a, scope));
-      return (v, env) => fs.some((f) => f(v, env));
+      const all = e.op === 'and';
+      return (v, env) => {
+        for (let i = 0; i < fs.length; i++) if ((fs[i] as BoolFn)(v, env) !== all) return !all;
+        return all;
+      };
     }
     case 'not': {
       const f = bool(e.arg, scope);
@@ -178,8 +210,8 @@ export function compileFormula(e: BoolExpr, free: readonly string[] = []): (v: S
   const f = bool(e, new Scope(free));
   // Evaluation is synchronous and never re-entered: one environment serves every call.
   const env: number[] = [];
-  return (v, keys = []) => {
-    for (let i = 0; i < keys.length; i++) env[i] = keys[i] as number;
+  return (v, keys) => {
+    if (keys) for (let i = 0; i < keys.length; i++) env[i] = keys[i] as number;
     return f(v, env);
   };
 }
