@@ -22,6 +22,7 @@ describe('properties as data: the TypeScript evaluator', () => {
     local: <L>(p: string, i: number) => s.keys[i]?.locals[p] as L,
     shared: <G>(p: string) => s.shared[p] as G,
     quiet: (i: number) => s.keys[i]?.quiet ?? false,
+    version: () => 1,
   });
 
   it('sums over keys through a path with an array lookup; a missing local state counts 0 and matches no value', () => {

@@ -11,6 +11,8 @@ export interface LiveKey {
   readonly quiet: boolean;
   /** Each participant's local state, loaded as its service loads it to run its decider. */
   readonly locals: Readonly<Record<string, unknown>>;
+  /** Machine version of the key's instance (default 1). */
+  readonly version?: number;
 }
 
 /** What a monitor round read: every key, the shared states, and whether the key list covers every key the shared states count. */
@@ -64,6 +66,9 @@ class LiveView implements SystemStateView {
   }
   quiet(key: number): boolean {
     return this.s.keys[key]?.quiet ?? false;
+  }
+  version(key: number): number {
+    return this.s.keys[key]?.version ?? 1;
   }
 }
 

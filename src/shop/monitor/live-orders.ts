@@ -1,10 +1,15 @@
 import type { Queryable } from '../../store/index.js';
 import type { LiveKey, LiveSnapshot } from '../../verify/index.js';
-import type { orderMachine } from '../order-machine.js';
 import type { ServiceViews } from '../reconcile/check-deps.js';
 import { readInventory } from '../services/inventory-service.js';
 import { readCharges } from '../services/payment-service.js';
 import { readShipments } from '../services/shipping-service.js';
+
+/** What the monitor needs of the order machine (any of its versions): its id and which states are final. */
+export interface OrderMachineShape {
+  readonly id: string;
+  readonly states: object;
+}
 
 export interface LiveOrders {
   readonly snapshot: LiveSnapshot;
@@ -23,11 +28,11 @@ export interface LiveOrders {
  * anything that commits in between shows up as an order not yet quiet (or one the orders
  * database does not list), and the snapshot is then not used for system-wide properties.
  */
-export async function readLiveOrders(orders: { readonly db: Queryable; readonly machine: typeof orderMachine }, views: ServiceViews, graceMs: number): Promise<LiveOrders> {
+export async function readLiveOrders(orders: { readonly db: Queryable; readonly machine: OrderMachineShape }, views: ServiceViews, graceMs: number): Promise<LiveOrders> {
   const inventory = await readInventory(views.inventory);
   const rows = (
-    await orders.db.query<{ id: string; state: string; settled: boolean }>(
-      `SELECT id, state, updated_at < now() - $2::double precision * interval '1 millisecond' AS settled FROM ordo_saga_instances WHERE machine_id = $1 ORDER BY id`,
+    await orders.db.query<{ id: string; state: string; version: number; settled: boolean }>(
+      `SELECT id, state, machine_version AS version, updated_at < now() - $2::double precision * interval '1 millisecond' AS settled FROM ordo_saga_instances WHERE machine_id = $1 ORDER BY id`,
       [orders.machine.id, graceMs],
     )
   ).rows;
@@ -36,7 +41,7 @@ export async function readLiveOrders(orders: { readonly db: Queryable; readonly 
   const states = orders.machine.states as Readonly<Record<string, { final?: boolean } | undefined>>;
   const keys: LiveKey[] = rows.map((r) => {
     const final = states[r.state]?.final === true;
-    return { id: r.id, state: r.state, final, quiet: final && r.settled, locals: { inventory: inventory.reservations.get(r.id), payment: charges.get(r.id), shipping: shipments.get(r.id) } };
+    return { id: r.id, state: r.state, version: r.version, final, quiet: final && r.settled, locals: { inventory: inventory.reservations.get(r.id), payment: charges.get(r.id), shipping: shipments.get(r.id) } };
   });
   const known = new Set(ids);
   const strays = [...inventory.reservations.keys()].filter((id) => !known.has(id)).length;

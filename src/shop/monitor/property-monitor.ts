@@ -2,18 +2,17 @@ import type { Logger, OrdoMetrics } from '../../observe/index.js';
 import type { ReconcilerCheck } from '../../runtime/index.js';
 import type { Queryable } from '../../store/index.js';
 import { monitorProperties, type MonitorResult, type PropertyFinding, type SystemInvariant } from '../../verify/index.js';
-import type { orderMachine } from '../order-machine.js';
 import type { ServiceViews } from '../reconcile/check-deps.js';
 import type { InventoryShared } from '../services/inventory-decider.js';
 import { orderInvariants } from '../system/order-properties.js';
-import { readLiveOrders } from './live-orders.js';
+import { readLiveOrders, type OrderMachineShape } from './live-orders.js';
 
 export const PROPERTY_ALERT = 'property-violated';
 /** The alert's saga id for a system-wide property (no single order breaks it). */
 export const SYSTEM_SUBJECT = 'system';
 
 export interface PropertyMonitorOptions {
-  readonly orders: { readonly db: Queryable; readonly machine: typeof orderMachine };
+  readonly orders: { readonly db: Queryable; readonly machine: OrderMachineShape };
   readonly views: ServiceViews;
   /** An order is quiet once final and unchanged this long (default 60 s, the reconciler's grace). */
   readonly graceMs?: number;
