@@ -16,5 +16,8 @@ export { viewOf, describeAction, type SystemView, type KeyView } from './system-
 export { canonicalJson } from './canonical-json.js';
 export { samplePayload } from './sample-payload.js';
 export { successors } from './system-step.js';
+export { P, describeFormula, isDataInvariant, isDataLiveness, perKeyBody, readsShared, type BoolExpr, type NumExpr, type FieldRef, type PathStep, type Relation, type Scalar, type DataInvariant, type DataLiveness } from './property-formula.js';
+export { compileFormula, dataInvariant, dataLiveness, follow } from './property-eval.js';
+export { monitorProperties, type LiveKey, type LiveSnapshot, type PropertyFinding, type PropertyReport, type MonitorResult } from './property-monitor.js';
 export { checkMigration, parseMigrationFlag, MIGRATION_APPLIES, type MigrationCheckResult } from './migration-checker.js';
 export type { MigrationUnderCheck } from './system-model.js';
