@@ -161,7 +161,9 @@ export async function hostService(
       metrics?.deadLetters.inc({ service: def.name, reason: 'invalid-payload' });
       return 'dead-lettered';
     }
-    if (await inboxContains(db, def.name, message.id)) return 'duplicate';
+    // Looked up first only where a redelivery would call the outside world again; otherwise the
+    // inbox insert in the transaction finds a duplicate, and a round trip per message is saved.
+    if (handler.external && (await inboxContains(db, def.name, message.id))) return 'duplicate';
     const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
     const wrote = await batcher.submit(async (tx) => {
       if (!(await recordInbox(tx, def.name, message.id))) return undefined;
