@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
+import { appendsToLog } from './commit-wakeup.js';
 import type { Db, Queryable, QueryResult } from './db.js';
 import { startPglite } from './pglite-start.js';
+import { LOG_CHANNEL } from './store-migrations.js';
 
 /*
  * One embedded PostgreSQL for several services. A PGlite instance costs ~160 MB of WASM
@@ -76,15 +78,44 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
     );
     open += 1;
     let done = false;
+    // Every writer of this schema is in this process: its log's readers are woken directly
+    // after an appending commit (LISTEN's job on a server), no notification through SQL.
+    const listeners = new Map<string, Set<() => void>>();
+    const appended = (): void => {
+      for (const fn of listeners.get(LOG_CHANNEL) ?? []) fn();
+    };
     return {
       engine: 'pglite',
       describe: `pglite:${options.dataDir ?? 'memory'} (schema ${owner})`,
-      query: (sql, params) => as(owner, () => run(pglite, sql, params)),
+      async query<R extends object>(sql: string, params?: readonly unknown[]) {
+        const r = await as(owner, () => run<R>(pglite, sql, params));
+        if (appendsToLog(sql)) appended();
+        return r;
+      },
       exec: (sql) => as(owner, async () => void (await pglite.exec(sql))),
-      transaction: (fn) =>
-        as(owner, () =>
-          pglite.transaction((t) => fn({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) } satisfies Queryable)),
-        ),
+      async transaction(fn) {
+        let wrote = false;
+        const result = await as(owner, () =>
+          pglite.transaction((t) =>
+            fn({
+              query: (sql, params) => {
+                if (appendsToLog(sql)) wrote = true;
+                return run(t, sql, params);
+              },
+              exec: async (sql) => void (await t.exec(sql)),
+            } satisfies Queryable),
+          ),
+        );
+        if (wrote) appended();
+        return result;
+      },
+      listen(channel, onNotify) {
+        const set = listeners.get(channel) ?? new Set();
+        listeners.set(channel, set);
+        const own = (): void => onNotify(); // a listener added twice is two listeners
+        set.add(own);
+        return Promise.resolve(() => Promise.resolve(void set.delete(own)));
+      },
       close: async () => {
         if (done) return;
         done = true;
