@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { managedProcess, type ManagedProcess } from '../src/cli/chaos/managed-process.js';
-import { freePort } from '../src/cli/chaos/free-port.js';
+import { freePort } from '../src/transport/free-port.js';
 import { dropPostgresDatabase } from '../src/store/index.js';
 import { packageRoot } from '../src/cli/package-root.js';
 

@@ -48,6 +48,8 @@ describe('the packed package in a fresh project', () => {
     expect(paths).toContain('dist/src/dashboard/assets/index.html');
     expect(paths).toContain('bin/ordo.js');
     expect(paths.filter((p) => /\.test\.|\.contract\.|-contract\.|fixture|e2e|^src\/|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
+    // declaration maps would send "go to definition" to src/, which is not shipped
+    expect(paths.filter((p) => p.endsWith('.d.ts.map'))).toEqual([]);
   });
 
   it('installs without tsx or TypeScript', () => {

@@ -30,7 +30,13 @@ export function registerBench(program: Command): void {
       if (!suite) return failUsage(`unknown bench suite "${name}"; known: ${Object.keys(suites).join(', ') || '(none yet)'}`);
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) return failUsage(`--scale must be a positive number, got "${opts.scale}"`);
-      const result = await (await suite.load())({ scale, postgresUrl: opts.postgres });
+      const run = await suite.load().catch((err: NodeJS.ErrnoException) => {
+        // A suite's peer (DBOS Transact for `saga`) is a dev dependency: an installed ordo may not have it.
+        const missing = err.code === 'ERR_MODULE_NOT_FOUND' ? /Cannot find (?:package|module) '([^'./][^']*)'/.exec(err.message)?.[1] : undefined;
+        if (missing) return failUsage(`bench ${name} needs ${missing}, which is not installed here (it is a development dependency of ordo): npm install --no-save ${missing}`);
+        throw err;
+      });
+      const result = await run({ scale, postgresUrl: opts.postgres });
       if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
       else printTable(result);
     });

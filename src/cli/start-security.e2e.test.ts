@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './chaos/free-port.js';
+import { freePort } from '../transport/free-port.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 

@@ -24,6 +24,8 @@ export interface OrdoMetrics {
   readonly sagasStuck: Gauge<'machine'>;
   /** Dead letters not replayed yet, per service (the engine's and every service's own). */
   readonly deadLettersWaiting: Gauge<'service'>;
+  /** Messages that arrived before their saga could take them, waiting to be tried again (they become dead letters past their time to live). */
+  readonly parkedMessages: Gauge<'service'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   /** What the reconciler recorded: outcome corrected | failed | check-failed. */
   readonly reconciliations: Counter<'check' | 'outcome'>;
@@ -71,6 +73,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): OrdoM
     sagas: new Gauge({ name: 'ordo_sagas', help: 'Saga instances per state', labelNames: ['machine', 'state'], registers: r, ...scraped }),
     sagasStuck: new Gauge({ name: 'ordo_sagas_stuck', help: 'Active sagas unchanged past the stuck threshold with no timer due', labelNames: ['machine'], registers: r, ...scraped }),
     deadLettersWaiting: new Gauge({ name: 'ordo_dead_letters_waiting', help: 'Dead letters not replayed yet', labelNames: ['service'], registers: r, ...scraped }),
+    parkedMessages: new Gauge({ name: 'ordo_parked_messages', help: 'Messages parked until their saga can take them', labelNames: ['service'], registers: r, ...scraped }),
     httpRequests: new Counter({ name: 'ordo_http_requests_total', help: 'HTTP requests served', labelNames: ['method', 'route', 'status'], registers: r }),
     reconciliations: new Counter({ name: 'ordo_reconciliations_total', help: 'Corrections the reconciler applied or tried, and checks that failed', labelNames: ['check', 'outcome'], registers: r }),
     onScrape(refresh) {

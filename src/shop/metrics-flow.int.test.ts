@@ -87,6 +87,8 @@ describe('metrics after an order flow', () => {
     expect(samples(body, 'ordo_dead_letters_total').get('{service="inventory",reason="invalid-payload"}')).toBe(1);
     expect(handled.get('{service="orders",type="InventoryReserved",outcome="parked"}')).toBe(1);
     expect(samples(body, 'ordo_dead_letters_waiting').get('{service="inventory"}')).toBe(1);
+    // the orphan reply waits, parked, for an order that never comes
+    expect(samples(body, 'ordo_parked_messages').get('{service="orders"}')).toBe(1);
     expect(samples(body, 'ordo_alerts_total').get('{kind="saga-parked"}')).toBe(states.get('{machine="order",state="COMPENSATION_FAILED"}'));
     expect(samples(body, 'ordo_broker_up').get('{transport="inprocess"}')).toBe(1);
     for (const service of ['orders', 'inventory', 'payment', 'shipping']) expect(samples(body, 'ordo_outbox_lag_messages').get(`{service="${service}"}`), service).toBe(0);

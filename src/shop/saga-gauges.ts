@@ -5,7 +5,7 @@ import { stuckSagaFilter } from './stuck-sagas.js';
 /**
  * The orders process's state gauges, read from its database at each scrape: sagas per
  * state (every state of the machine, 0 included, so an alert on one has a series to
- * watch), stuck sagas, and the engine's dead letters not yet replayed.
+ * watch), stuck sagas, the engine's dead letters not yet replayed and its parked messages.
  */
 export function watchSagaGauges(metrics: OrdoMetrics, db: Db, machine: { readonly id: string; readonly stateNames: readonly string[] }, stuckAfterSeconds = 60): () => void {
   return metrics.onScrape(async () => {
@@ -15,8 +15,11 @@ export function watchSagaGauges(metrics: OrdoMetrics, db: Db, machine: { readonl
     const f = stuckSagaFilter(machine.id, stuckAfterSeconds, Date.now());
     const stuck = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ordo_saga_instances i WHERE ${f.where}`, f.params);
     metrics.sagasStuck.set({ machine: machine.id }, Number(stuck.rows[0]?.n ?? 0));
-    const dead = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM ordo_dead_letters WHERE replayed_at IS NULL');
-    metrics.deadLettersWaiting.set({ service: 'orders' }, Number(dead.rows[0]?.n ?? 0));
+    const waiting = await db.query<{ dead: number; parked: number }>(
+      'SELECT (SELECT count(*) FROM ordo_dead_letters WHERE replayed_at IS NULL)::int AS dead, (SELECT count(*) FROM ordo_parked_messages)::int AS parked',
+    );
+    metrics.deadLettersWaiting.set({ service: 'orders' }, Number(waiting.rows[0]?.dead ?? 0));
+    metrics.parkedMessages.set({ service: 'orders' }, Number(waiting.rows[0]?.parked ?? 0));
   });
 }
 

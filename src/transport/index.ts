@@ -6,3 +6,4 @@ export { createInProcessTransport, type InProcessTransport, type InProcessTransp
 export { createNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats.js';
 export { createKafkaTransport, type KafkaTransport, type KafkaTransportOptions } from './kafka.js';
 export { namespacedTransport } from './namespaced.js';
+export { freePort } from './free-port.js';

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChaosOptions } from './chaos-options.js';
 import { KAFKA_TARGET, NATS_TARGET } from './fault-schedule.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../transport/index.js';
 import type { ManagedProcess } from './managed-process.js';
 import { findKafkaJars, privateKafkaBroker } from './private-kafka.js';
 import { findNatsServer, privateNatsServer } from './private-nats.js';

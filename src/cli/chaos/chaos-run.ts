@@ -10,7 +10,7 @@ import type { ChaosReport, InjectedFault, UnexpectedExit } from './chaos-report.
 import { findChaosBroker, prepareChaosBroker, type ChaosBroker } from './chaos-broker.js';
 import { runFaultPlan } from './fault-injector.js';
 import { isBrokerFault, planFaults } from './fault-schedule.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../transport/index.js';
 import type { ManagedProcess } from './managed-process.js';
 import { startOrderLoad, type OrderLoadStats } from './order-load.js';
 import { shopProcesses } from './shop-processes.js';
