@@ -1,3 +1,4 @@
+import type { Queryable } from './db.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 /*
@@ -37,4 +38,19 @@ export function commitWakeup(send: (sql: string) => Promise<unknown>): { readonl
       });
   };
   return { committed };
+}
+
+/** `tx` as it is, noting whether one of its statements appended to the log (for the wake-up after the commit). */
+export function noticingAppends(tx: Queryable): { readonly tx: Queryable; readonly appended: () => boolean } {
+  let appended = false;
+  return {
+    tx: {
+      query<R extends object>(sql: string, params?: readonly unknown[]) {
+        if (appendsToLog(sql)) appended = true;
+        return tx.query<R>(sql, params);
+      },
+      ...(tx.exec ? { exec: tx.exec.bind(tx) } : {}),
+    },
+    appended: () => appended,
+  };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { PGliteInterface } from '@electric-sql/pglite';
-import { appendsToLog, commitWakeup } from './commit-wakeup.js';
-import type { Db, Queryable, QueryResult } from './db.js';
+import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
+import type { Db, QueryResult } from './db.js';
 import { startPglite } from './pglite-start.js';
 
 export interface PgliteOptions {
@@ -27,17 +27,13 @@ export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
     },
     exec: async (sql) => void (await pglite.exec(sql)),
     async transaction(fn) {
-      let appended = false;
-      const result = await pglite.transaction((t) =>
-        fn({
-          query: (sql, params) => {
-            if (appendsToLog(sql)) appended = true;
-            return run(t, sql, params);
-          },
-          exec: async (sql) => void (await t.exec(sql)),
-        } satisfies Queryable),
-      );
-      if (appended) wakeup.committed();
+      let appended = () => false;
+      const result = await pglite.transaction((t) => {
+        const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) });
+        appended = noticed.appended;
+        return fn(noticed.tx);
+      });
+      if (appended()) wakeup.committed();
       return result;
     },
     listen: async (channel, onNotify) => {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
-import { appendsToLog } from './commit-wakeup.js';
-import type { Db, Queryable, QueryResult } from './db.js';
+import { appendsToLog, noticingAppends } from './commit-wakeup.js';
+import type { Db, QueryResult } from './db.js';
 import { startPglite } from './pglite-start.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
@@ -65,6 +65,13 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
     return next;
   };
 
+  const byOwner = new Map<string, Map<string, Set<() => void>>>();
+  const listenersOf = (owner: string): Map<string, Set<() => void>> => {
+    let m = byOwner.get(owner);
+    if (!m) byOwner.set(owner, (m = new Map<string, Set<() => void>>()));
+    return m;
+  };
+
   const openDb = async (owner: string): Promise<Db> => {
     if (!OWNER.test(owner)) throw new Error(`not a database owner name: ${owner}`);
     await as('postgres', () =>
@@ -78,9 +85,9 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
     );
     open += 1;
     let done = false;
-    // Every writer of this schema is in this process: its log's readers are woken directly
-    // after an appending commit (LISTEN's job on a server), no notification through SQL.
-    const listeners = new Map<string, Set<() => void>>();
+    // Every writer of this schema is in this process (through any Db opened for it): its log's
+    // readers are woken directly after an appending commit (LISTEN's job on a server).
+    const listeners = listenersOf(owner);
     const appended = (): void => {
       for (const fn of listeners.get(LOG_CHANNEL) ?? []) fn();
     };
@@ -94,19 +101,15 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
       },
       exec: (sql) => as(owner, async () => void (await pglite.exec(sql))),
       async transaction(fn) {
-        let wrote = false;
+        let wrote = () => false;
         const result = await as(owner, () =>
-          pglite.transaction((t) =>
-            fn({
-              query: (sql, params) => {
-                if (appendsToLog(sql)) wrote = true;
-                return run(t, sql, params);
-              },
-              exec: async (sql) => void (await t.exec(sql)),
-            } satisfies Queryable),
-          ),
+          pglite.transaction((t) => {
+            const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) });
+            wrote = noticed.appended;
+            return fn(noticed.tx);
+          }),
         );
-        if (wrote) appended();
+        if (wrote()) appended();
         return result;
       },
       listen(channel, onNotify) {

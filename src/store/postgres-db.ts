@@ -1,6 +1,6 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './db.js';
-import { appendsToLog, commitWakeup } from './commit-wakeup.js';
+import type { Db, QueryResult } from './db.js';
+import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
 
 export interface PostgresOptions {
@@ -40,17 +40,10 @@ export function openPostgres(options: PostgresOptions): Db {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        let appended = false;
-        const tx: Queryable = {
-          query: (sql, params) => {
-            if (appendsToLog(sql)) appended = true;
-            return run(client, sql, params);
-          },
-          exec: async (sql) => void (await client.query(sql)),
-        };
-        const result = await fn(tx);
+        const noticed = noticingAppends({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });
+        const result = await fn(noticed.tx);
         await client.query('COMMIT');
-        if (appended) wakeup.committed();
+        if (noticed.appended()) wakeup.committed();
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
