@@ -19,6 +19,9 @@ import type { BenchOptions } from './bench-options.js';
 const SERVER_RATES = [10, 20, 30, 50, 100, 200, 300, 400, 500, 600];
 const EMBEDDED_RATES = [10, 20, 30, 50, 100, 200];
 /** `ORDO_BENCH_SHOP_LAYOUTS=nats,kafka,embedded` (any subset) runs only those ramps: a quicker look at one. */
+/** `ORDO_BENCH_SHOP_RATES=10,20,30,50` replaces both rate lists; `ORDO_BENCH_SHOP_ALL_RATES=1` runs every rate instead of stopping at the first over the limit (to see past the ceiling). */
+const RATES_OVERRIDE = process.env['ORDO_BENCH_SHOP_RATES']?.split(',').map(Number).filter((r) => Number.isFinite(r) && r > 0);
+const ALL_RATES = process.env['ORDO_BENCH_SHOP_ALL_RATES'] === '1';
 const LAYOUTS = new Set((process.env['ORDO_BENCH_SHOP_LAYOUTS'] ?? 'nats,kafka,embedded').split(',').map((l) => l.trim()));
 const P99_LIMIT_MS = 1000;
 const WARM_UP_SECONDS = 3;
@@ -31,13 +34,14 @@ async function ramp(layout: ShopLayout, label: string, rates: readonly number[],
   const shop = await startShopProcess(layout, options.postgresUrl);
   const runs: BenchRun[] = [];
   let sustained = 0;
+  let failed = false;
   try {
     await stockUp(shop.url, shop.adminToken, 10_000_000);
     // A fresh process's first orders pay for JIT compilation, connection pools and prepared
     // plans (measured: 10/s p50 439 ms in the first seconds, 53 ms right after): not recorded.
     progress(`${label}: warming up (10 orders/s, not recorded)`);
     await runRate(shop.url, shop.adminToken, 10, WARM_UP_SECONDS, 30_000, () => undefined);
-    for (const rate of rates) {
+    for (const rate of RATES_OVERRIDE && RATES_OVERRIDE.length > 0 ? RATES_OVERRIDE : rates) {
       const bar = progressBar(`  ${label} ${String(rate).padStart(4)}/s`, Math.round(rate * seconds));
       const cpuBefore = shop.cpuMs();
       const step = await runRate(shop.url, shop.adminToken, rate, seconds, 30_000, (done) => bar.update(done));
@@ -45,7 +49,7 @@ async function ramp(layout: ShopLayout, label: string, rates: readonly number[],
       // The shop process's CPU per accepted order (placing and draining): what a rate costs, whatever else the machine runs.
       const cpuMsPerOrder = cpuBefore !== undefined && cpuAfter !== undefined && step.accepted > 0 ? (cpuAfter - cpuBefore) / step.accepted : undefined;
       const ok = passes(step);
-      bar.end(`p50 ${step.completionP50Ms.toFixed(0)} ms, p99 ${step.completionP99Ms.toFixed(0)} ms, ${step.arrivalPerSec.toFixed(1)} accepted/s${cpuMsPerOrder === undefined ? '' : `, ${cpuMsPerOrder.toFixed(1)} ms CPU/order`}${step.notDelivered ? `, ${step.notDelivered} not delivered` : ''}${ok ? '' : '  (over the limit: ramp ends)'}`);
+      bar.end(`p50 ${step.completionP50Ms.toFixed(0)} ms, p99 ${step.completionP99Ms.toFixed(0)} ms, ${step.arrivalPerSec.toFixed(1)} accepted/s${cpuMsPerOrder === undefined ? '' : `, ${cpuMsPerOrder.toFixed(1)} ms CPU/order`}${step.notDelivered ? `, ${step.notDelivered} not delivered` : ''}${ok ? '' : ALL_RATES ? '  (over the limit)' : '  (over the limit: ramp ends)'}`);
       runs.push({
         name: `ordo shop, ${shop.describe}, ${rate} orders/s`,
         opsPerSec: step.arrivalPerSec,
@@ -55,8 +59,10 @@ async function ramp(layout: ShopLayout, label: string, rates: readonly number[],
         ...step,
         ...(cpuMsPerOrder === undefined ? {} : { cpuMsPerOrder }),
       });
-      if (!ok) break;
-      sustained = rate;
+      if (!ok) {
+        failed = true;
+        if (!ALL_RATES) break;
+      } else if (!failed) sustained = rate; // sustained: passed, and so did every lower rate
     }
   } finally {
     await shop.stop();
