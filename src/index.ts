@@ -6,6 +6,11 @@ export * from './machine/index.js';
 export {
   createSagaEngine,
   createReconciler,
+  migrateSagas,
+  MigrationRefusedError,
+  sagaVersionCounts,
+  type MigrateSagasOptions,
+  type MigrationReport,
   systemClock,
   defaultRetryPolicy,
   backoffDelay,

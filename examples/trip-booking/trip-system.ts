@@ -50,13 +50,21 @@ export const tripMachine = createMachine({
     BOOKING_HOTEL: {
       invoke: 'bookHotel',
       on: { HotelBooked: { target: 'BOOKING_CAR', completes: 'bookHotel' }, HotelUnavailable: { target: 'CANCELING_FLIGHT', fails: 'bookHotel', assign: 'recordFailure' } },
+      // A provider answering a redelivered request again: the late duplicate changes nothing.
+      ignore: ['FlightBooked'],
     },
     BOOKING_CAR: {
       invoke: 'bookCar',
       on: { CarBooked: { target: 'CONFIRMED', completes: 'bookCar' }, CarUnavailable: { target: 'CANCELING_HOTEL', fails: 'bookCar', assign: 'recordFailure' } },
+      ignore: ['FlightBooked', 'HotelBooked'],
     },
-    CANCELING_HOTEL: { tags: ['compensation'], compensate: 'bookHotel', on: { HotelCanceled: { target: 'CANCELING_FLIGHT', compensated: 'bookHotel' } } },
-    CANCELING_FLIGHT: { tags: ['compensation'], compensate: 'bookFlight', on: { FlightCanceled: { target: 'CANCELED', compensated: 'bookFlight' } } },
+    CANCELING_HOTEL: { tags: ['compensation'], compensate: 'bookHotel', on: { HotelCanceled: { target: 'CANCELING_FLIGHT', compensated: 'bookHotel' } }, ignore: ['FlightBooked', 'HotelBooked', 'CarUnavailable', 'CarCanceled'] },
+    CANCELING_FLIGHT: {
+      tags: ['compensation'],
+      compensate: 'bookFlight',
+      on: { FlightCanceled: { target: 'CANCELED', compensated: 'bookFlight' } },
+      ignore: ['FlightBooked', 'FlightUnavailable', 'HotelBooked', 'HotelUnavailable', 'CarUnavailable', 'HotelCanceled'],
+    },
     CONFIRMED: { type: 'final' },
     CANCELED: { type: 'final' },
   },

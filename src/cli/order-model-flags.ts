@@ -8,8 +8,8 @@ export interface ModelFlags {
   symmetry?: boolean;
 }
 
-/** The shop's faults (`faultsOf` its system definition), named here so `ordo --help` need not load the checker (a test keeps them equal). */
-export const FAULT_NAMES = ['loss', 'dup', 'reorder', 'crash', 'enginecrash', 'timeout', 'cancel', 'decline', 'provider', 'refundfail', 'shipfail'] as const;
+/** The shop's faults (`faultsOf` its v2 system definition; `fraud` only with --migration or v2), named here so `ordo --help` need not load the checker (a test keeps them equal). */
+export const FAULT_NAMES = ['loss', 'dup', 'reorder', 'crash', 'enginecrash', 'timeout', 'cancel', 'decline', 'provider', 'refundfail', 'fraud', 'shipfail'] as const;
 
 /** The flags `verify` and `export` share, so both describe the same model. */
 export function addModelFlags(cmd: Command): Command {

@@ -8,6 +8,7 @@ import { registerDemo } from './demo-command.js';
 import { registerProjections } from './projections-command.js';
 import { registerChaos } from './chaos-command.js';
 import { registerRetention } from './retention-command.js';
+import { registerMigrate } from './migrate-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('ordo')
@@ -24,5 +25,6 @@ export function buildProgram(): Command {
   registerProjections(program);
   registerChaos(program);
   registerRetention(program);
+  registerMigrate(program);
   return program;
 }

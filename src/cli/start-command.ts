@@ -25,6 +25,8 @@ export function registerStart(program: Command): void {
     .option('--payment-timeout-ms <ms>', 'how long the saga waits for the provider')
     .option('--reservation-timeout-ms <ms>', 'how long the saga waits for the inventory')
     .option('--no-seed', 'do not stock the demo catalogue')
+    .option('--order-machine <version>', 'the order machine new orders start on: 1, or 2 (a fraud check before payment; v1 orders run on until migrated)')
+    .option('--migrate-orders', 'with --order-machine 2: move the unfinished v1 orders to v2 in the background at start (see ordo migrate)')
     .option('--nats-ack-wait-ms <ms>', 'NATS: an unacked message of a crashed process is redelivered after this long (default 30000)')
     .option('--relay-lease-ms <ms>', 'outbox relay lease: a crashed process blocks its replacement this long (default 15000)')
     .option('--reconcile-interval-ms <ms>', 'the orders service compares the services\' databases and corrects what disagrees this often (default 30000; 0: only on POST /admin/reconcile)')

@@ -81,6 +81,14 @@ describe('ordo start flags', () => {
     ];
     for (const [flags, message] of cases) expect(() => shopOptionsFromFlags({ ...d, ...flags }), JSON.stringify(flags)).toThrow(message);
   });
+
+  it('--order-machine 2 runs both order machine versions; --migrate-orders moves v1 orders at start; anything else is a clear error', () => {
+    expect(shopOptionsFromFlags({ ...startFlagsDefaults(), orderMachine: '2' })).toMatchObject({ orderMachineVersion: 2 });
+    expect(shopOptionsFromFlags({ ...startFlagsDefaults(), orderMachine: '2', migrateOrders: true })).toMatchObject({ orderMachineVersion: 2, migrateOrders: true });
+    expect(shopOptionsFromFlags({ ...startFlagsDefaults(), orderMachine: '1' })).not.toHaveProperty('orderMachineVersion');
+    for (const bad of ['3', 'v2', '']) expect(() => shopOptionsFromFlags({ ...startFlagsDefaults(), orderMachine: bad }), bad).toThrow(/--order-machine must be 1 or 2/);
+    expect(() => shopOptionsFromFlags({ ...startFlagsDefaults(), migrateOrders: true })).toThrow(/--migrate-orders moves v1 orders to v2: add --order-machine 2/);
+  });
 });
 
 function startFlagsDefaults(): StartFlags {

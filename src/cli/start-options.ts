@@ -30,6 +30,9 @@ export interface StartFlags extends RetentionFlags, SecurityFlags {
   relayLeaseMs?: string;
   metricsPort?: string;
   metricsHost?: string;
+  /** `--order-machine 1|2` (commander's name for it). */
+  orderMachine?: string;
+  migrateOrders?: boolean;
 }
 
 export class StartFlagError extends Error {}
@@ -117,9 +120,13 @@ export function shopOptionsFromFlags(flags: StartFlags): Omit<ShopOptions, 'log'
       ([, v]) => v !== undefined,
     ),
   ) as Record<string, `${number}ms`>;
+  const orderMachineVersion = flags.orderMachine === undefined ? undefined : Number(flags.orderMachine);
+  if (orderMachineVersion !== undefined && orderMachineVersion !== 1 && orderMachineVersion !== 2) throw new StartFlagError(`--order-machine must be 1 or 2, got "${flags.orderMachine}"`);
+  if (flags.migrateOrders === true && orderMachineVersion !== 2) throw new StartFlagError('--migrate-orders moves v1 orders to v2: add --order-machine 2');
   return {
     mode: flags.mode,
     storage,
+    ...(orderMachineVersion === 2 ? { orderMachineVersion, ...(flags.migrateOrders === true ? { migrateOrders: true } : {}) } : {}),
     transport,
     services: service === 'all' ? [...SHOP_SERVICES] : [service as ShopService],
     port,

@@ -27,12 +27,25 @@ describe('ordo verify / ordo export (the real CLI process)', () => {
     expect(count(sym.stdout)).toBeLessThan(count(full.stdout));
   });
 
+  it('--migration v1→v2 proves the shop\'s live migration; a wrong mapping in a module is refused with the v1 history, the migrate step and the v2 continuation', async () => {
+    const { stdout } = await ordo('verify', 'order', '--migration', 'v1->v2', '--orders', '1', '--faults', 'dup,fraud', '--json');
+    const r = JSON.parse(stdout) as { violations: unknown[]; properties: { name: string; status: string }[]; migration: unknown };
+    expect(r.violations).toEqual([]);
+    expect(r.migration).toEqual({ machine: 'order', from: 1, to: 2, description: 'adds the fraud check; in-flight orders keep their state', refused: [] });
+    expect(r.properties).toContainEqual({ name: 'NoStrandedMessages', kind: 'safety', status: 'holds' });
+    const bad = await failure(ordo('verify', 'src/shop/system/wrong-migration-fixture.ts', '--migration', '1:2', '--orders', '1'));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/✗ InventoryConsistency: shortest trace, 4 steps\n.*\n── v1 history\n(.*\n){2}── the migrate step\n.*migrator\s+1\s+migrate v1→v2 \(INVENTORY_RESERVING → CANCELED\).*\n── v2 continuation\n.*handle ReserveInventory/);
+  });
+
   it('rejects bad flags with a clear message and exit code 2', async () => {
     const cases = [
       [['verify', 'order', '--faults', 'meteor'], 'unknown fault "meteor"'],
       [['verify', 'order', '--orders', 'many'], '--orders must be an integer from 1 to 16'],
       [['verify', 'shop'], 'unknown model "shop"'],
       [['export', 'order', '--format', 'alloy'], '--format must be tla or promela'],
+      [['verify', 'order', '--migration', 'v1 to v2'], '--migration: expected v1→v2, v1->v2 or 1:2, got "v1 to v2"'],
+      [['verify', 'order', '--migration', 'v2→v3'], '--migration: order has versions 1, 2; no v2 and v3'],
     ] as const;
     const errors = await Promise.all(cases.map(([args]) => failure(ordo(...args))));
     cases.forEach(([args, message], k) => {
@@ -46,7 +59,7 @@ describe('ordo verify / ordo export (the real CLI process)', () => {
     const r = JSON.parse(stdout) as { model: string; properties: { name: string; status: string }[]; violations: unknown[] };
     expect(r.model).toBe('trip');
     expect(r.violations).toEqual([]);
-    expect(r.properties.map((p) => `${p.name} ${p.status}`)).toEqual(['ValidStateTransitions holds', 'NoOverbooking holds', 'AllOrNothing holds', 'EventuallyFinishes holds', 'CompensationCompletes holds']);
+    expect(r.properties.map((p) => `${p.name} ${p.status}`)).toEqual(['ValidStateTransitions holds', 'NoStrandedMessages holds', 'NoOverbooking holds', 'AllOrNothing holds', 'EventuallyFinishes holds', 'CompensationCompletes holds']);
     const bad = await failure(ordo('verify', 'examples/trip-booking/trip-system.ts', '--faults', 'decline'));
     expect(bad.stderr).toContain('unknown fault "decline"');
     expect(bad.stderr).toContain('car-refuses');

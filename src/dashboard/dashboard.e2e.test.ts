@@ -130,6 +130,8 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
     await expect.poll(() => page.locator('#stat-total').textContent()).toBe(String(total));
     await expect.poll(async () => Number(await page.locator('#stat-created').textContent())).toBeGreaterThan(0);
+    // Orders in flight per machine version (all on v1 here; a live migration moves them on).
+    await expect.poll(() => page.locator('#stat-versions').textContent()).toMatch(/^v1: \d+$/);
     // Failure and compensation states are drawn apart from the happy path, in their colours.
     expect(await page.locator('g.state.failure[data-state="COMPENSATION_FAILED"]').count()).toBe(1);
     expect(await page.locator('g.state.compensation[data-state="REFUNDING_PAYMENT"]').count()).toBe(1);

@@ -2,8 +2,11 @@ export { foldEvents, type Decider, type DomainEvent } from './decider.js';
 export {
   deciderFromMachine,
   transitionData,
+  migrationData,
   START,
   TRANSITION,
+  MIGRATED,
+  type MigrationData,
   type MachineCommand,
   type MachineDecider,
   type MachineRecord,

@@ -18,6 +18,8 @@ import { ReplayMismatchError } from './errors.js';
 export const TRANSITION = 'ordo.transition';
 /** The trigger (and command) that starts an instance; its event is `{ context }`. */
 export const START = 'ordo.start';
+/** The timeline record of a live migration: the instance moved to another version of its machine. */
+export const MIGRATED = 'ordo.migrated';
 
 type AnyMachine = Machine<string, { type: string }, unknown>;
 
@@ -33,6 +35,34 @@ export interface TransitionData {
   readonly path: readonly TransitionStep[];
   /** The context fields the transition changed (shallow; the whole context for a start), for read models. */
   readonly changes: Readonly<Record<string, unknown>>;
+}
+
+/** What a live migration records in the instance's stream (readers treat `from`/`to`/`changes` as a transition's). */
+export interface MigrationData {
+  readonly fromVersion: number;
+  readonly toVersion: number;
+  /** `await`: the new state waits for what the old one sent; `enter`: it was entered (its commands sent). */
+  readonly mode: 'await' | 'enter';
+  readonly from: string;
+  readonly to: string;
+  readonly path: readonly TransitionStep[];
+  readonly changes: Readonly<Record<string, unknown>>;
+  /** The instance as the new version holds it: replay takes it as it is (the mapping is not needed to read the stream). */
+  readonly snapshot: Snapshot;
+}
+
+/** The data of a migration's timeline record (see MigrationData). */
+export function migrationData(before: Snapshot, result: TransitionResult, mode: 'await' | 'enter'): MigrationData {
+  return {
+    fromVersion: before.version,
+    toVersion: result.snapshot.version,
+    mode,
+    from: before.state,
+    to: result.snapshot.state,
+    path: result.path,
+    changes: shallowChanges(before.context, result.snapshot.context),
+    snapshot: result.snapshot,
+  };
 }
 
 export interface MachineRecord {
@@ -89,9 +119,13 @@ export function transitionData(before: Snapshot | null, input: { readonly type: 
  * decides no events. Replaying a transition that no longer reaches the recorded state
  * throws ReplayMismatchError.
  */
-export function deciderFromMachine<M extends AnyMachine>(machine: M): MachineDecider<M> {
+export function deciderFromMachine<M extends AnyMachine>(machine: M, options: { readonly versions?: readonly AnyMachine[] } = {}): MachineDecider<M> {
   type S = MachineState<M>;
   const m = machine as AnyMachine;
+  // Older (or newer) versions of the same machine: a stream replays each record under the
+  // version its instance was on (a start: the version it names; later: the snapshot's).
+  const versions = new Map((options.versions ?? []).filter((v) => v.id === m.id).map((v) => [v.version, v]));
+  const at = (version: unknown): AnyMachine => (typeof version === 'number' ? versions.get(version) : undefined) ?? m;
   // The same tags the saga runtime puts on its timeline records, so readers treat both alike.
   const metadata = Object.freeze({ kind: 'timeline', machine: m.id, machineVersion: m.version });
 
@@ -103,21 +137,28 @@ export function deciderFromMachine<M extends AnyMachine>(machine: M): MachineDec
       return [{ type: TRANSITION, data: transitionData(null, { type: START, context: r.snapshot.context } as { type: string }, r), metadata }];
     }
     if (state === null) throw new InvalidTransitionError(m.id, NOT_STARTED, command.type, 'sent before the instance started');
-    const r = transition(m, state, command as { type: string });
+    const on = at((state as Snapshot).version);
+    const r = transition(on, state, command as { type: string });
     if (!r.changed) return [];
-    return [{ type: TRANSITION, data: transitionData(state, command, r), metadata }];
+    return [{ type: TRANSITION, data: transitionData(state, command, r), metadata: on === m ? metadata : { ...metadata, machineVersion: on.version } }];
   }
 
   function evolve(state: S, event: MachineRecord): S {
+    if ((event.type as string) === MIGRATED) {
+      const d = event.data as unknown as MigrationData;
+      if (state === null) throw new InvalidTransitionError(m.id, NOT_STARTED, MIGRATED, 'recorded before the instance started');
+      if (d.snapshot.machine !== m.id || d.snapshot.state !== d.to) throw new ReplayMismatchError(m.id, MIGRATED, d.to, d.snapshot.state);
+      return d.snapshot as S;
+    }
     if (event.type !== TRANSITION) return state; // outbox messages and other runtime records share the stream
     const { trigger, to } = event.data;
     let r: TransitionResult;
     if (trigger.type === START) {
       if (state !== null) throw new InvalidTransitionError(m.id, state.state, START, 'recorded for an instance that already started');
-      r = start(m, event.data.event['context']);
+      r = start(at(event.metadata?.['machineVersion']), event.data.event['context']);
     } else {
       if (state === null) throw new InvalidTransitionError(m.id, NOT_STARTED, trigger.type, 'recorded before the instance started');
-      r = transition(m, state, { ...event.data.event, type: trigger.type });
+      r = transition(at((state as Snapshot).version), state, { ...event.data.event, type: trigger.type });
     }
     if (r.snapshot.state !== to) throw new ReplayMismatchError(m.id, trigger.type, to, r.snapshot.state);
     return r.snapshot as S;

@@ -75,13 +75,23 @@ export function recordTransition(w: WorkingInstance, machine: AnyMachine, r: Tra
   const rev = w.appendTimeline(r.changed ? 'ordo.transition' : 'ordo.ignored', { ...recorded, trigger: recordedTrigger, effects: r.effects }, trigger.messageId ? { causationId: trigger.messageId } : {});
   w.snapshot = r.snapshot;
   if (!r.changed) return;
-  if (r.path.length > 0) {
-    // A new state entry: step commands of the previous one are no longer awaited, and
-    // whatever an alert said about the old state is no longer true.
-    w.pending = [];
-    w.timerOps.push({ op: 'clear', kind: 'step' });
-    w.resolveAlerts = true;
-  }
+  if (r.path.length > 0) leaveState(w);
+  performEffects(w, machine, r, rev, trigger, ctx, from);
+}
+
+/** A new state entry: step commands of the previous one are no longer awaited, and whatever an alert said about the old state is no longer true. */
+export function leaveState(w: WorkingInstance): void {
+  w.pending = [];
+  w.timerOps.push({ op: 'clear', kind: 'step' });
+  w.resolveAlerts = true;
+}
+
+/**
+ * Performs a result's effects as part of the instance (timers armed or cancelled, commands
+ * and events appended to its stream: the outbox) and updates its status; `rev` is the
+ * timeline revision the effects' message ids derive from.
+ */
+export function performEffects(w: WorkingInstance, machine: AnyMachine, r: TransitionResult, rev: number, trigger: Trigger, ctx: ApplyContext, from: string): void {
   r.effects.forEach((e, i) => {
     const id = `${w.id}/${rev}/${i}`;
     switch (e.kind) {

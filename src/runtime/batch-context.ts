@@ -110,6 +110,7 @@ export function sagaIdOf(item: WorkItem, replays: ReadonlyMap<string, DeadLetter
     case 'unpark':
     case 'timer':
     case 'retry-compensation':
+    case 'migrate':
       return item.sagaId;
     case 'message':
       return item.message.key;

@@ -1,5 +1,6 @@
 import { TIMER_EVENT, start, type Snapshot } from '../machine/index.js';
 import { applyIncoming, applyMachineEvent, applyStepFailure, parseStepTimerId, recordTransition, resendCommand } from './apply-event.js';
+import { applyMigration } from './batch-migration.js';
 import { errorInfo, forgetInbox, tooEarly, type BatchContext, type DeadLetterRow } from './batch-context.js';
 import { DeadLetterNotFoundError, SagaNotFoundError } from './errors.js';
 import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
@@ -27,6 +28,8 @@ export function applyInput(b: BatchContext, item: WorkItem): Promise<WorkResult>
       return applyTimer(b, item);
     case 'retry-compensation':
       return applyRetryCompensation(b, item);
+    case 'migrate':
+      return applyMigration(b, item);
   }
 }
 

@@ -11,7 +11,8 @@ import { deleteParked, loadParked, postponeParked, type ParkedRow } from './park
  */
 export async function applyParkedMessages(b: BatchContext): Promise<void> {
   const { tx, deps } = b;
-  const moved = [...b.working.values()].filter((w) => b.unparkAsked.has(w.id) || w.snapshot.state !== w.loaded?.snapshot.state);
+  // Moved: another state, or another machine version (a migration), may take what this one could not.
+  const moved = [...b.working.values()].filter((w) => b.unparkAsked.has(w.id) || w.snapshot.state !== w.loaded?.snapshot.state || w.machineVersion !== w.loaded.machine_version);
   const parked = await loadParked(tx, moved.map((w) => w.id));
   if (parked.length === 0) return;
   const unhandled = await recordInboxMany(tx, deps.consumer, parked.map((p) => p.message_id));

@@ -21,19 +21,23 @@ export async function writeInstances(tx: Queryable, items: readonly { w: Working
     list.map((i) => JSON.stringify(i.w.pending)),
     list.map((i) => i.w.revision),
     list.map((i) => i.streamVersion),
+    list.map((i) => i.w.machineVersion),
   ];
   if (created.length > 0) {
     await tx.query(
       `INSERT INTO ordo_saga_instances (id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::text[], $9::integer[])`,
-      [...cols(created), created.map((i) => i.w.machineId), created.map((i) => i.w.machineVersion)],
+       SELECT id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::text[])
+         AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, machine_id)`,
+      [...cols(created), created.map((i) => i.w.machineId)],
     );
   }
   if (changed.length > 0) {
     const r = await tx.query<{ id: string }>(
-      `UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version, updated_at = now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[])
-         AS v(id, state, status, snapshot, pending, revision, stream_version, loaded_revision)
+      `UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version,
+         machine_version = v.machine_version, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::integer[])
+         AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, loaded_revision)
        WHERE i.id = v.id AND i.revision = v.loaded_revision
        RETURNING i.id`,
       [...cols(changed), changed.map((i) => i.w.loaded?.revision ?? 0)],

@@ -103,4 +103,31 @@ export const runtimeMigrations: readonly Migration[] = [
       ALTER TABLE ordo_dead_letters ADD COLUMN origin text NOT NULL DEFAULT 'message' CHECK (origin IN ('message', 'timer'));
     `,
   },
+  {
+    version: 3,
+    name: 'saga migration runs',
+    sql: `
+      -- one row per run of a live migration (ordo migrate, or an engine's migrateOnStart): the audit record
+      CREATE TABLE ordo_saga_migration_runs (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        machine_id text NOT NULL,
+        from_version integer NOT NULL,
+        to_version integer NOT NULL,
+        operator text NOT NULL,
+        -- 'running' until it ends; a run a crash interrupted stays 'running' (a rerun resumes its work)
+        status text NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'aborted')),
+        -- instances on from_version and unfinished when the run started
+        planned integer NOT NULL,
+        -- moved to to_version (counted in each batch's own transaction)
+        migrated integer NOT NULL DEFAULT 0,
+        -- refused by the mapping (e.g. a context the new version rejects): left on from_version
+        failed integer NOT NULL DEFAULT 0,
+        batches integer NOT NULL DEFAULT 0,
+        error text,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+    `,
+  },
 ];

@@ -1,6 +1,6 @@
 import type { Db, Queryable, StructuredLogger } from '../store/index.js';
 import { migrate, migrateStore, recordInboxMany } from '../store/index.js';
-import type { Snapshot } from '../machine/index.js';
+import type { MachineMigration, Snapshot } from '../machine/index.js';
 import type { OrdoMetrics } from '../observe/index.js';
 import { engineObservation } from './batch-observations.js';
 import { systemClock, type Clock } from './clock.js';
@@ -15,6 +15,7 @@ import { checkRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-
 import { RUNTIME_MIGRATION_SCOPE, runtimeMigrations } from './runtime-migrations.js';
 import type { TopicMapping } from './topics.js';
 import { withConflictRetry } from './transaction-retry.js';
+import { checkMigration, migrateAll, type MigrationReport } from './saga-migration.js';
 import type { FirstEvent, IncomingMessage, WorkItem, WorkResult } from './work-item.js';
 import type { PendingCommand, SagaStatus } from './working-instance.js';
 
@@ -57,6 +58,12 @@ export interface SagaEngineOptions {
   readonly metrics?: OrdoMetrics;
   /** The `service` label of the engine's dead letters and spans (default: the consumer name). */
   readonly metricsService?: string;
+  /** Live migrations between the machines' versions (checked when the engine is created). */
+  readonly migrations?: readonly MachineMigration<never, unknown>[];
+  /** Apply `migrations` in the background once started, batch by batch beside the engine's own work (default false). */
+  readonly migrateOnStart?: boolean;
+  /** Instances per migration transaction (default: batchSize). */
+  readonly migrationBatchSize?: number;
 }
 
 export interface SagaInstance {
@@ -95,6 +102,8 @@ export interface SagaEngine {
   /** Operator action on a parked saga: resolves its alerts and sends the machine's retry event. */
   retryCompensation(sagaId: string): Promise<WorkResult>;
   getSaga(id: string): Promise<SagaInstance | undefined>;
+  /** The reports of the `migrateOnStart` migrations once they are done (empty without them; rejects if one failed). */
+  migrations(): Promise<readonly MigrationReport[]>;
   readonly options: { readonly batchSize: number; readonly concurrency: number; readonly retry: RetryPolicy };
 }
 
@@ -133,6 +142,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidEngineOptionError('batchSize', 'must be a positive integer');
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidEngineOptionError('concurrency', 'must be a positive integer');
   const retry = checkRetryPolicy({ ...defaultRetryPolicy, ...options.retry });
+  for (const m of options.migrations ?? []) checkMigration(registry, m);
   const streamOf = options.streamOf ?? ((machineId: string, sagaId: string) => `${machineId}-${sagaId}`);
   const deps = (): BatchDeps => ({
     registry,
@@ -145,6 +155,22 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   let pollTimer: NodeJS.Timeout | undefined;
   let polling: Promise<unknown> = Promise.resolve();
   let unsubscribe: (() => void) | undefined;
+  const migrationAbort = new AbortController();
+  let migrating: Promise<readonly MigrationReport[]> = Promise.resolve([]);
+
+  const migrateInBackground = () =>
+    migrateAll(db, options.migrations ?? [], {
+      machines: options.machines,
+      batchSize: options.migrationBatchSize ?? batchSize,
+      signal: migrationAbort.signal,
+      operator: `engine:${deps().consumer}`,
+      streamOf,
+      retry,
+      clock,
+      consumer: deps().consumer,
+      ...(options.topics ? { topics: options.topics } : {}),
+      logger,
+    });
 
   const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service: options.metricsService ?? options.consumer ?? 'ordo-saga-engine', streamOf, logger });
   const runOnce = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer })));
@@ -235,10 +261,17 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       running = true;
       if (options.pollIntervalMs !== false) schedulePoll(options.pollIntervalMs ?? 100);
       if (clock.onAdvance) unsubscribe = clock.onAdvance(async () => void (await fireAllDue()));
+      if (options.migrateOnStart === true && (options.migrations?.length ?? 0) > 0) {
+        migrating = migrateInBackground();
+        // Logged here; `migrations()` hands the failure to whoever asks.
+        migrating.catch((err: unknown) => logger.error({ err }, 'saga migration failed; restart the engine (or run ordo migrate) to resume it'));
+      }
       logger.info({ db: db.describe, machines: options.machines.map((m) => `${m.id}@${m.version}`) }, 'saga engine started');
     },
     async stop() {
       running = false;
+      migrationAbort.abort();
+      await migrating.catch(() => undefined);
       if (pollTimer) clearTimeout(pollTimer);
       unsubscribe?.();
       await polling;
@@ -268,6 +301,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     replayDeadLetter: async (id) => firstResult(await submit([{ kind: 'replay', deadLetterId: id }])),
     retryCompensation: async (sagaId) =>
       firstResult(await submit([{ kind: 'retry-compensation', sagaId, event: options.compensationRetryEvent ?? 'CompensationRetried' }])),
+    migrations: () => migrating,
     async getSaga(id) {
       const row = await readInstance(db, id);
       if (!row) return undefined;

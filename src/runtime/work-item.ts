@@ -1,3 +1,5 @@
+import type { MachineMigration } from '../machine/index.js';
+
 /** An incoming message as a transport delivers it (the transport's `Message` fits). */
 export interface IncomingMessage {
   /** Unique id: the inbox dedup key. */
@@ -28,7 +30,9 @@ export type WorkItem =
   | { readonly kind: 'unpark'; readonly sagaId: string }
   | { readonly kind: 'timer'; readonly sagaId: string; readonly timerId: string; readonly timerKind: 'machine' | 'step'; readonly purpose: 'fire' | 'resend' | 'timeout' }
   | { readonly kind: 'replay'; readonly deadLetterId: string }
-  | { readonly kind: 'retry-compensation'; readonly sagaId: string; readonly event: string };
+  | { readonly kind: 'retry-compensation'; readonly sagaId: string; readonly event: string }
+  /** Move the instance to another version of its machine (a live migration; see saga-migration.ts). */
+  | { readonly kind: 'migrate'; readonly sagaId: string; readonly migration: MachineMigration<never, unknown> };
 
 /** What happened to one work item. */
 export type WorkResult =

@@ -1,5 +1,5 @@
 import { accepts, edges, machineToJSON, OrdoError, toMermaid } from '../machine/index.js';
-import { DeadLetterNotFoundError, SagaNotFoundError } from '../runtime/index.js';
+import { DeadLetterNotFoundError, SagaNotFoundError, sagaVersionCounts } from '../runtime/index.js';
 import type { AdminBackend, AdminOverview, AlertView, CommandAttempt, DeadLetterView, StuckSaga } from './gateway/admin-api.js';
 import type { ShopBackend } from './gateway/backend.js';
 import { HttpError } from './gateway/http-errors.js';
@@ -80,6 +80,7 @@ export function createAdminBackend(deps: AdminBackendDeps): AdminBackend {
         deadLettersWaiting: Number(waiting.rows[0]?.dead ?? 0),
         stuck,
         stuckAfterSeconds,
+        versions: (await sagaVersionCounts(db)).filter((v) => v.machine === machine.id).map(({ version, unfinished, finished }) => ({ version, unfinished, finished })),
         at: new Date().toISOString(),
       };
     },

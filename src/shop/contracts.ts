@@ -19,6 +19,8 @@ export const commands = {
   ReleaseInventory: z.object({ orderId, reservationId: z.string().optional() }),
   ProcessPayment: z.object({ orderId, customerId: z.string(), amount: z.number().int().nonnegative() }),
   RefundPayment: z.object({ orderId, paymentId: z.string().optional(), amount: z.number().int().nonnegative() }),
+  /** Order machine v2: screen the order before it is charged (the payment service's fraud rule). */
+  CheckFraud: z.object({ orderId, customerId: z.string(), amount: cents }),
   PrepareShipment: z.object({ orderId, items }),
   ConfirmDelivery: z.object({ orderId }),
   /** The operator sets a SKU's available quantity (and name, price): sent by the gateway, applied by the inventory service. */
@@ -49,6 +51,8 @@ export const serviceEvents = {
   InventoryInsufficient: z.object({ orderId, reason }),
   ReservationReleased: z.object({ orderId }),
   ReleaseFailed: z.object({ orderId, reason }),
+  FraudCleared: z.object({ orderId }),
+  FraudSuspected: z.object({ orderId, reason }),
   PaymentApproved: z.object({ orderId, paymentId: z.string() }),
   PaymentRefused: z.object({ orderId, reason }),
   PaymentRefunded: z.object({ orderId }),

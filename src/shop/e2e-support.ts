@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { silentLogger } from '../observe/index.js';
+import { ensurePostgresDatabase, openPostgres } from '../store/index.js';
 import type { TimelineEntry } from './gateway/schemas.js';
 import { checkShopInvariants, type InvariantReport, type ShopDbs } from './shop-invariants.js';
 import { startShop, type RunningShop, type ShopOptions } from './shop.js';
@@ -113,4 +116,22 @@ export function metricSamples(body: string, name: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of body.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))) out.set(m[1] ?? '', Number(m[2]));
   return out;
+}
+
+const SHOP_DATABASES = ['orders', 'inventory', 'payment', 'shipping'] as const;
+
+/** The four databases `<ns>_<service>` of a shop on a PostgreSQL server, created if missing and opened (for the invariants). */
+export async function openServerShopDbs(pgAdminUrl: string, ns: string): Promise<ShopDbs> {
+  const open = async (s: (typeof SHOP_DATABASES)[number]) => openPostgres({ url: await ensurePostgresDatabase(pgAdminUrl, `${ns}_${s}`) });
+  return { orders: await open('orders'), inventory: await open('inventory'), payment: await open('payment'), shipping: await open('shipping') };
+}
+
+/** A test's teardown of a shop on a server: its four databases and its NATS stream (named after `ns`). */
+export async function dropServerShop(pgAdminUrl: string, natsUrl: string, ns: string): Promise<void> {
+  const admin = openPostgres({ url: pgAdminUrl });
+  for (const s of SHOP_DATABASES) await admin.query(`DROP DATABASE IF EXISTS ${ns}_${s} WITH (FORCE)`);
+  await admin.close();
+  const nc = await connect({ servers: natsUrl });
+  await (await jetstreamManager(nc)).streams.delete(ns.toUpperCase()).catch(() => false);
+  await nc.close();
 }

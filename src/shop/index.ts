@@ -1,5 +1,5 @@
 export { orderMachine, OrderContext, OrderItem, SEED_TRANSITIONS, ORDER_EXTENSIONS, type OrderMachine, type OrderState } from './order-machine.js';
-export { machines } from './machines.js';
+export { machines, machineVersions } from './machines.js';
 export { startShop, SHOP_SERVICES, type ShopOptions, type RunningShop, type ShopService, type StorageChoice, type ShopPluginContext } from './shop.js';
 export { opsSample, serviceDeadLetters, type OpsSample, type OpsDbs, type ServiceDeadLetterView, type HistoryStep } from './ops-views.js';
 export type { TransportChoice } from './transport-choice.js';

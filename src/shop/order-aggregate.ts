@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TIMER_EVENT } from '../machine/index.js';
 import { deciderFromMachine, InvalidCommandError, START, type Decider, type MachineRecord, type MachineState } from '../eventsourcing/index.js';
 import { OrderItem, orderMachine, type OrderMachine } from './order-machine.js';
+import { orderMachineV2 } from './order-machine-v2.js';
 
 /**
  * The seed's OrderAggregate (Axon) as a decider over the order machine: every command is
@@ -60,7 +61,9 @@ export type OrderCommand =
 export type OrderAggregateState = MachineState<OrderMachine>;
 export type OrderEvent = MachineRecord;
 
-const machineDecider = deciderFromMachine(orderMachine);
+// A stream replays under the version each order was on: v2 orders (the fraud check) and
+// orders migrated from v1 (their `ordo.migrated` record) read back as the engine ran them.
+const machineDecider = deciderFromMachine(orderMachine, { versions: [orderMachineV2] });
 
 /** Names the state's shape for snapshots: a new machine version ignores older snapshots. */
 export const ORDER_STATE_SCHEMA = machineDecider.stateSchema;

@@ -51,6 +51,11 @@ export const orderMachineV2 = v2.createMachine({
       },
       after: { fraudTimeout: { target: 'REVERTING_RESERVATION', assign: 'recordTimeout' } },
     },
+    // A late or duplicated verdict (a redelivered CheckFraud answered again) changes nothing past the check.
+    PAYMENT_PROCESSING: { ...v1.states.PAYMENT_PROCESSING, ignore: [...v1.states.PAYMENT_PROCESSING.ignore, ...late] },
+    PREPARING_SHIPMENT: { ...v1.states.PREPARING_SHIPMENT, ignore: [...v1.states.PREPARING_SHIPMENT.ignore, ...late] },
+    SHIPPED: { ...v1.states.SHIPPED, ignore: [...v1.states.SHIPPED.ignore, ...late] },
+    REFUNDING_PAYMENT: { ...v1.states.REFUNDING_PAYMENT, ignore: [...v1.states.REFUNDING_PAYMENT.ignore, ...late] },
     REVERTING_RESERVATION: { ...v1.states.REVERTING_RESERVATION, ignore: [...v1.states.REVERTING_RESERVATION.ignore, ...late] },
     COMPENSATION_FAILED: { ...v1.states.COMPENSATION_FAILED, ignore: [...v1.states.COMPENSATION_FAILED.ignore, ...late] },
     CANCELED: { ...v1.states.CANCELED, ignore: [...v1.states.CANCELED.ignore, ...late] },

@@ -163,6 +163,8 @@ export const orderMachineV1Config = {
         CancelRequested: { target: 'REFUNDING_PAYMENT', assign: 'recordCancel' },
       },
       after: { paymentTimeout: { target: 'REFUNDING_PAYMENT', assign: 'recordTimeout' } },
+      // Late duplicates of answers already taken (a redelivered command answered again) change nothing.
+      ignore: ['InventoryReserved'],
     },
     PAYMENT_APPROVED: {
       description: 'The payment is captured; shipment is requested at once.',
@@ -176,10 +178,12 @@ export const orderMachineV1Config = {
         PackageShipped: { target: 'SHIPPED', completes: 'prepareShipment', assign: 'recordTracking' },
         ShipmentFailed: { target: 'REFUNDING_PAYMENT', fails: 'prepareShipment', assign: 'recordFailure' },
       },
+      ignore: ['InventoryReserved', 'PaymentApproved'],
     },
     SHIPPED: {
       description: 'Handed to the carrier; waiting for its delivery confirmation.',
       on: { DeliveryConfirmed: 'DELIVERED' },
+      ignore: ['InventoryReserved', 'PaymentApproved', 'PackageShipped'],
     },
     DELIVERED: {
       type: 'final',
@@ -196,7 +200,7 @@ export const orderMachineV1Config = {
         RefundFailed: { target: 'COMPENSATION_FAILED', assign: 'recordFailure' },
       },
       after: { compensationTimeout: { target: 'COMPENSATION_FAILED', assign: 'recordTimeout' } },
-      ignore: ['PaymentApproved', 'PaymentRefused', 'CancelRequested'],
+      ignore: ['InventoryReserved', 'PaymentApproved', 'PaymentRefused', 'ShipmentFailed', 'CancelRequested'],
     },
     REVERTING_RESERVATION: {
       description: 'Releasing the reserved stock (the seed’s compensation).',
@@ -208,7 +212,7 @@ export const orderMachineV1Config = {
         ReleaseFailed: { target: 'COMPENSATION_FAILED', assign: 'recordFailure' },
       },
       after: { compensationTimeout: { target: 'COMPENSATION_FAILED', assign: 'recordTimeout' } },
-      ignore: ['InventoryReserved', 'InventoryInsufficient', 'PaymentRefused', 'PaymentRefunded', 'CancelRequested'],
+      ignore: ['InventoryReserved', 'InventoryInsufficient', 'PaymentApproved', 'PaymentRefused', 'PaymentRefunded', 'RefundFailed', 'ShipmentFailed', 'CancelRequested'],
     },
     COMPENSATION_FAILED: {
       description: 'Added by ordo: a compensation kept failing. Parked with an alert until an operator retries it.',

@@ -1,5 +1,5 @@
 import type { Queryable, StoredMessage } from '../store/index.js';
-import { aggregateStream, decodeTimeCursor, defineProjection, encodeTimeCursor, InvalidQueryError, readTimeline, START, TRANSITION, type TimelineEntry, type TransitionData } from '../eventsourcing/index.js';
+import { aggregateStream, decodeTimeCursor, defineProjection, encodeTimeCursor, InvalidQueryError, readTimeline, MIGRATED, START, TRANSITION, type TimelineEntry, type TransitionData } from '../eventsourcing/index.js';
 import { orderDecider, orderStream } from './order-aggregate.js';
 import { moneyFromSql } from './money.js';
 import { orderMachine, type OrderContext, type OrderState } from './order-machine.js';
@@ -66,7 +66,8 @@ interface Patch {
 async function handle(messages: readonly StoredMessage[], { q, table: t }: { q: Queryable; table: string }): Promise<void> {
   const patches = new Map<string, Patch>();
   for (const m of messages) {
-    if (!isOrder(m) || m.type !== TRANSITION) continue;
+    // A migration record carries from/to/changes as a transition does (its state may change).
+    if (!isOrder(m) || (m.type !== TRANSITION && m.type !== MIGRATED)) continue;
     const d = m.data as Partial<TransitionData> & { trigger?: { type?: string }; to?: string };
     // Records without `changes` (the saga runtime's, until it writes them) cannot be projected.
     if (!d.changes || typeof d.to !== 'string') continue;
@@ -110,7 +111,7 @@ async function handle(messages: readonly StoredMessage[], { q, table: t }: { q: 
 export const orderViewProjection = defineProjection({
   name: 'order_view',
   table: ORDER_VIEW_TABLE,
-  canHandle: [TRANSITION],
+  canHandle: [TRANSITION, MIGRATED],
   setup,
   handle,
 });

@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensurePostgresDatabase, openPostgres, type Db } from '../store/index.js';
-import { http, placeOrders, timelineProblems, waitForQuiet } from './e2e-support.js';
+import type { Db } from '../store/index.js';
+import { dropServerShop, http, openServerShopDbs, placeOrders, timelineProblems, waitForQuiet } from './e2e-support.js';
 import type { OrderDetails } from './gateway/schemas.js';
 import type { ShopDbs } from './shop-invariants.js';
 
@@ -44,8 +42,7 @@ describe.each(['orchestration', 'choreography'] as const)('the shop as five proc
 
   beforeAll(async () => {
     // Create the databases first so the five processes do not race to create them.
-    const urls = Object.fromEntries(await Promise.all(['orders', 'inventory', 'payment', 'shipping'].map(async (s) => [s, await ensurePostgresDatabase(PG, `${ns}_${s}`)] as const)));
-    dbs = { orders: openPostgres({ url: urls['orders'] ?? '' }), inventory: openPostgres({ url: urls['inventory'] ?? '' }), payment: openPostgres({ url: urls['payment'] ?? '' }), shipping: openPostgres({ url: urls['shipping'] ?? '' }) };
+    dbs = await openServerShopDbs(PG, ns);
     for (const s of ['inventory', 'payment', 'shipping', 'orders', 'gateway']) children.push(startPart(s, ns, mode, port, token, logs));
     const end = Date.now() + 90_000;
     for (;;) {
@@ -67,12 +64,7 @@ describe.each(['orchestration', 'choreography'] as const)('the shop as five proc
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     for (const db of Object.values(dbs ?? {})) await (db as Db).close();
-    const admin = openPostgres({ url: PG });
-    for (const s of ['orders', 'inventory', 'payment', 'shipping']) await admin.query(`DROP DATABASE IF EXISTS ${ns}_${s} WITH (FORCE)`);
-    await admin.close();
-    const nc = await connect({ servers: NATS });
-    await (await jetstreamManager(nc)).streams.delete(ns.toUpperCase()).catch(() => false);
-    await nc.close();
+    await dropServerShop(PG, NATS, ns);
   }, 60_000);
 
   it(`takes ${ORDERS} orders with failures to DELIVERED or CANCELED and keeps every invariant`, async () => {

@@ -50,6 +50,10 @@ export interface ShopOptions {
   readonly simulation?: Partial<SimulationOptions>;
   /** Overrides of the order machine's delays, e.g. `{ paymentTimeout: '5s' }`. */
   readonly delays?: Readonly<Record<string, Duration>>;
+  /** The order machine new orders start on (default 1); with 2 both versions run (see OrdersServiceOptions). */
+  readonly orderMachineVersion?: 1 | 2;
+  /** With version 2: migrate the unfinished v1 orders in the background at start. */
+  readonly migrateOrders?: boolean;
   readonly adminToken?: string;
   /** Signs customer tokens (ORDO_TOKEN_SECRET); generated and stored on first start when absent (token-store.ts). */
   readonly tokenSecret?: string;
@@ -167,6 +171,9 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
         mode: options.mode,
         consume: parts.has('orders'),
         ...(options.delays ? { delays: options.delays } : {}),
+        ...(options.orderMachineVersion ? { orderMachineVersion: options.orderMachineVersion } : {}),
+        // Only the process that consumes (the orders service) migrates; a gateway-only process does not.
+        ...(options.migrateOrders === true && parts.has('orders') ? { migrateOnStart: true } : {}),
         ...hostOptions,
       });
       const o = orders;

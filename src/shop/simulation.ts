@@ -19,6 +19,8 @@ export interface SimulationOptions {
   readonly refundFailureRate: number;
   /** Shipments that cannot be prepared after payment. */
   readonly shipmentFailureRate: number;
+  /** Orders the payment service's fraud rule flags (order machine v2's check; default 0). */
+  readonly fraudRate?: number;
   /** The simulated carrier confirms delivery by itself after this delay (ms); negative = never. */
   readonly deliveryDelayMs: number;
 }

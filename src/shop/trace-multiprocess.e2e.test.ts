@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensurePostgresDatabase, openPostgres } from '../store/index.js';
-import { http, metricSamples, promtoolCheckMetrics } from './e2e-support.js';
+import { ensurePostgresDatabase } from '../store/index.js';
+import { dropServerShop, http, metricSamples, promtoolCheckMetrics } from './e2e-support.js';
 
 const PG = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS = process.env['ORDO_TEST_NATS'] ?? 'nats://127.0.0.1:4222';
@@ -91,12 +89,7 @@ describe('one order is one trace across the five processes (PostgreSQL + NATS, O
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     receiver?.server.close();
-    const admin = openPostgres({ url: PG });
-    for (const s of ['orders', 'inventory', 'payment', 'shipping']) await admin.query(`DROP DATABASE IF EXISTS ${ns}_${s} WITH (FORCE)`);
-    await admin.close();
-    const nc = await connect({ servers: NATS });
-    await (await jetstreamManager(nc)).streams.delete(ns.toUpperCase()).catch(() => false);
-    await nc.close();
+    await dropServerShop(PG, NATS, ns);
   }, 60_000);
 
   it('continues the caller’s trace from the HTTP request through every service to DELIVERED, each span’s parent in the same trace', async () => {

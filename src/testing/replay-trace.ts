@@ -1,6 +1,6 @@
 import { delayOfTimer } from '../machine/index.js';
 import { openPglite, readStream, type Db } from '../store/index.js';
-import { createSagaEngine, subscribeSagaEngine, type IncomingMessage, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
+import { createSagaEngine, migrateOneSaga, subscribeSagaEngine, type IncomingMessage, type OneSagaMigration, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
 import { createInProcessTransport } from '../transport/index.js';
 import { canonicalJson, samplePayload, type SystemDefinition, type SystemView, type TraceStep } from '../verify/index.js';
 import { DeciderServices, TraceStepNotReplayableError, replyTo, type QueuedCommand } from './replay-services.js';
@@ -19,6 +19,8 @@ export interface ReplayTraceOptions {
   readonly sagaId?: (order: number) => string;
   /** A database to run on (migrated by the engine); default a new in-memory PGlite, closed afterwards. */
   readonly db?: Db;
+  /** A trace of a migration check: the sagas start on `from`, and a `migrator` step moves one to `to` (runtime `migrateOneSaga`). */
+  readonly migration?: OneSagaMigration;
 }
 
 /**
@@ -88,11 +90,13 @@ interface KeySide {
 export async function replayTrace(trace: readonly TraceStep[], options: ReplayTraceOptions): Promise<ReplayReport> {
   const first = trace[0];
   if (!first || first.actor !== 'init') throw new TraceStepNotReplayableError(0, first?.action ?? 'none', 'a trace starts with its init step');
-  const machine = options.machine ?? (options.definition.machine);
+  const machine = options.migration?.from ?? options.machine ?? options.definition.machine;
   const ownDb = options.db === undefined;
   const db = options.db ?? (await openPglite());
   const clock = new VirtualClock();
-  const engine = createSagaEngine({ db, machines: [machine], clock, pollIntervalMs: false });
+  // A migration replay: the engine knows both versions, a second engine that knows only the old one starts the sagas on it.
+  const engine = createSagaEngine({ db, machines: options.migration ? [options.migration.from, options.migration.to] : [machine], clock, pollIntervalMs: false });
+  const starter = options.migration ? createSagaEngine({ db, machines: [options.migration.from], clock, pollIntervalMs: false }) : engine;
   // Every message reaches the engine the way it does in the shop: published on the in-process
   // transport and fed to the engine by subscribeSagaEngine. Publish-side dedup is off: a
   // duplicate in the trace is a redelivery past the broker, which only the engine's inbox stops.
@@ -118,7 +122,7 @@ export async function replayTrace(trace: readonly TraceStep[], options: ReplayTr
     await engine.start();
     const sub = await subscribeSagaEngine(watched, transport, { topic: REPLAY_TOPIC, maxDeliver: 1 });
     try {
-      return await run(trace, first, options, machine.id, { db, clock, engine, deliver });
+      return await run(trace, first, options, machine.id, { db, clock, engine, deliver, starter });
     } finally {
       await sub.close();
     }
@@ -133,7 +137,7 @@ const REPLAY_TOPIC = 'replay-replies';
 /** Hands one message to the engine (through the transport) and resolves with the engine's answer once committed. */
 type Deliver = (m: IncomingMessage) => Promise<string[]>;
 
-async function run(trace: readonly TraceStep[], first: TraceStep, options: ReplayTraceOptions, machineId: string, io: Omit<StepDeps, 'services'>): Promise<ReplayReport> {
+async function run(trace: readonly TraceStep[], first: TraceStep, options: ReplayTraceOptions, machineId: string, { starter, ...io }: Omit<StepDeps, 'services'> & { starter: SagaEngine }): Promise<ReplayReport> {
   const { db, engine } = io;
   const def = options.definition;
   const names = def.participants.map((p) => p.name);
@@ -145,9 +149,11 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
   const results: { step: number; action: string; results: string[] }[] = [];
   const divergences: ReplayDivergence[] = [];
 
+  if (starter !== engine) await starter.start();
   for (const [i, o] of keys.entries()) {
-    await engine.startSaga(o.sagaId, machineId, options.context ? options.context(o.sagaId, i + 1) : def.context);
+    await starter.startSaga(o.sagaId, machineId, options.context ? options.context(o.sagaId, i + 1) : def.context);
   }
+  if (starter !== engine) await starter.stop();
 
   /** Moves the commands the engine committed since the last look into the keys' participant queues. */
   const drainOutbox = async () => {
@@ -172,6 +178,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
         state: (await engine.getSaga(o.sagaId))?.snapshot.state ?? '(missing)',
         participants: Object.fromEntries(names.map((n) => [n, services.locals[o.index]?.[n] ?? null])),
         inFlight: [...names.flatMap((n) => o.queues[n] ?? []), ...o.replies].map((m) => m.type),
+        parked: (await db.query<{ type: string }>(`SELECT message->>'type' AS type FROM ordo_parked_messages WHERE saga_id = $1 ORDER BY id`, [o.sagaId])).rows.map((r) => r.type),
       })),
     ),
   });
@@ -189,7 +196,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
     const o = keys[s.order - 1];
     try {
       if (!o) throw new TraceStepNotReplayableError(s.step, s.action, `key ${s.order} is not in the trace's initial state`);
-      const out = await applyStep(s, o, { ...io, services });
+      const out = await applyStep(s, o, { ...io, services, ...(options.migration ? { migration: options.migration } : {}) });
       if (out.length > 0) results.push({ step: s.step, action: `${s.actor} ${s.order} ${s.action}`, results: out });
       await drainOutbox();
     } catch (e) {
@@ -206,6 +213,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
 }
 
 interface StepDeps {
+  readonly migration?: OneSagaMigration;
   readonly engine: SagaEngine;
   readonly db: Db;
   readonly clock: VirtualClock;
@@ -251,6 +259,7 @@ async function applyStep(s: TraceStep, o: KeySide, d: StepDeps): Promise<string[
     return [];
   }
   if (s.actor === 'timer') return [await fireTimer(s, o, d, word, fail)];
+  if (s.actor === 'migrator') return [await migrateOneSaga(d.db, o.sagaId, d.migration ?? fail('the trace migrates, the replay was given no migration'), d.clock.now())];
   if (s.actor === 'network') {
     const name = /on (\w+) queue|^reorder (\w+) queue/.exec(s.action);
     const qname = name?.[1] ?? name?.[2] ?? fail('no queue named');
@@ -313,6 +322,9 @@ function diff(expected: ReplayView, actual: ReplayView): string[] {
     const ef = e.inFlight.join(',');
     const af = a?.inFlight.join(',') ?? '';
     if (ef !== af) out.push(`order ${i + 1} in flight: expected [${ef}], actual [${af}]`);
+    const ep = e.parked.join(',');
+    const ap = a?.parked.join(',') ?? '';
+    if (ep !== ap) out.push(`order ${i + 1} parked: expected [${ep}], actual [${ap}]`);
   });
   return out;
 }

@@ -1,4 +1,4 @@
-import { OrdoError, TIMER_EVENT, adjacency, delayOfTimer, start, transition, type AnyEvent, type Machine, type Snapshot, type TransitionStep } from '../machine/index.js';
+import { OrdoError, TIMER_EVENT, adjacency, delayOfTimer, migrateSnapshot, start, transition, type AnyEvent, type Machine, type MachineMigration, type Snapshot, type TransitionResult, type TransitionStep } from '../machine/index.js';
 import { ModelBoundError, ModelOptionsError } from './errors.js';
 import { samplePayload } from './sample-payload.js';
 import { snapshotKey } from './snapshot-key.js';
@@ -6,8 +6,9 @@ import { snapshotKey } from './snapshot-key.js';
 type AnyMachine = Machine<string, { type: string }, unknown>;
 
 export interface LocalInput {
-  readonly kind: 'reply' | 'environment' | 'timer';
-  /** Event type, or the delay name for a timer. */
+  /** `migrate`: a live migration of the instance to the new version (only in a migration check). */
+  readonly kind: 'reply' | 'environment' | 'timer' | 'migrate';
+  /** Event type, the delay name for a timer, `v1→v2` for a migration. */
   readonly name: string;
 }
 
@@ -36,6 +37,8 @@ export interface LocalTable {
   /** Machine state name per local state. */
   readonly names: readonly string[];
   readonly final: Uint8Array;
+  /** Machine version per local state (a migration check holds both). */
+  readonly version: Uint8Array;
   readonly inputs: readonly LocalInput[];
   /** next[l * inputs + k]: the next local state, -1 if rejected (not accepted here), -2 if not applicable (timer not armed). */
   readonly next: Int16Array;
@@ -64,22 +67,33 @@ export interface LocalTableOptions {
    */
   readonly allowedTransitions?: Readonly<Record<string, readonly string[]>>;
   readonly maxLocalStates?: number;
+  /**
+   * A live migration to check: snapshots of `machine` (the old version) may take the
+   * `migrate` input into `to`, the new version; a snapshot then follows its own version.
+   */
+  readonly migration?: { readonly to: AnyMachine; readonly migration: MachineMigration<never, unknown> };
 }
 
 export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions): LocalTable {
+  const target = options.migration?.to;
+  const schemaOf = (name: string) => target?.eventSchemas[name] ?? machine.eventSchemas[name];
   for (const name of [...options.replies, ...options.environment]) {
-    if (!(name in machine.eventSchemas)) throw new ModelOptionsError('machine', `the system definition needs the machine to accept ${name}`);
+    if (!schemaOf(name)) throw new ModelOptionsError('machine', `the system definition needs the machine to accept ${name}`);
   }
+  const mig = options.migration?.migration;
   const inputs: LocalInput[] = [
     ...options.replies.map((name) => ({ kind: 'reply' as const, name })),
     ...options.environment.map((name) => ({ kind: 'environment' as const, name })),
-    ...Object.keys(machine.delays).map((name) => ({ kind: 'timer' as const, name })),
+    ...[...new Set([...Object.keys(machine.delays), ...Object.keys(target?.delays ?? {})])].map((name) => ({ kind: 'timer' as const, name })),
+    ...(mig ? [{ kind: 'migrate' as const, name: `v${mig.from}→v${mig.to}` }] : []),
   ];
-  const payloads = inputs.map((inp) => (inp.kind === 'timer' ? undefined : ({ ...samplePayload(inp.name, machine.eventSchemas[inp.name] as never), type: inp.name })));
+  const payloads = inputs.map((inp) => (inp.kind === 'timer' || inp.kind === 'migrate' ? undefined : ({ ...samplePayload(inp.name, schemaOf(inp.name) as never), type: inp.name })));
   const I = inputs.length;
   const maxLocal = options.maxLocalStates ?? 4096;
   const allowed = options.allowedTransitions;
-  const machineEdges = adjacency(machine);
+  /** A snapshot follows its own version: the new one once migrated. */
+  const machineOf = (s: Snapshot): AnyMachine => (target && s.version === target.version ? target : machine);
+  const edgesOf = new Map([machine, ...(target ? [target] : [])].map((mm) => [mm, adjacency(mm)]));
 
   const snapshots: Snapshot[] = [];
   const ids = new Map<string, number>();
@@ -118,6 +132,8 @@ export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions)
   intern(start(machine, options.context).snapshot);
   for (let l = 0; l < snapshots.length; l++) {
     const s = snapshots[l] as Snapshot;
+    const own = machineOf(s);
+    const machineEdges = edgesOf.get(own) ?? new Map<string, Set<string>>();
     for (let k = 0; k < I; k++) {
       const inp = inputs[k] as LocalInput;
       let ev: AnyEvent | undefined = payloads[k];
@@ -125,19 +141,22 @@ export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions)
         const timer = s.timers.find((t) => delayOfTimer(t) === inp.name);
         ev = timer === undefined ? undefined : { type: TIMER_EVENT, timer };
       }
+      // The runtime migrates unfinished instances only (a finished one keeps its version).
+      const migrates = inp.kind === 'migrate' && mig !== undefined && target !== undefined && own === machine && !machine.states[s.state]?.final;
       let entry = -2;
       let ch = 0;
       let cmds: LocalCommand[] = [];
       let path: TransitionStep[] = [];
-      if (ev) {
+      if (ev || migrates) {
         try {
-          const r = transition(machine, s, ev as { type: string });
+          const r: TransitionResult<string, unknown> = migrates ? migrateSnapshot(mig, machine, target, s) : transition(own, s, ev as { type: string });
           entry = intern(r.snapshot);
           ch = r.changed ? 1 : 0;
           cmds = commandsOf(r.effects);
           path = [...r.path];
         } catch (e) {
-          if (!(e instanceof OrdoError)) throw e;
+          // A context upcaster may throw anything: the instance then cannot migrate (EventuallyMigrated reports it).
+          if (!(e instanceof OrdoError) && !migrates) throw e;
           entry = -1;
         }
       }
@@ -145,8 +164,9 @@ export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions)
       changed.push(ch);
       sends.push(cmds);
       paths.push(path);
-      // A change must follow an edge of the machine and, between two states the table knows, an edge of the table.
-      const bad = path.some((p) => !(machineEdges.get(p.from)?.has(p.to) ?? false) || (allowed !== undefined && p.from in allowed && p.to in allowed && !(allowed[p.from] ?? []).includes(p.to)));
+      // A change must follow an edge of the machine and, between two states the table knows, an edge of the table
+      // (a migration moves an instance by its mapping, not by an edge: it is checked by its own properties).
+      const bad = !migrates && path.some((p) => !(machineEdges.get(p.from)?.has(p.to) ?? false) || (allowed !== undefined && p.from in allowed && p.to in allowed && !(allowed[p.from] ?? []).includes(p.to)));
       invalid.push(bad ? 1 : 0);
     }
   }
@@ -154,7 +174,8 @@ export function buildLocalTable(machine: AnyMachine, options: LocalTableOptions)
     machine,
     snapshots,
     names: snapshots.map((s) => s.state),
-    final: Uint8Array.from(snapshots.map((s) => (machine.states[s.state]?.final ? 1 : 0))),
+    final: Uint8Array.from(snapshots.map((s) => (machineOf(s).states[s.state]?.final ? 1 : 0))),
+    version: Uint8Array.from(snapshots.map((s) => s.version)),
     inputs,
     next: Int16Array.from(next),
     changed: Uint8Array.from(changed),

@@ -46,7 +46,11 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
   w(`byte o[${N}];`);
   for (let p = 0; p < P; p++) w(`byte l_${pname(p)}[${N}];`);
   for (let q = 0; q <= P; q++) w(`byte ${queue(q)}[${N * C}];`);
+  // Parked replies (declared only when the exploration parks one: an all-zero array adds no state).
+  const parking = m.parkedSeen;
+  if (parking) w(`byte pk[${N * C}];`);
   w('hidden byte m;');
+  if (parking) w('hidden byte moved, progress, j, k;');
   w('');
   // Queues are packed to the front: push fills the first empty slot, pop shifts left.
   const push = (q: string, b: number, code: string): string => {
@@ -58,7 +62,24 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
   const applyMachine = (i: number, e: number): string => {
     const parts = [`o[${i}] = ${tab.next[e] ?? 0}`];
     for (const c of tab.sends[e] ?? []) parts.push(push(queue(c.service), i * C, String(c.code)));
+    // The key's state (by name) changed: its parked replies are tried again at the end of the step.
+    if (parking && tab.names[Math.floor(e / I)] !== tab.names[tab.next[e] ?? 0]) parts.push('moved = 1');
     return parts.join('; ');
+  };
+  /** The runtime's retry of parked replies (SystemModel.retryParked): passes in arrival order until one applies none. */
+  const retry = (i: number): string => {
+    if (!parking) return '';
+    const b = i * C;
+    const takes: string[] = [];
+    // Only the entries a retry applies in some reachable state (the exploration is complete): any other pair keeps waiting.
+    for (const e of [...m.parking.retried].sort((x, y) => x - y)) {
+      const parts = [`o[${i}] = ${tab.next[e] ?? 0}`];
+      for (const c of tab.sends[e] ?? []) parts.push(push(queue(c.service), b, String(c.code)));
+      const remove = `k = j; do :: k < ${C - 1} -> pk[${b} + k] = pk[${b} + k + 1]; k++ :: else -> break od; pk[${b + C - 1}] = 0`;
+      takes.push(`:: o[${i}] == ${Math.floor(e / I)} && m == ${(e % I) + 1} -> ${remove}; ${parts.join('; ')}; progress = 1`);
+    }
+    const pass = `j = 0; do :: j < ${C} && pk[${b} + j] != 0 -> m = pk[${b} + j]; if ${takes.join(' ')} :: else -> j++ fi :: else -> break od`;
+    return `; if :: moved == 1 -> moved = 0; progress = 1; do :: progress == 1 -> progress = 0; ${pass} :: else -> break od :: else -> skip fi`;
   };
   const sharedIs = (p: number, g: number) => ((m.sharedAt[p] ?? -1) >= 0 ? ` && ${shared(p)} == ${g}` : '');
   /** The effects of one table entry: new local and shared state, replies, reactions. */
@@ -103,16 +124,17 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
       if (inp.kind === 'timer') {
         const guard = has('timeout') ? `${at} && (${quiet} || ${budget('timeout')} > 0)` : `${at} && ${quiet}`;
         const spend = has('timeout') ? `if :: !${quiet} -> ${budget('timeout')}-- :: else -> skip fi; ` : '';
-        w(`  :: d_step { ${guard} -> ${spend}if ${branches} fi } /* timer ${inp.name} */`);
+        w(`  :: d_step { ${guard} -> ${spend}if ${branches} fi${retry(i)} } /* timer ${inp.name} */`);
         continue;
       }
       const fault = m.envInputs.find((e) => e.k === k)?.fault;
       if (fault !== undefined) {
         if (!has(fault)) continue;
-        w(`  :: d_step { ${at} && ${budget(fault)} > 0 -> ${budget(fault)}--; if ${branches} fi } /* ${inp.name} (${fault}) */`);
-      } else w(`  :: d_step { ${at} -> if ${branches} fi } /* ${inp.name} */`);
+        w(`  :: d_step { ${at} && ${budget(fault)} > 0 -> ${budget(fault)}--; if ${branches} fi${retry(i)} } /* ${inp.name} (${fault}) */`);
+      } else w(`  :: d_step { ${at} -> if ${branches} fi${retry(i)} } /* ${inp.name} */`);
     }
-    // Reply delivery: entries that change nothing (ignored, or rejected = dead-lettered) only consume the message.
+    // Reply delivery: entries that change nothing (ignored) only consume the message; one the state does not
+    // take is parked (a finished key's is dead-lettered: consumed).
     const deliver: string[] = [];
     for (let l = 0; l < tab.names.length; l++) {
       for (let r = 1; r <= m.replies.length; r++) {
@@ -122,10 +144,12 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
         deliver.push(`:: o[${i}] == ${l} && qr[${b}] == ${r} -> ${pop('qr', b)}; ${applyMachine(i, e)}`);
       }
     }
-    w(`  :: d_step { qr[${b}] != 0 -> if ${deliver.join(' ')} :: else -> ${pop('qr', b)} fi } /* ${m.definition.orchestrator} handle a reply */`);
+    const parks = [...m.parking.parked].sort((x, y) => x - y).map((e) => `(o[${i}] == ${Math.floor(e / I)} && qr[${b}] == ${(e % I) + 1})`);
+    const park = parks.length > 0 ? `:: ${parks.join(' || ')} -> m = qr[${b}]; ${pop('qr', b)}; ${push('pk', b, 'm')} ` : '';
+    w(`  :: d_step { qr[${b}] != 0 -> if ${deliver.join(' ')} ${park}:: else -> ${pop('qr', b)} fi${retry(i)} } /* ${m.definition.orchestrator} handle a reply */`);
     if (has('enginecrash')) {
       const again = deliver.map((d) => d.replace(`${pop('qr', b)}; `, ''));
-      w(`  :: d_step { qr[${b}] != 0 && ${budget('enginecrash')} > 0 -> ${budget('enginecrash')}--; if ${again.join(' ')} :: else -> skip fi } /* engine handles a reply, crashes before ack */`);
+      w(`  :: d_step { qr[${b}] != 0 && ${budget('enginecrash')} > 0 -> ${budget('enginecrash')}--; if ${again.join(' ')} :: else -> skip fi${retry(i)} } /* engine handles a reply, crashes before ack */`);
     }
 
     for (let p = 0; p < P; p++) {

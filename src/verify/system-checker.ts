@@ -7,6 +7,7 @@ import { BoundView, describeAction, viewOf, type KeyView } from './system-view.j
 import { IntColumn, StateStore } from './state-store.js';
 
 export const VALID_STATE_TRANSITIONS = 'ValidStateTransitions';
+export const NO_STRANDED_MESSAGES = 'NoStrandedMessages';
 
 export interface Progress {
   readonly states: number;
@@ -110,6 +111,10 @@ export function checkModel(model: SystemModel, check: CheckOptions = {}): System
     return out.reverse();
   };
   const checkSafety = (id: number, s: Uint8Array) => {
+    if (!violated.has(NO_STRANDED_MESSAGES) && model.stranded(s) >= 0) {
+      violated.add(NO_STRANDED_MESSAGES);
+      found.push({ property: NO_STRANDED_MESSAGES, path: pathTo(id) });
+    }
     for (const p of safety) {
       if (!violated.has(p.name) && !p.holds(view.bind(s))) {
         violated.add(p.name);
@@ -179,6 +184,7 @@ export function checkModel(model: SystemModel, check: CheckOptions = {}): System
 
   const statuses: { name: string; kind: 'safety' | 'liveness'; status: PropertyStatus; description: string }[] = [
     { name: VALID_STATE_TRANSITIONS, kind: 'safety', status: violated.has(VALID_STATE_TRANSITIONS) ? 'violated' : 'holds', description: 'every state change follows an allowed edge' },
+    { name: NO_STRANDED_MESSAGES, kind: 'safety', status: violated.has(NO_STRANDED_MESSAGES) ? 'violated' : 'holds', description: 'no reply is left parked when its key is final and quiet' },
     ...safety.map((p): { name: string; kind: 'safety'; status: PropertyStatus; description: string } => ({ name: p.name, kind: 'safety', status: violated.has(p.name) ? 'violated' : 'holds', description: p.description })),
   ];
   if (liveness) {

@@ -1,4 +1,4 @@
-import type { Machine } from '../machine/index.js';
+import type { Machine, MachineMigration } from '../machine/index.js';
 import type { AnyParticipant } from './participant.js';
 
 type AnyMachine = Machine<string, { type: string }, unknown>;
@@ -37,6 +37,8 @@ export interface SystemStateView {
   shared<G = unknown>(participant: string): G;
   /** Nothing in flight to or from this key. */
   quiet(key: number): boolean;
+  /** Machine version of the key's instance (in a migration check: the old one until it migrates). */
+  version(key: number): number;
 }
 
 /** Options of one run: how many keys (orders), the resources each participant starts with, fault budgets. */
@@ -101,4 +103,15 @@ export function faultsOf(def: SystemDefinition): string[] {
     for (const cs of Object.values(p.choices ?? {}) as readonly (readonly { fault?: string }[])[]) for (const c of cs) if (c.fault && !out.includes(c.fault)) out.push(c.fault);
   }
   return out;
+}
+
+/**
+ * A system in several versions, as data: each version's definition (they differ in the
+ * orchestrating machine and whatever its new steps need) and the live migrations between
+ * them. `ordo verify <system> --migration v1→v2` checks a migration on it.
+ */
+export interface VersionedSystem {
+  readonly name: string;
+  readonly versions: Readonly<Record<number, SystemDefinition>>;
+  readonly migrations: readonly MachineMigration<never, unknown>[];
 }

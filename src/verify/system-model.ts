@@ -1,13 +1,23 @@
-import { adjacency } from '../machine/index.js';
+import { adjacency, type MachineMigration } from '../machine/index.js';
 import { ModelBoundError, ModelOptionsError } from './errors.js';
 import { buildLocalTable, type LocalTable } from './local-table.js';
 import { ParticipantTable } from './participant-table.js';
+import { ParkingLog, retryParked } from './system-parking.js';
 import { faultsOf, type SystemDefinition, type SystemRunOptions } from './system-definition.js';
 
 /** Action kinds (action code = kind << 16 | key << 8 | param). */
-export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9, engineCrash: 10 } as const;
+export const KIND = { environment: 1, timer: 2, deliver: 3, handle: 4, crash: 5, choice: 6, dup: 7, reorder: 8, loss: 9, engineCrash: 10, migrate: 11 } as const;
 
 export type Emit = (next: Uint8Array, actor: number, action: number, invalidTransition: boolean) => void;
+
+/**
+ * A live migration to check: the keys start under `from` (the old system's machine) and each
+ * may migrate, once, at any state, by `migration`; the model's definition is the new system.
+ */
+export interface MigrationUnderCheck {
+  readonly from: SystemDefinition;
+  readonly migration: MachineMigration<never, unknown>;
+}
 
 export interface ResolvedRun {
   readonly keys: number;
@@ -21,8 +31,13 @@ export interface ResolvedRun {
  * finite tables, and the packed state vector (all bytes):
  *   [one byte per participant with a changing shared state] [one budget byte per enabled fault]
  *   then per key a block [machine local, one local byte per participant, one command queue
- *   per participant, the reply queue]. Queues are FIFO arrays packed to the front (0 = empty).
- * The Promela export declares the same layout, so SPIN's state count equals ours.
+ *   per participant, the reply queue, the parked replies]. Queues are FIFO arrays packed to
+ *   the front (0 = empty).
+ * Parking is the runtime's (runtime/parked-messages.ts): a reply the key's state neither
+ * accepts nor ignores is kept aside in arrival order, and tried again, in passes, whenever
+ * the key's state changes; one still parked when the key is final is stranded (the
+ * runtime dead-letters it). The Promela export declares the same layout, so SPIN's state
+ * count equals ours.
  */
 export class SystemModel {
   readonly table: LocalTable;
@@ -44,10 +59,20 @@ export class SystemModel {
   readonly timerInputs: readonly number[];
   readonly participantActor: readonly number[];
   readonly timerActor: number;
+  /** Where the exploration parked and retried replies (system-parking.ts): the exports generate only these. */
+  readonly parking = new ParkingLog();
+  get parkedSeen(): boolean {
+    return this.parking.parked.size > 0;
+  }
+
+  /** Input index of the migration (-1 when no migration is checked) and its actor, a fair one. */
+  readonly migrateInput: number;
+  readonly migratorActor: number;
 
   constructor(
     readonly definition: SystemDefinition,
     run: SystemRunOptions,
+    readonly migration?: MigrationUnderCheck,
   ) {
     const def = definition;
     if (!Number.isInteger(run.keys) || run.keys < 1 || run.keys > 16) throw new ModelOptionsError('orders', `must be an integer from 1 to 16, got ${String(run.keys)}`);
@@ -64,8 +89,16 @@ export class SystemModel {
 
     const names = def.participants.map((p) => p.name);
     const envNames = def.environment.map((e) => e.event);
-    this.replies = Object.keys(def.machine.eventSchemas).filter((e) => !envNames.includes(e));
-    const table = buildLocalTable(def.machine, { context: def.context, participants: names, replies: this.replies, environment: envNames, ...(def.allowedTransitions ? { allowedTransitions: def.allowedTransitions } : {}) });
+    const old = migration?.from.machine;
+    this.replies = [...new Set([...Object.keys(old?.eventSchemas ?? {}), ...Object.keys(def.machine.eventSchemas)])].filter((e) => !envNames.includes(e));
+    const table = buildLocalTable(old ?? def.machine, {
+      context: def.context,
+      participants: names,
+      replies: this.replies,
+      environment: envNames,
+      ...(def.allowedTransitions ? { allowedTransitions: def.allowedTransitions } : {}),
+      ...(migration ? { migration: { to: def.machine, migration: migration.migration } } : {}),
+    });
     if (table.snapshots.length > 255) throw new ModelBoundError('local states', 255, 'the machine has more distinct snapshots than fit a byte');
     this.table = table;
     this.allowedTransitions = def.allowedTransitions ?? Object.fromEntries([...adjacency(def.machine)].map(([from, tos]) => [from, [...tos]]));
@@ -75,12 +108,16 @@ export class SystemModel {
     const fair = [def.orchestrator, ...names];
     const unfair: string[] = [];
     for (const e of def.environment) if (!fair.includes(e.actor) && !unfair.includes(e.actor)) (e.fault ? unfair : fair).push(e.actor);
+    // The operator's migration run reaches every instance: a fair actor.
+    if (migration) fair.push('migrator');
     this.actors = [...fair, 'timer', ...unfair, 'network', 'crash'];
     if (this.actors.length > 31) throw new ModelBoundError('actors', 31, 'too many actors for the fairness mask');
     this.fairMask = (1 << (fair.length + 1)) - 1;
     const actorIndex = (a: string) => this.actors.indexOf(a);
     this.participantActor = names.map(actorIndex);
     this.timerActor = actorIndex('timer');
+    this.migrateInput = table.inputs.findIndex((inp) => inp.kind === 'migrate');
+    this.migratorActor = actorIndex('migrator');
 
     let off = 0;
     this.sharedAt = this.participants.map((_, p) => (def.participants[p] !== undefined && def.initialShared[def.participants[p].name] != null ? off++ : -1));
@@ -88,7 +125,7 @@ export class SystemModel {
     for (const f of this.faults) if ((faults[f] ?? 0) > 0) budgetAt[f] = off++;
     this.budgetAt = budgetAt;
     this.firstBlock = off;
-    this.blockSize = 1 + names.length + (names.length + 1) * capacity;
+    this.blockSize = 1 + names.length + (names.length + 2) * capacity;
     // Padded to whole 32-bit words: the visited set hashes and compares words.
     this.width = Math.ceil((off + run.keys * this.blockSize) / 4) * 4;
     this.envInputs = def.environment
@@ -105,6 +142,22 @@ export class SystemModel {
   }
   get replyQueue(): number {
     return this.participants.length;
+  }
+  /** The key's parked replies (reply codes in arrival order, packed to the front). */
+  parkedOffset(key: number): number {
+    return this.queueOffset(key, this.participants.length + 1);
+  }
+
+  /** Parks a reply the key's state cannot take yet. */
+  park(t: Uint8Array, key: number, code: number): void {
+    this.parking.parked.add((t[this.base(key)] ?? 0) * this.table.inputs.length + code - 1);
+    this.push(t, this.parkedOffset(key), code);
+  }
+
+  /** A key that is final, quiet and still holds a parked reply: that reply is stranded. */
+  stranded(s: Uint8Array): number {
+    for (let i = 0; i < this.options.keys; i++) if (s[this.parkedOffset(i)] !== 0 && this.table.final[s[this.base(i)] ?? 0] === 1 && this.quiet(s, i)) return i;
+    return -1;
   }
 
   initial(): Uint8Array {
@@ -173,9 +226,23 @@ export class SystemModel {
     t[o] = (t[o] as number) - 1;
   }
 
-  applyMachine(t: Uint8Array, key: number, entry: number): void {
+  /** Migrates the key by the table's migrate entry: its new local state, the commands an `enter` sends, then its parked replies retried under the new version (as the runtime does). */
+  applyMigration(t: Uint8Array, key: number, entry: number): void {
+    const origin = t[this.base(key)] ?? 0;
     t[this.base(key)] = this.table.next[entry] ?? 0;
     for (const c of this.table.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
+    if (t[this.parkedOffset(key)] !== 0) retryParked(this, t, key, origin);
+  }
+
+  /** Applies the machine's table entry to the key, then its parked replies if its state changed; true when a change left the allowed edges. */
+  applyMachine(t: Uint8Array, key: number, entry: number): boolean {
+    const tab = this.table;
+    const b = this.base(key);
+    const origin = t[b] ?? 0;
+    t[b] = tab.next[entry] ?? 0;
+    for (const c of tab.sends[entry] ?? []) this.push(t, this.queueOffset(key, c.service), c.code);
+    const invalid = tab.invalid[entry] === 1;
+    return tab.names[t[b] ?? 0] !== tab.names[origin] && t[this.parkedOffset(key)] !== 0 ? retryParked(this, t, key, origin) || invalid : invalid;
   }
 
   /** The entry of participant `p`'s table for command `code` and choice `x` in state `s` (-1: not enabled). */

@@ -16,8 +16,7 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
       if (env.fault !== undefined && !m.has(s, env.fault)) continue;
       t.set(s);
       if (env.fault !== undefined) m.spend(t, env.fault);
-      m.applyMachine(t, i, e);
-      emit(t, env.actor, (KIND.environment << 16) | oc | env.k, tab.invalid[e] === 1);
+      emit(t, env.actor, (KIND.environment << 16) | oc | env.k, m.applyMachine(t, i, e));
     }
     // A deadline surely passes while nothing is in flight for the key; the `timeout`
     // fault lets it pass early too, racing the messages still on their way.
@@ -28,25 +27,37 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
         if ((tab.next[e] ?? -1) < 0 || !tab.changed[e]) continue;
         t.set(s);
         if (!quiet) m.spend(t, 'timeout');
-        m.applyMachine(t, i, e);
-        emit(t, m.timerActor, (KIND.timer << 16) | oc | k, tab.invalid[e] === 1);
+        emit(t, m.timerActor, (KIND.timer << 16) | oc | k, m.applyMachine(t, i, e));
+      }
+    }
+    if (m.migrateInput >= 0) {
+      const e = l * I + m.migrateInput;
+      if ((tab.next[e] ?? -1) >= 0) {
+        t.set(s);
+        m.applyMigration(t, i, e);
+        emit(t, m.migratorActor, (KIND.migrate << 16) | oc | m.migrateInput, false);
       }
     }
     const rq = m.queueOffset(i, P);
     const rh = s[rq] ?? 0;
     if (rh !== 0) {
       const e = l * I + (rh - 1);
+      const takes = (tab.next[e] ?? -1) >= 0;
       t.set(s);
       m.pop(t, rq);
-      // A reply the state neither accepts nor ignores is dead-lettered: consumed, the key unchanged.
-      if ((tab.next[e] ?? -1) >= 0) m.applyMachine(t, i, e);
-      emit(t, orchestrator, (KIND.deliver << 16) | oc, (tab.next[e] ?? -1) >= 0 && tab.invalid[e] === 1);
+      // A reply the state neither accepts nor ignores is parked, tried again when the key's state changes;
+      // a finished key never takes it, so the runtime dead-letters it at once (consumed, the key unchanged).
+      if (takes) emit(t, orchestrator, (KIND.deliver << 16) | oc, m.applyMachine(t, i, e));
+      else {
+        if (tab.final[l] !== 1) m.park(t, i, rh);
+        emit(t, orchestrator, (KIND.deliver << 16) | oc, false);
+      }
       if (m.has(s, 'enginecrash')) {
-        // The engine commits the transition and crashes before the ack: the reply is delivered again.
+        // The engine commits the transition and crashes before the ack: the reply is delivered again
+        // (a reply it parked is parked again under the same message id: one parked row, as without the crash).
         t.set(s);
         m.spend(t, 'enginecrash');
-        if ((tab.next[e] ?? -1) >= 0) m.applyMachine(t, i, e);
-        emit(t, m.actors.length - 1, (KIND.engineCrash << 16) | oc, (tab.next[e] ?? -1) >= 0 && tab.invalid[e] === 1);
+        emit(t, m.actors.length - 1, (KIND.engineCrash << 16) | oc, takes && m.applyMachine(t, i, e));
       }
     }
     for (let p = 0; p < P; p++) {

@@ -6,6 +6,8 @@ export interface KeyView {
   readonly state: string;
   readonly participants: Readonly<Record<string, unknown>>;
   readonly inFlight: readonly string[];
+  /** Replies the key's state could not take yet, kept aside (runtime parking). */
+  readonly parked: readonly string[];
 }
 export interface SystemView {
   readonly shared: Readonly<Record<string, unknown>>;
@@ -57,6 +59,16 @@ export class BoundView implements SystemStateView {
   quiet(key: number): boolean {
     return this.m.quiet(this.s, key);
   }
+  /** In a migration check: the key's instance is unfinished, on the old version, and migrating it fails (its context cannot be upcast). */
+  cannotMigrate(key: number): boolean {
+    const k = this.m.migrateInput;
+    const l = this.s[this.m.base(key)] ?? 0;
+    return k >= 0 && this.m.table.next[l * this.m.table.inputs.length + k] === -1;
+  }
+  /** Machine version of the key's instance (the old or the new one, in a migration check). */
+  version(key: number): number {
+    return this.m.table.version[this.s[this.m.base(key)] ?? 0] ?? 0;
+  }
 }
 
 function messageName(m: SystemModel, q: number, code: number): string {
@@ -75,7 +87,10 @@ export function viewOf(m: SystemModel, s: Uint8Array): SystemView {
         const qo = m.queueOffset(i, q);
         for (let k = 0; k < m.options.capacity && s[qo + k] !== 0; k++) inFlight.push(messageName(m, q, s[qo + k] ?? 0));
       }
-      return { state: v.state(i), participants: Object.fromEntries(m.participants.map((p) => [p.participant.name, v.local(p.participant.name, i) ?? null])), inFlight };
+      const parked: string[] = [];
+      const pk = m.parkedOffset(i);
+      for (let k = 0; k < m.options.capacity && s[pk + k] !== 0; k++) parked.push(m.replies[(s[pk + k] ?? 1) - 1] ?? '?');
+      return { state: v.state(i), participants: Object.fromEntries(m.participants.map((p) => [p.participant.name, v.local(p.participant.name, i) ?? null])), inFlight, parked };
     }),
   };
 }
@@ -110,6 +125,10 @@ export function describeAction(m: SystemModel, s: Uint8Array, action: number): A
       const code = s[m.queueOffset(i, p)] ?? 0;
       const fault = m.participants[p]?.choices[code - 1]?.[x]?.fault ?? '?';
       return { actor: queueName(p), action: `${fault} ${head(p)}`, order, message: head(p) };
+    }
+    case KIND.migrate: {
+      const entry = (s[m.base(i)] ?? 0) * m.table.inputs.length + param;
+      return { actor: 'migrator', action: `migrate ${m.table.inputs[param]?.name ?? '?'} (${m.table.names[s[m.base(i)] ?? 0] ?? '?'} → ${m.table.names[m.table.next[entry] ?? 0] ?? '?'})`, order };
     }
     case KIND.dup:
       return { actor: 'network', action: `duplicate ${head(param)} on ${queueName(param)} queue`, order, message: head(param) };

@@ -68,13 +68,16 @@ export function toTla(definition: SystemDefinition, run: SystemRunOptions, modul
     }
     return out;
   };
+  // Parked replies tried again after a step that changed the key's state: every retry the exploration made, as data.
+  const retryRows = [...m.parking.retries.values()].map((r) => `<<${r.origin}, ${r.from}, ${seq(r.parked)}, ${r.to}, ${seq(r.left)}, ${m.participants.map((_, p) => seq(r.sends.filter((c) => c.service === p).map((c) => c.code))).join(', ')}>>`);
+  for (const r of m.parking.retries.values()) if (r.to !== r.origin) steps.push(`<<${r.origin}, ${r.to}, {}>>`);
   const allowedPairs: string[] = [];
   for (const [from, tos] of Object.entries(m.allowedTransitions)) for (const to of tos) allowedPairs.push(`<<${str(from)}, ${str(to)}>>`);
   const finals = tab.machine.stateNames.filter((s) => tab.machine.states[s]?.final);
   const lv = (p: number) => `l${pn[p]}`;
   const sv = (p: number) => `sh${pn[p]}`;
   const qv = (p: number) => (p === P ? 'qr' : `q${pn[p]}`);
-  const all = ['budget', 'o', ...pn.map((_, p) => lv(p)), ...pn.map((_, p) => sv(p)), ...Array.from({ length: P + 1 }, (_, q) => qv(q))];
+  const all = ['budget', 'o', ...pn.map((_, p) => lv(p)), ...pn.map((_, p) => sv(p)), ...Array.from({ length: P + 1 }, (_, q) => qv(q)), 'pk'];
   const unchanged = (changed: readonly string[]) => {
     const rest = all.filter((v) => !changed.includes(v));
     return rest.length ? `UNCHANGED <<${rest.join(', ')}>>` : 'TRUE';
@@ -119,7 +122,7 @@ ${pn[p]}Choice(i) == \\E f \\in {${[...new Set(t.choices.flatMap((cs) => cs.slic
     return envActors.get(a) ?? ['FALSE'];
   };
   const actorName = (a: string) => `${cap(a)}Actor`;
-  const machineVars = ['o', ...pn.map((_, p) => qv(p))];
+  const machineVars = ['o', 'pk', ...pn.map((_, p) => qv(p))];
   const queuesOf = (q: number) => qv(q);
 
   const module = `---------------------------- MODULE ${moduleName} ----------------------------
@@ -156,14 +159,26 @@ Init ==
   /\\ o = [i \\in Keys |-> 0]
 ${pn.map((_, p) => `  /\\ ${lv(p)} = [i \\in Keys |-> 0]\n  /\\ ${sv(p)} = 0`).join('\n')}
 ${Array.from({ length: P + 1 }, (_, q) => `  /\\ ${qv(q)} = [i \\in Keys |-> <<>>]`).join('\n')}
+  /\\ pk = [i \\in Keys |-> <<>>]
 
 Spend(f) == budget' = [budget EXCEPT ![f] = @ - 1]
 Quiet(i) == ${Array.from({ length: P + 1 }, (_, q) => `${qv(q)}[i] = <<>>`).join(' /\\ ')}
 
-(* Key i takes row t of the machine table: new local state, commands appended to the participants' queues. *)
+(* Parked replies (the runtime's parking): tried again, in passes, after a step that changes the key's state.
+   Retry rows: <<local before the step, local after it, parked, local after the retry, still parked, ${pn.map((n) => `${n} commands`).join(', ')}>>. *)
+Retry == {
+  ${retryRows.join(',\n  ') || '<<-1, -1, <<>>, -1, <<>>' + pn.map(() => ', <<>>').join('') + '>>'}
+}
+Settle(i, t) == IF \\E r \\in Retry : r[1] = t[1] /\\ r[2] = t[3] /\\ r[3] = pk[i]
+  THEN CHOOSE r \\in Retry : r[1] = t[1] /\\ r[2] = t[3] /\\ r[3] = pk[i]
+  ELSE <<t[1], t[3], pk[i], t[3], pk[i]${pn.map(() => ', <<>>').join('')}>>
+
+(* Key i takes row t of the machine table: new local state, commands appended to the participants' queues, then its parked replies retried. *)
 Take(i, t) ==
-  /\\ o' = [o EXCEPT ![i] = t[3]]
-${pn.map((_, p) => `  /\\ ${qv(p)}' = [${qv(p)} EXCEPT ![i] = @ \\o t[${4 + p}]]`).join('\n')}
+  LET r == Settle(i, t) IN
+  /\\ o' = [o EXCEPT ![i] = r[4]]
+  /\\ pk' = [pk EXCEPT ![i] = r[5]]
+${pn.map((_, p) => `  /\\ ${qv(p)}' = [${qv(p)} EXCEPT ![i] = @ \\o t[${4 + p}] \\o r[${6 + p}]]`).join('\n')}
 
 MachineInput(i, input) ==
   /\\ \\E t \\in Table : t[1] = o[i] /\\ t[2] = input /\\ Take(i, t)
@@ -176,14 +191,15 @@ Timer(i) ==
   /\\ IF Quiet(i) THEN UNCHANGED budget ELSE ${budgetGuard('timeout')}
   /\\ ${unchanged([...machineVars, 'budget'])}
 
-(* A reply the current state neither accepts nor ignores is dead-lettered. *)
+(* A reply the current state neither accepts nor ignores is parked (a finished key's is dead-lettered). *)
 Replies == ${seq(m.replies.map(str))}
 HandleReply(i) ==
   /\\ qr[i] # <<>>
   /\\ qr' = [qr EXCEPT ![i] = Tail(@)]
   /\\ IF \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])]
      THEN \\E t \\in Table : t[1] = o[i] /\\ t[2] = Replies[Head(qr[i])] /\\ Take(i, t)
-     ELSE UNCHANGED <<${machineVars.join(', ')}>>
+     ELSE IF StateName(o[i]) \\in Final THEN UNCHANGED <<${machineVars.join(', ')}>>
+     ELSE pk' = [pk EXCEPT ![i] = Append(@, Head(qr[i]))] /\\ UNCHANGED <<${machineVars.filter((v) => v !== 'pk').join(', ')}>>
   /\\ ${unchanged([...machineVars, 'qr'])}
 
 (* The engine commits a reply's transition and crashes before the ack: the reply stays to be delivered again. *)
@@ -209,7 +225,7 @@ Network(i) ==
   /\\ \\/ ${budgetGuard('dup')} /\\ NetworkOn(i, Duplicated, CanDup)
      \\/ ${budgetGuard('reorder')} /\\ NetworkOn(i, Swapped, TwoOrMore)
      \\/ ${budgetGuard('loss')} /\\ NetworkOn(i, Rotated, NonEmpty)
-  /\\ UNCHANGED <<o, ${[...pn.map((_, p) => lv(p)), ...pn.map((_, p) => sv(p))].join(', ')}>>
+  /\\ UNCHANGED <<o, pk, ${[...pn.map((_, p) => lv(p)), ...pn.map((_, p) => sv(p))].join(', ')}>>
 
 (* A finished system stutters: TLC needs no -deadlock flag. *)
 Done == (\\A i \\in Keys : StateName(o[i]) \\in Final /\\ Quiet(i)) /\\ UNCHANGED vars
@@ -224,6 +240,8 @@ Spec ==
   ${fairActors.map((a) => `/\\ WF_vars(${actorName(a)})`).join('\n  ')}
 
 BoundedQueues == \\A i \\in Keys : ${Array.from({ length: P + 1 }, (_, q) => `Len(${qv(q)}[i]) <= Capacity`).join(' /\\ ')}
+(* A parked reply still there when its key is final and quiet is stranded (the runtime dead-letters it). *)
+NoStrandedMessages == \\A i \\in Keys : (StateName(o[i]) \\in Final /\\ Quiet(i)) => pk[i] = <<>>
 
 (* ValidStateTransitions, legal TLA+: primes only inside [][...]_vars. *)
 AllowedPair(p) == p \\in Allowed \\/ ~(p[1] \\in Listed /\\ p[2] \\in Listed)
@@ -234,6 +252,7 @@ ValidStateTransitions == [][\\A i \\in Keys : ValidStep(i)]_vars
 EventuallyTerminates == \\A i \\in Keys : <>(StateName(o[i]) \\in Final)
 
 THEOREM Spec => []BoundedQueues
+THEOREM Spec => []NoStrandedMessages
 THEOREM Spec => ValidStateTransitions
 THEOREM Spec => EventuallyTerminates
 =============================================================================
@@ -241,6 +260,7 @@ THEOREM Spec => EventuallyTerminates
   const cfg = `\\* TLC configuration for ${moduleName}.tla, generated by \`ordo export\`.
 SPECIFICATION Spec
 INVARIANT BoundedQueues
+INVARIANT NoStrandedMessages
 PROPERTY ValidStateTransitions
 PROPERTY EventuallyTerminates
 `;

@@ -8,12 +8,21 @@ function table(rows: readonly (readonly string[])[]): string {
 
 const show = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'object' && 'status' in v ? String((v).status) : JSON.stringify(v));
 
-/** A counterexample as a readable table: one row per step, one column per key's state, then the shared states. */
+/**
+ * A counterexample as a readable table: one row per step, one column per key's state, then
+ * the shared states. A trace of a migration check is cut in three: the old version's history,
+ * the (first) migrate step, and the continuation.
+ */
 export function formatTrace(trace: readonly TraceStep[]): string {
   const n = trace[0]?.states.length ?? 0;
   const header = ['#', 'actor', 'key', 'action', ...Array.from({ length: n }, (_, i) => `key ${i + 1}`), 'shared'];
   const rows = trace.map((s) => [String(s.step) + (s.cycle ? '↻' : ''), s.actor, s.order ? String(s.order) : '', s.action, ...s.states, JSON.stringify(s.shared)]);
-  return table([header, ...rows]);
+  const lines = table([header, ...rows]).split('\n');
+  const first = trace.findIndex((s) => s.actor === 'migrator');
+  if (first < 0) return lines.join('\n');
+  const versions = /migrate v?(\d+)→v?(\d+)/.exec(trace[first]?.action ?? '');
+  const [v1, v2] = [versions?.[1] ?? 'old', versions?.[2] ?? 'new'];
+  return [lines[0], `── v${v1} history`, ...lines.slice(1, first + 1), '── the migrate step', lines[first + 1], `── v${v2} continuation`, ...lines.slice(first + 2)].join('\n');
 }
 
 export function formatViolation(v: Violation): string {
@@ -21,7 +30,7 @@ export function formatViolation(v: Violation): string {
   const last = v.trace[v.trace.length - 1];
   const detail = last
     ? last.keys
-        .map((o, i) => `  key ${i + 1}: ${o.state}, ${Object.entries(o.participants).map(([p, v]) => `${p} ${show(v)}`).join(', ')}${o.inFlight.length ? `, in flight: ${o.inFlight.join(', ')}` : ''}`)
+        .map((o, i) => `  key ${i + 1}: ${o.state}, ${Object.entries(o.participants).map(([p, v]) => `${p} ${show(v)}`).join(', ')}${o.inFlight.length ? `, in flight: ${o.inFlight.join(', ')}` : ''}${o.parked.length ? `, parked: ${o.parked.join(', ')}` : ''}`)
         .join('\n')
     : '';
   return `✗ ${v.property}: ${lasso ? 'a fair cycle (rows marked ↻ repeat forever)' : `shortest trace, ${v.trace.length - 1} steps`}\n${formatTrace(v.trace)}\nfinal state:\n${detail}\n`;

@@ -129,6 +129,8 @@ function applyState(st) {
   const serviceDead = st.serviceDeadLetters.filter((d) => !d.replayedAt).length;
   $('#stat-dead').textContent = String(o.deadLettersWaiting + serviceDead);
   $('#stat-alerts').textContent = String(o.openAlerts);
+  // Orders per machine version (a live migration moves them from one to the next).
+  $('#stat-versions').textContent = (o.versions ?? []).map((v) => `v${v.version}: ${v.unfinished}`).join(' · ') || '–';
   for (const [id, n] of [['#stat-stuck', o.stuck], ['#stat-dead', o.deadLettersWaiting + serviceDead], ['#stat-alerts', o.openAlerts]]) $(id).parentElement.classList.toggle('lit', n > 0);
   $('#updated').textContent = `pushed ${time(o.at)}`;
   renderAlerts(st.alerts, st.reconciliations.filter((r) => Date.now() - Date.parse(r.at) < RECONCILED_SHOWN_MS));

@@ -74,6 +74,8 @@ export interface AdminOverview {
   readonly deadLettersWaiting: number;
   readonly stuck: number;
   readonly stuckAfterSeconds: number;
+  /** Orders per version of the order machine they run on (unfinished and finished): what a live migration moves (`ordo migrate`). */
+  readonly versions: readonly { readonly version: number; readonly unfinished: number; readonly finished: number }[];
   readonly at: string;
 }
 

@@ -96,6 +96,7 @@ describe('the admin API (PGlite + in-process shop)', () => {
     expect(r.body.throughput).toEqual({ created: 2, finished: 0, windowSeconds: 60 });
     expect(r.body.openAlerts).toBe(0);
     expect(r.body.deadLettersWaiting).toBe(0);
+    expect(r.body.versions).toEqual([{ version: 1, unfinished: 2, finished: 0 }]);
   });
 
   it('lists stuck sagas once idle past the threshold, with what can be done about them', async () => {

@@ -31,4 +31,11 @@ describe("the gateway's order timeline (a view on eventsourcing's timeline)", ()
       { at: at(5), type: 'message:Note', data: { x: 1 } },
     ]);
   });
+
+  it('shows a live migration as one entry: the versions, the state before and after', () => {
+    const migrated = message('ordo.migrated', { fromVersion: 1, toVersion: 2, mode: 'await', from: 'SHIPPED', to: 'SHIPPED', path: [], changes: {}, snapshot: {} }, { kind: 'timeline', key: 'o1' });
+    expect(orderTimelineOf([migrated])).toEqual([
+      { at: migrated.createdAt.toISOString(), correlationId: 'o1', type: 'migration', from: 'SHIPPED', to: 'SHIPPED', data: { fromVersion: 1, toVersion: 2, mode: 'await' } },
+    ]);
+  });
 });

@@ -1,4 +1,4 @@
-import { timelineOf, TRANSITION, START, type TimelineEntry as StreamEntry, type TransitionData } from '../../eventsourcing/index.js';
+import { timelineOf, MIGRATED, TRANSITION, START, type MigrationData, type TimelineEntry as StreamEntry, type TransitionData } from '../../eventsourcing/index.js';
 import type { StoredMessage } from '../../store/index.js';
 import type { TimelineEntry } from '../gateway/schemas.js';
 
@@ -20,6 +20,12 @@ export function orderTimeline(entries: readonly StreamEntry[]): TimelineEntry[] 
       const path = (e.data as Partial<TransitionData>).path ?? [];
       for (const step of path) out.push({ ...base, type: 'transition', from: step.from, to: step.to, data: { event: step.event } });
       if (path.length === 0 && e.trigger === START) out.push({ ...base, type: 'transition', to: e.to ?? '', data: { event: 'start' } });
+      continue;
+    }
+    if (e.type === MIGRATED) {
+      // The order moved to another version of the machine (ordo migrate): v1→v2, its state before and after.
+      const d = e.data as Partial<MigrationData>;
+      out.push({ ...base, type: 'migration', from: d.from ?? '', to: d.to ?? '', data: { fromVersion: d.fromVersion, toVersion: d.toVersion, mode: d.mode } });
       continue;
     }
     const kind = e.kind ?? 'message';

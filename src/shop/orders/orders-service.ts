@@ -6,6 +6,7 @@ import { defaultRelayMessage, migrate, startOutboxRelay, type Db, type OutboxRel
 import type { Subscription, Transport } from '../../transport/index.js';
 import { topics } from '../contracts.js';
 import { orderMachine } from '../order-machine.js';
+import { orderMachineV2, orderMigrationV1toV2 } from '../order-machine-v2.js';
 import { orderViewProjection } from '../order-view.js';
 import type { WiringMode } from '../services/service-definitions.js';
 import { replyWanted } from '../reconcile/correction-messages.js';
@@ -31,12 +32,20 @@ export interface OrdersServiceOptions {
   readonly projectionPollMs?: number;
   /** Count the saga's transitions, the relay's messages and the events handled (absent = not counted). */
   readonly metrics?: ServiceMetrics;
+  /**
+   * The order machine new orders start on (default 1). With 2 (the fraud check) both versions
+   * are deployed: v1 orders run on under v1 until they finish or are migrated.
+   */
+  readonly orderMachineVersion?: 1 | 2;
+  /** With version 2: move the unfinished v1 orders to v2 in the background once started (default false; `ordo migrate` does it on demand). */
+  readonly migrateOnStart?: boolean;
 }
 
 export interface OrdersService {
   readonly engine: SagaEngine;
   readonly db: Db;
-  readonly machine: typeof orderMachine;
+  /** The version new orders start on. */
+  readonly machine: typeof orderMachine | typeof orderMachineV2;
   /** Feeds `order_view` (GET /orders) from the log, behind it by one poll at the most. */
   readonly orderView: Projector;
   /** Wakes the outbox relay and the order_view projector (call after a commit that appended to the log). */
@@ -56,10 +65,13 @@ export function ordersRelayFilter(mode: WiringMode): (m: StoredMessage) => Retur
 /** The orders service: the order saga (one source of truth per order) and its outbox. */
 export async function startOrdersService(options: OrdersServiceOptions): Promise<OrdersService> {
   const { db, transport, log } = options;
-  const machine = options.delays ? withDelays(orderMachine, options.delays) : orderMachine;
+  const v1 = options.delays ? withDelays(orderMachine, options.delays) : orderMachine;
+  const v2 = options.orderMachineVersion === 2 ? (options.delays ? withDelays(orderMachineV2, options.delays) : orderMachineV2) : undefined;
+  const machine = v2 ?? v1;
   const engine = createSagaEngine({
     db,
-    machines: [machine],
+    machines: v2 ? [v2, v1] : [v1],
+    ...(v2 ? { migrations: [orderMigrationV1toV2], migrateOnStart: options.migrateOnStart === true } : {}),
     logger: log,
     ...(options.metrics ? { metrics: options.metrics.metrics, metricsService: 'orders' } : {}),
     ...(options.consume === false ? { pollIntervalMs: false as const } : options.timerPollMs ? { pollIntervalMs: options.timerPollMs } : {}),

@@ -1,3 +1,4 @@
+import type { Machine } from '../../machine/index.js';
 import type { Discrepancy, ReconcilerCheck } from '../../runtime/index.js';
 import { byOrder, ordersIn, type CheckDeps, type ServiceViews } from './check-deps.js';
 import { confirmDeliveryCommand, sendCorrection, stepCommand, type ServiceCommand } from './correction-messages.js';
@@ -49,12 +50,13 @@ const SHIPPED = 'SHIPPED';
  * service reacts to); services are idempotent by order, so they answer as before.
  */
 export function awaitingReplyCheck(deps: CheckDeps): ReconcilerCheck {
-  const machine = deps.orders.machine;
+  // Either version of the order machine (v2 adds the fraud check's wait).
+  const machine: Machine<string, { type: string }, unknown> = deps.orders.machine;
   const waiting = machine.stateNames.flatMap((name) => {
     const s = machine.states[name];
-    const step = s.invoke ?? s.compensate;
+    const step = s?.invoke ?? s?.compensate;
     if (step === undefined || EVIDENCE[step] === undefined) return [];
-    return [{ state: name, step, part: s.invoke !== undefined ? ('action' as const) : ('compensation' as const), hasTimer: Object.keys(s.after).length > 0 }];
+    return [{ state: name, step, part: s?.invoke !== undefined ? ('action' as const) : ('compensation' as const), hasTimer: Object.keys(s?.after ?? {}).length > 0 }];
   });
   return {
     name: 'awaiting-reply',

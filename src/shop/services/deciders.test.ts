@@ -43,6 +43,27 @@ describe('the participants as pure deciders', () => {
     expect([types(refund.answers), refund.state.local?.status]).toEqual([['RefundFailed'], 'refund-failed']);
   });
 
+  it('payment: the fraud rule is the world\'s choice, kept per order so a duplicate CheckFraud gets the same answer', () => {
+    const check = { type: 'CheckFraud' as const, payload: { orderId: 'o', customerId: 'c', amount: 10 } };
+    const empty = { local: undefined, shared: null };
+    expect((paymentDecider.choices?.['CheckFraud'] ?? []).map((c) => [c.fault, c.description])).toEqual([[undefined, undefined], ['fraud', 'the rule flags the order']]);
+    expect(paymentDeciderWith({ idempotent: true, fraudCheck: false }).choices?.['CheckFraud']).toBeUndefined();
+    const flagged = runParticipant(paymentDecider, check, empty, { kind: 'flagged', reason: 'rule 7' });
+    expect(flagged.answers).toEqual([{ type: 'FraudSuspected', payload: { orderId: 'o', reason: 'rule 7' } }]);
+    // The duplicate arrives when the world would now say "clean": the kept verdict answers, nothing changes.
+    const again = runParticipant(paymentDecider, check, flagged.state, { kind: 'clean' });
+    expect([again.answers, again.state]).toEqual([flagged.answers, flagged.state]);
+    const cleared = runParticipant(paymentDecider, check, empty, { kind: 'clean' });
+    expect(types(cleared.answers)).toEqual(['FraudCleared']);
+    expect(runParticipant(paymentDecider, check, cleared.state, { kind: 'flagged', reason: 'x' }).answers).toEqual(cleared.answers);
+    // Screened, then charged: the charge is made once and the verdict is kept beside it.
+    const pay = { type: 'ProcessPayment' as const, payload: { orderId: 'o', customerId: 'c', amount: 10 } };
+    const paid = runParticipant(paymentDecider, pay, cleared.state, { kind: 'captured', paymentId: 'p' });
+    expect(types(paid.answers)).toEqual(['PaymentApproved']);
+    expect(paid.state.local).toEqual({ status: 'approved', paymentId: 'p', captures: 1, fraud: { verdict: 'cleared' } });
+    expect(runParticipant(paymentDecider, check, paid.state, { kind: 'flagged', reason: 'x' }).answers).toEqual(cleared.answers);
+  });
+
   it('shipping: fails when the world says so, remembers the answer, refuses to deliver a failed shipment', () => {
     const prep = { type: 'PrepareShipment' as const, payload: { orderId: 'o', items } };
     const failed = runParticipant(shippingDecider, prep, { local: undefined, shared: null }, true);

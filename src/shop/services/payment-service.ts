@@ -1,7 +1,7 @@
 import type { Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import { runParticipant } from '../../verify/index.js';
-import { paymentDecider, type ChargeStatus, type PaymentCommand, type PaymentLocal, type ProviderAnswer } from './payment-decider.js';
+import { paymentDecider, type ChargeStatus, type FraudVerdict, type PaymentCommand, type PaymentLocal, type ProviderAnswer } from './payment-decider.js';
 import type { CaptureOutcome, RefundOutcome } from './payment-provider.js';
 
 export const paymentMigrations = [
@@ -29,6 +29,20 @@ export const paymentMigrations = [
     name: 'amounts are 64-bit',
     sql: `ALTER TABLE charges ALTER COLUMN amount TYPE bigint;`,
   },
+  {
+    // Order machine v2 asks the payment service to screen an order before it is charged.
+    version: 11,
+    name: 'fraud verdicts',
+    sql: `
+      -- The fraud rule's verdict per order, kept so a duplicate CheckFraud gets the same answer.
+      CREATE TABLE IF NOT EXISTS fraud_checks (
+        order_id text PRIMARY KEY,
+        verdict text NOT NULL CHECK (verdict IN ('cleared', 'suspected')),
+        reason text,
+        checked_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 interface ChargeRow {
@@ -37,13 +51,23 @@ interface ChargeRow {
   reason: string | null;
 }
 
+async function loadFraud(tx: Queryable, orderId: string): Promise<FraudVerdict | undefined> {
+  const f = (await tx.query<{ verdict: FraudVerdict['verdict']; reason: string | null }>('SELECT verdict, reason FROM fraud_checks WHERE order_id = $1', [orderId])).rows[0];
+  return f && { verdict: f.verdict, ...(f.reason === null ? {} : { reason: f.reason }) };
+}
+
+/** The decider's local state from the order's charge row and fraud verdict (either may be missing). */
 async function loadCharge(tx: Queryable, orderId: string): Promise<PaymentLocal> {
   const c = (await tx.query<ChargeRow>('SELECT status, payment_id, reason FROM charges WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
-  if (!c) return undefined;
+  const f = await loadFraud(tx, orderId);
+  const fraud = f ? { fraud: f } : {};
+  if (!c) return f ? { status: 'screened', captures: 0, ...fraud } : undefined;
   // The table keeps no capture count: a charge with a payment id (or never answered) was captured once.
   const captures = c.payment_id !== null || c.status === 'no-answer' ? 1 : 0;
-  return { status: c.status, captures, ...(c.payment_id === null ? {} : { paymentId: c.payment_id }), ...(c.reason === null ? {} : { reason: c.reason }) };
+  return { status: c.status, captures, ...(c.payment_id === null ? {} : { paymentId: c.payment_id }), ...(c.reason === null ? {} : { reason: c.reason }), ...fraud };
 }
+
+const charge = (l: PaymentLocal): l is NonNullable<PaymentLocal> & { status: ChargeStatus } => l !== undefined && l.status !== 'screened';
 
 /** Runs the payment decider with the provider's answer in the caller's transaction; SQL only loads and stores the charge. */
 async function handle(tx: Queryable, command: PaymentCommand, answer: ProviderAnswer, customerId = '', amount = 0): Promise<ServiceEvent[]> {
@@ -51,9 +75,10 @@ async function handle(tx: Queryable, command: PaymentCommand, answer: ProviderAn
   const local = await loadCharge(tx, orderId);
   const { state, answers } = runParticipant(paymentDecider, command, { local, shared: null }, answer);
   const next = state.local;
-  if (next && !local) {
+  if (next?.fraud && !local?.fraud) await tx.query('INSERT INTO fraud_checks (order_id, verdict, reason) VALUES ($1, $2, $3)', [orderId, next.fraud.verdict, next.fraud.reason ?? null]);
+  if (charge(next) && !charge(local)) {
     await tx.query('INSERT INTO charges (order_id, customer_id, amount, status, payment_id, reason) VALUES ($1, $2, $3, $4, $5, $6)', [orderId, customerId, amount, next.status, next.paymentId ?? null, next.reason ?? null]);
-  } else if (next && local && (next.status !== local.status || next.reason !== local.reason)) {
+  } else if (charge(next) && charge(local) && (next.status !== local.status || next.reason !== local.reason)) {
     await tx.query('UPDATE charges SET status = $2, reason = $3, updated_at = now() WHERE order_id = $1', [orderId, next.status, next.reason ?? null]);
   }
   return answers as ServiceEvent[];
@@ -62,6 +87,11 @@ async function handle(tx: Queryable, command: PaymentCommand, answer: ProviderAn
 /** Records the provider's answer to a capture and reports it (nothing when it never answered). */
 export function recordCapture(tx: Queryable, input: { orderId: string; customerId: string; amount: number }, outcome: CaptureOutcome): Promise<ServiceEvent[]> {
   return handle(tx, { type: 'ProcessPayment', payload: input }, outcome, input.customerId, input.amount);
+}
+
+/** Screens an order with the fraud rule (`flagged`: what the rule said) and answers FraudCleared or FraudSuspected; a duplicate gets the kept verdict. */
+export function recordFraudCheck(tx: Queryable, input: { orderId: string; customerId: string; amount: number }, flagged: boolean): Promise<ServiceEvent[]> {
+  return handle(tx, { type: 'CheckFraud', payload: input }, flagged ? { kind: 'flagged', reason: 'the fraud rule flags the order' } : { kind: 'clean' });
 }
 
 export function recordRefund(tx: Queryable, orderId: string, outcome: RefundOutcome): Promise<ServiceEvent[]> {

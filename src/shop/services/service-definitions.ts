@@ -3,7 +3,7 @@ import type { ServiceDefinition, ServiceHandler } from '../service-host.js';
 import { chance, type SimulationOptions } from '../simulation.js';
 import { markShipped, putStock, releaseInventory, reserveInventory, inventoryMigrations } from './inventory-service.js';
 import { providerMigrations, SimulatedPaymentProvider, type CaptureOutcome, type RefundOutcome } from './payment-provider.js';
-import { paymentMigrations, recordCapture, recordRefund } from './payment-service.js';
+import { paymentMigrations, recordCapture, recordFraudCheck, recordRefund } from './payment-service.js';
 import { confirmDelivery, prepareShipment, shippingMigrations } from './shipping-service.js';
 import { appendStockChanges, skusTouchedBy } from './stock-feed.js';
 import type { Db } from '../../store/index.js';
@@ -69,13 +69,18 @@ export function paymentService(mode: WiringMode, db: Db, sim: SimulationOptions)
     external: (p, d) => provider.refund(p.orderId, d.attempt),
     apply: (tx, p, outcome) => recordRefund(tx, p.orderId, outcome),
   });
+  // The fraud rule (order machine v2): deterministic per order, like the provider's chances.
+  const screen = h({
+    schema: commands.CheckFraud,
+    apply: (tx, p) => recordFraudCheck(tx, p, chance(sim.fraudRate ?? 0, sim.seed, 'fraud', p.orderId)),
+  });
   return {
     name: 'payment',
     migrations: [...paymentMigrations, ...providerMigrations],
     eventsTopic: topics.events('payment'),
-    // One charge per order, no row shared between orders: batches may commit side by side.
+    // One charge (and fraud check) per order, no row shared between orders: batches may commit side by side.
     batching: { concurrency: 4 },
-    subscriptions: wire(mode, 'payment', { ProcessPayment: pay, RefundPayment: refund }, { PaymentRequested: pay, RefundRequested: refund }),
+    subscriptions: wire(mode, 'payment', { ProcessPayment: pay, RefundPayment: refund, CheckFraud: screen }, { PaymentRequested: pay, RefundRequested: refund, FraudCheckRequested: screen }),
   };
 }
 

@@ -7,7 +7,7 @@ import { createInProcessTransport } from '../../transport/in-process.js';
 import type { Message, Transport } from '../../transport/index.js';
 import { topics } from '../contracts.js';
 import { hostService, type HostedService } from '../service-host.js';
-import { DEFAULT_SIMULATION } from '../simulation.js';
+import { chance, DEFAULT_SIMULATION } from '../simulation.js';
 import { putStock } from './inventory-service.js';
 import { inventoryService, paymentService } from './service-definitions.js';
 
@@ -188,5 +188,45 @@ describe('payment service (pglite)', () => {
     await service.stop();
     await transport.close();
     await db.close();
+  });
+});
+
+describe.each(engines)('payment service on %s: the fraud rule (order machine v2)', (_engine, open) => {
+  const sim = { ...DEFAULT_SIMULATION, declineRate: 0, neverAnswersRate: 0, errorRate: 0, fraudRate: 0.5, seed: 'fraud-test' };
+  // The rule is deterministic per order: find one order it flags and one it clears.
+  const ids = Array.from({ length: 40 }, (_, i) => `f${i}`);
+  const flagged = ids.find((id) => chance(sim.fraudRate, sim.seed, 'fraud', id)) ?? '';
+  const clean = ids.find((id) => !chance(sim.fraudRate, sim.seed, 'fraud', id)) ?? '';
+
+  it.each([
+    ['orchestration', topics.commands('payment'), 'CheckFraud'],
+    ['choreography', topics.orderEvents, 'FraudCheckRequested'],
+  ] as const)('%s: screens each order once, answers a duplicate with the kept verdict, then charges the cleared one', async (mode, topic, type) => {
+    const fresh = await open();
+    const transport = createInProcessTransport({ redeliveryDelayMs: 5 });
+    const service = await hostService(paymentService(mode, fresh.db, sim), fresh.db, transport, silentLogger(), { relayPollMs: 20 });
+    const replies = await collector(transport, topics.events('payment'));
+    for (const id of [flagged, clean]) {
+      const payload = { orderId: id, customerId: 'c', amount: 700 };
+      // Two deliveries with different message ids: the inbox does not stop the second, the kept verdict answers it.
+      await transport.publish([command(topic, type, id, payload)]);
+      await replies.until((ms) => ms.some((x) => x.key === id), `the verdict on ${id}`);
+      await transport.publish([command(topic, type, id, payload)]);
+      await replies.until((ms) => ms.filter((x) => x.key === id).length === 2, `the second answer on ${id}`);
+    }
+    const answers = (id: string) => replies.seen.filter((x) => x.key === id).map((x) => [x.type, x.payload]);
+    expect(answers(flagged)).toEqual(Array(2).fill(['FraudSuspected', { orderId: flagged, reason: 'the fraud rule flags the order' }]));
+    expect(answers(clean)).toEqual(Array(2).fill(['FraudCleared', { orderId: clean }]));
+    const verdicts = (await fresh.db.query<{ order_id: string; verdict: string }>('SELECT order_id, verdict FROM fraud_checks ORDER BY verdict')).rows;
+    expect(verdicts).toEqual([{ order_id: clean, verdict: 'cleared' }, { order_id: flagged, verdict: 'suspected' }]);
+    // The cleared order is charged as before; its verdict stays.
+    const payTopic = mode === 'orchestration' ? topics.commands('payment') : topics.orderEvents;
+    await transport.publish([command(payTopic, mode === 'orchestration' ? 'ProcessPayment' : 'PaymentRequested', clean, { orderId: clean, customerId: 'c', amount: 700 })]);
+    await replies.until((ms) => ms.some((x) => x.key === clean && x.type === 'PaymentApproved'), 'the cleared order charged');
+    expect((await fresh.db.query<{ status: string; amount: unknown }>('SELECT status, amount FROM charges WHERE order_id = $1', [clean])).rows.map((r) => [r.status, String(r.amount)])).toEqual([['approved', '700']]);
+    expect((await fresh.db.query('SELECT 1 FROM fraud_checks')).rows).toHaveLength(2);
+    await service.stop();
+    await transport.close();
+    await fresh.close();
   });
 });

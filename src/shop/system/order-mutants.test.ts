@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSystem, type Participant } from '../../verify/index.js';
+import { checkModel, checkSystem, SystemModel, type Participant } from '../../verify/index.js';
 import { orderMachine } from '../order-machine.js';
 import { inventoryDecider, type InventoryCommand, type InventoryEvent, type InventoryLocal, type InventoryShared } from '../services/inventory-decider.js';
 import { paymentDecider, type PaymentCommand, type PaymentEvent, type PaymentLocal, type ProviderAnswer } from '../services/payment-decider.js';
@@ -29,6 +29,10 @@ const shipsUnpaid = {
   ...orderMachine,
   states: { ...orderMachine.states, PAYMENT_PROCESSING: { ...pp, on: { ...pp.on, PaymentRefused: [{ target: 'PAYMENT_APPROVED', assign: [], effects: [] }] } } },
 } as unknown as ShopSystemOptions['machine'];
+
+// The machine before it learned to ignore a second PackageShipped once SHIPPED.
+const sh = orderMachine.states.SHIPPED;
+const parksLateShipment = { ...orderMachine, states: { ...orderMachine.states, SHIPPED: { ...sh, ignore: [] } } } as unknown as ShopSystemOptions['machine'];
 
 describe('a mutant per shop invariant, caught with its shortest trace', () => {
   it('StockConservation: an inventory decider that reserves again on a duplicate', () => {
@@ -64,5 +68,24 @@ describe('a mutant per shop invariant, caught with its shortest trace', () => {
       'orders handle PaymentRefused',
       'shipping handle PrepareShipment',
     ]);
+  });
+
+  it('NoStrandedMessages (built in): a machine that parks a second PackageShipped in SHIPPED, so it is stranded once DELIVERED', () => {
+    const r = run({ machine: parksLateShipment }, { dup: 1 });
+    expect(r.violations.map((v) => v.property)).toEqual(['NoStrandedMessages']);
+    expect(steps(r, 'NoStrandedMessages')?.slice(-4)).toEqual(['network duplicate PackageShipped on replies queue', 'orders handle PackageShipped', 'orders handle PackageShipped', 'carrier send DeliveryConfirmed']);
+    const end = r.violations[0]?.trace.at(-1)?.keys[0];
+    expect([end?.state, end?.parked, end?.inFlight]).toEqual(['DELIVERED', ['PackageShipped'], []]);
+    expect(run({}, { dup: 1 }).violations).toEqual([]);
+  });
+
+  it('parking: a reply that arrives before its state is parked and taken once the state changes (nothing stranded)', () => {
+    // Under timeouts, duplicates and a cancel, some replies arrive before the state that takes them: parked, then retried.
+    const m = new SystemModel(shopSystem({ context, orders: 1 }), { keys: 1, faults: { timeout: 1, dup: 1, cancel: 1 } });
+    const r = checkModel(m);
+    expect(m.parkedSeen).toBe(true);
+    expect(m.parking.retried.size).toBeGreaterThan(0);
+    expect(r.violations).toEqual([]);
+    expect(r.properties.find((p) => p.name === 'NoStrandedMessages')?.status).toBe('holds');
   });
 });

@@ -1,7 +1,8 @@
-import type { AnyParticipant, SystemDefinition } from '../../verify/index.js';
+import type { AnyParticipant, SystemDefinition, VersionedSystem } from '../../verify/index.js';
 import { orderMachine, ORDER_EXTENSIONS, SEED_TRANSITIONS } from '../order-machine.js';
+import { orderMachineV2, orderMigrationV1toV2 } from '../order-machine-v2.js';
 import { inventoryDecider, type InventoryShared, type SkuStock } from '../services/inventory-decider.js';
-import { paymentDecider, paymentDeciderWith } from '../services/payment-decider.js';
+import { paymentDeciderWith } from '../services/payment-decider.js';
 import { shippingDecider } from '../services/shipping-decider.js';
 import { orderInvariants, orderLiveness } from './order-properties.js';
 
@@ -32,6 +33,8 @@ export interface ShopSystemOptions {
   /** Replace a participant's decider (a mutant), by name. */
   readonly participants?: Readonly<Record<string, AnyParticipant>>;
   readonly canceledState?: string;
+  /** The payment decider's fraud rule as a world choice (fault `fraud`): on for a machine that sends CheckFraud. */
+  readonly fraudCheck?: boolean;
 }
 
 /**
@@ -45,7 +48,7 @@ export function shopSystem(o: ShopSystemOptions): SystemDefinition {
   const initialStock: InventoryShared = Object.fromEntries(context.items.map((i): [string, SkuStock] => [i.sku, { available: stock, reserved: 0, shipped: 0 }]));
   const canceled = o.canceledState ?? 'CANCELED';
   const machine = o.machine ?? (orderMachine);
-  const chosen = [inventoryDecider, o.nonIdempotentPayment ? paymentDeciderWith({ idempotent: false }) : paymentDecider, shippingDecider] as AnyParticipant[];
+  const chosen = [inventoryDecider, paymentDeciderWith({ idempotent: !o.nonIdempotentPayment, fraudCheck: o.fraudCheck ?? false }), shippingDecider] as AnyParticipant[];
   return {
     name: 'order',
     orchestrator: 'orders',
@@ -65,4 +68,14 @@ export function shopSystem(o: ShopSystemOptions): SystemDefinition {
     allowedTransitions: o.allowedTransitions ?? allowedOrderTransitions(),
     faultDescriptions: { cancel: 'the customer cancels' },
   };
+}
+
+/** The shop with order machine v2 (a fraud check before payment): everything else as in v1, plus the fraud rule's choice. */
+export function orderSystemV2(o: ShopSystemOptions): SystemDefinition {
+  return shopSystem({ ...o, machine: o.machine ?? (orderMachineV2), fraudCheck: true });
+}
+
+/** The shop in both versions with the live migration between them (`ordo verify order --migration v1→v2`). */
+export function shopVersions(o: ShopSystemOptions): VersionedSystem {
+  return { name: 'order', versions: { 1: shopSystem(o), 2: orderSystemV2(o) }, migrations: [orderMigrationV1toV2] };
 }

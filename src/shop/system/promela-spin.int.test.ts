@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSpin, spinAvailable } from '../../../bench/spin.js';
 import { checkSystem, toPromela } from '../../verify/index.js';
-import { shopSystem } from './order-system.js';
+import { orderSystemV2, shopSystem } from './order-system.js';
 
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
 
@@ -29,6 +29,20 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
     expect(spin.states).toBe(ordo.states);
     // pan also counts the step into the initial state.
     expect(spin.transitions).toBe(ordo.transitions + 1);
+  }, 120_000);
+
+  // Order machine v2 (the fraud check before payment), with the fraud rule's choice.
+  it.each([
+    [1, {}],
+    [2, {}],
+    [1, { fraud: 1, dup: 1, decline: 1, cancel: 1 }],
+    [2, { fraud: 1, dup: 1, timeout: 1 }],
+  ] as [number, Record<string, number>][])('v2: N = %i, faults %j', (orders, faults) => {
+    const def = orderSystemV2({ orders, context });
+    const ordo = checkSystem(def, { keys: orders, faults }, { liveness: false });
+    const spin = runSpin(toPromela(def, { keys: orders, faults }));
+    expect(spin.errors).toBe(0);
+    expect([spin.states, spin.transitions]).toEqual([ordo.states, ordo.transitions + 1]);
   }, 120_000);
 
   it('also agrees on a broken variant (non-idempotent payment under duplication)', () => {

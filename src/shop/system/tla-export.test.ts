@@ -47,6 +47,9 @@ describe('TLA+ export', () => {
     // The participants' tables come from their deciders: the payment's decline is a row of its table.
     if ('decline' in faults) expect(tla).toMatch(/<<0, 0, 1, "decline", /);
     expect(cfg).toContain('SPECIFICATION Spec');
+    expect([tla.includes('NoStrandedMessages == '), cfg.includes('INVARIANT NoStrandedMessages')]).toEqual([true, true]);
+    // Parked replies are retried from a table the exploration filled (the dup run parks some).
+    if ('dup' in faults) expect(tla).toMatch(/^Retry == \{\n {2}<<\d+, \d+, <<\d/m);
     expect(cfg).toContain('PROPERTY EventuallyTerminates');
     // The seed's illegal form must not appear: no primed variable directly under [].
     expect(tla).not.toMatch(/\[\]\([^)]*'/);
