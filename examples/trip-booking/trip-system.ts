@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { setup } from 'ordo/machine';
-import type { Participant, SystemDefinition, SystemStateView } from 'ordo/verify';
+import { dataInvariant, dataLiveness, P, type Participant, type SystemDefinition } from 'ordo/verify';
 
 const TripContext = z.object({ tripId: z.string(), failure: z.string().optional() });
 const reason = z.object({ reason: z.string().default('unavailable') });
@@ -107,12 +107,14 @@ export function provider(name: string, noun: string): Participant<Booking, numbe
 
 const PROVIDERS = [provider('flight', 'Flight'), provider('hotel', 'Hotel'), provider('car', 'Car')];
 
-const some = (v: SystemStateView, f: (i: number) => boolean) => Array.from({ length: v.keys }, (_, i) => i).some(f);
 
 /** The trip system for `keys` trips sharing `units` of each resource (default one fewer than trips). */
 export function tripSystem(o: { keys: number; stock?: number; providers?: readonly Participant<Booking, number, boolean, Msg, Msg>[] }): SystemDefinition {
   const units = o.stock ?? Math.max(1, o.keys - 1);
   const providers = o.providers ?? PROVIDERS;
+  const booked = (p: string, k: string) => P.isIn(P.local(p, k), 'booked');
+  const anyBooked = (k: string) => P.or(...providers.map((p) => booked(p.name, k)));
+  const refused = (k: string) => P.or(...providers.map((p) => P.isIn(P.local(p.name, k), 'refused')));
   return {
     name: 'trip',
     orchestrator: 'agency',
@@ -123,26 +125,25 @@ export function tripSystem(o: { keys: number; stock?: number; providers?: readon
     initialShared: Object.fromEntries(providers.map((p) => [p.name, units])),
     environment: [{ event: 'TripRequested', actor: 'agency' }],
     invariants: [
-      {
-        name: 'NoOverbooking',
-        description: 'units left + units booked = units at the start, for every provider',
-        holds: (v) => providers.every((p) => v.shared<number>(p.name) + Array.from({ length: v.keys }, (_, i) => v.local<Booking>(p.name, i)).filter((b) => b === 'booked').length === units),
-      },
-      {
-        name: 'AllOrNothing',
-        description: 'a finished trip holds every booking (CONFIRMED) or none (CANCELED)',
-        holds: (v) =>
-          !some(v, (i) => v.quiet(i) && ((v.state(i) === 'CANCELED' && providers.some((p) => v.local(p.name, i) === 'booked')) || (v.state(i) === 'CONFIRMED' && providers.some((p) => v.local(p.name, i) !== 'booked')))),
-      },
+      dataInvariant(
+        'NoOverbooking',
+        'units left + units booked = units at the start, for every provider',
+        P.and(...providers.map((p) => P.cmp(P.add(P.value(P.shared(p.name)), P.count('k', booked(p.name, 'k'))), '==', P.num(units)))),
+      ),
+      dataInvariant(
+        'AllOrNothing',
+        'a finished trip holds every booking (CONFIRMED) or none (CANCELED)',
+        P.forall('k', P.implies(P.quiet('k'), P.and(P.implies(P.state('k', 'CANCELED'), P.not(anyBooked('k'))), P.implies(P.state('k', 'CONFIRMED'), P.and(...providers.map((p) => booked(p.name, 'k'))))))),
+      ),
     ],
     liveness: [
-      { name: 'EventuallyFinishes', description: 'every trip ends CONFIRMED or CANCELED', pending: (v) => some(v, (i) => !v.final(i)), premise: () => true },
-      {
-        name: 'CompensationCompletes',
-        description: 'a trip refused anywhere ends CANCELED holding nothing',
-        pending: (v) => some(v, (i) => providers.some((p) => v.local(p.name, i) === 'refused') && (v.state(i) !== 'CANCELED' || providers.some((p) => v.local(p.name, i) === 'booked'))),
-        premise: (v) => some(v, (i) => providers.some((p) => v.local(p.name, i) === 'refused')),
-      },
+      dataLiveness('EventuallyFinishes', 'every trip ends CONFIRMED or CANCELED', P.exists('k', P.not(P.final('k'))), P.bool(true)),
+      dataLiveness(
+        'CompensationCompletes',
+        'a trip refused anywhere ends CANCELED holding nothing',
+        P.exists('k', P.and(refused('k'), P.or(P.not(P.state('k', 'CANCELED')), anyBooked('k')))),
+        P.exists('k', refused('k')),
+      ),
     ],
   };
 }

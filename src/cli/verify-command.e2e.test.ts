@@ -83,5 +83,13 @@ describe('ordo verify / ordo export (the real CLI process)', () => {
     expect(tla.stdout).toMatch(/^-+ MODULE OrdoOrderSystem -+$/m);
     expect(tla.stdout).toContain('==== file OrdoOrderSystem.cfg ====');
     expect(tla.stdout).toContain('SPECIFICATION Spec');
+    // The properties: Promela as ltl claims, TLA+ as definitions in the module listed in the .cfg, the two files clearly apart.
+    expect(pml.stdout).toContain('ltl StockConservation { [] inv_StockConservation }');
+    expect(pml.stdout).toContain('ltl EventuallyTerminates { [] (pending_EventuallyTerminates -> <> !pending_EventuallyTerminates) }');
+    const [module = '', cfg = ''] = tla.stdout.split('\\* ==== file OrdoOrderSystem.cfg ====');
+    expect(module).toContain('\\* ==== file OrdoOrderSystem.tla ====');
+    expect(module).toMatch(/^StockConservation == /m);
+    expect(cfg).toContain('INVARIANT StockConservation');
+    expect(cfg).toContain('PROPERTY CompensationWorks');
   });
 });

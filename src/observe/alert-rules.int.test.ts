@@ -10,7 +10,7 @@ const ops = fileURLToPath(new URL('../../ops/', import.meta.url));
 describe('the shipped Prometheus alert rules (ops/alerts.yml)', () => {
   it('pass promtool check rules', async () => {
     const { stdout } = await run('promtool', ['check', 'rules', 'alerts.yml'], { cwd: ops });
-    expect(stdout).toMatch(/SUCCESS: 7 rules found/);
+    expect(stdout).toMatch(/SUCCESS: 8 rules found/);
   });
 
   it('fire, and stay quiet, where ops/alerts.test.yml says (promtool test rules)', async () => {
@@ -18,12 +18,12 @@ describe('the shipped Prometheus alert rules (ops/alerts.yml)', () => {
     expect(stdout).toMatch(/SUCCESS/);
   });
 
-  it('cover stuck sagas, COMPENSATION_FAILED, dead-letter growth, outbox lag, broker down and the reconciler, each with a unit test', async () => {
+  it('cover stuck sagas, COMPENSATION_FAILED, dead-letter growth, outbox lag, broker down, the reconciler and the property monitor, each with a unit test', async () => {
     const { readFile } = await import('node:fs/promises');
     const rules = await readFile(`${ops}alerts.yml`, 'utf8');
     const tests = await readFile(`${ops}alerts.test.yml`, 'utf8');
     const names = [...rules.matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
-    expect(names).toEqual(['OrdoSagasStuck', 'OrdoCompensationFailed', 'OrdoDeadLettersGrowing', 'OrdoOutboxLagging', 'OrdoBrokerDown', 'OrdoReconcilerCorrecting', 'OrdoReconcilerFailing']);
+    expect(names).toEqual(['OrdoSagasStuck', 'OrdoCompensationFailed', 'OrdoDeadLettersGrowing', 'OrdoOutboxLagging', 'OrdoBrokerDown', 'OrdoReconcilerCorrecting', 'OrdoReconcilerFailing', 'OrdoPropertyViolated']);
     for (const name of names) expect(tests, `a promtool case fires ${name}`).toMatch(new RegExp(`alertname: ${name}\\n\\s+exp_alerts:\\n\\s+- exp_labels`));
   });
 });

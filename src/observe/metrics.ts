@@ -29,6 +29,8 @@ export interface OrdoMetrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   /** What the reconciler recorded: outcome corrected | failed | check-failed. */
   readonly reconciliations: Counter<'check' | 'outcome'>;
+  /** Keys (or 1 for a system-wide property) breaking a system invariant in the runtime monitor's last round. */
+  readonly propertyViolations: Gauge<'property'>;
   /**
    * Runs `refresh` before each scrape renders the gauges (e.g. an outbox's backlog from its
    * database). A refresh that fails leaves its gauges as they were. Returns an unsubscribe.
@@ -66,6 +68,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): OrdoM
     messagesPublished: new Counter({ name: 'ordo_messages_published_total', help: 'Messages handed to the broker', labelNames: ['transport', 'topic'], registers: r }),
     messagesHandled: new Counter({ name: 'ordo_messages_handled_total', help: 'Messages handled by consumers', labelNames: ['service', 'type', 'outcome'], registers: r }),
     deadLetters: new Counter({ name: 'ordo_dead_letters_total', help: 'Messages sent to the dead-letter table', labelNames: ['service', 'reason'], registers: r }),
+    propertyViolations: new Gauge({ name: 'ordo_property_violations', help: "Keys breaking a system invariant in the property monitor's last round (1 for a system-wide one)", labelNames: ['property'], registers: r }),
     alerts: new Counter({ name: 'ordo_alerts_total', help: 'Alerts raised (e.g. compensation failed)', labelNames: ['kind'], registers: r }),
     brokerUp: new Gauge({ name: 'ordo_broker_up', help: '1 when the broker is reachable', labelNames: ['transport'], registers: r, ...scraped }),
     outboxLag: new Gauge({ name: 'ordo_outbox_lag_messages', help: 'Log messages not yet forwarded by the relay', labelNames: ['service'], registers: r, ...scraped }),

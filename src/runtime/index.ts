@@ -50,4 +50,3 @@ export {
 } from './retention.js';
 export { migrateSagas, migrationMachines, MigrationRefusedError, type MigrateSagasOptions, type MigrationProgress, type MigrationReport } from './saga-migration.js';
 export { sagaVersionCounts, migrationPlan, listMigrationRuns, type VersionCount, type PlannedMove, type MigrationRun } from './saga-migration-sql.js';
-export { migrateOneSaga, type OneSagaMigration } from './migrate-one-saga.js';

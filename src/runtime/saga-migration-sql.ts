@@ -44,10 +44,11 @@ export async function migrationPlan(q: Queryable, migration: MachineMigration<ne
 }
 
 /** Unfinished instances still on the migration's old version, not counting `except`. */
-export async function countToMigrate(q: Queryable, migration: MachineMigration<never, unknown>, except: readonly string[] = []): Promise<number> {
+export async function countToMigrate(q: Queryable, migration: MachineMigration<never, unknown>, except: readonly string[] = [], only?: readonly string[]): Promise<number> {
   const r = await q.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM ordo_saga_instances WHERE machine_id = $1 AND machine_version = $2 AND status <> 'final' AND NOT (id = ANY($3::text[]))`,
-    [migration.machine, migration.from, [...except]],
+    `SELECT count(*)::text AS n FROM ordo_saga_instances WHERE machine_id = $1 AND machine_version = $2 AND status <> 'final' AND NOT (id = ANY($3::text[]))
+       AND ($4::text[] IS NULL OR id = ANY($4::text[]))`,
+    [migration.machine, migration.from, [...except], only ? [...only] : null],
   );
   return Number(r.rows[0]?.n ?? 0);
 }
@@ -57,11 +58,12 @@ export async function countToMigrate(q: Queryable, migration: MachineMigration<n
  * LOCKED: those an engine batch holds are passed over (the engine keeps working; they are
  * taken by a later batch once it lets go).
  */
-export async function claimToMigrate(tx: Queryable, migration: MachineMigration<never, unknown>, limit: number, except: readonly string[]): Promise<string[]> {
+export async function claimToMigrate(tx: Queryable, migration: MachineMigration<never, unknown>, limit: number, except: readonly string[], only?: readonly string[]): Promise<string[]> {
   const r = await tx.query<{ id: string }>(
     `SELECT id FROM ordo_saga_instances WHERE machine_id = $1 AND machine_version = $2 AND status <> 'final' AND NOT (id = ANY($4::text[]))
+       AND ($5::text[] IS NULL OR id = ANY($5::text[]))
        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-    [migration.machine, migration.from, limit, [...except]],
+    [migration.machine, migration.from, limit, [...except], only ? [...only] : null],
   );
   return r.rows.map((row) => row.id);
 }

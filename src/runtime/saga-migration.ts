@@ -25,6 +25,8 @@ export interface MigrateSagasOptions {
   readonly machines: readonly AnyMachine[];
   /** Instances per transaction (default 200). */
   readonly batchSize?: number;
+  /** Only these instances (e.g. the replay harness's one saga); default every unfinished one on `from`. */
+  readonly sagaIds?: readonly string[];
   /** Called after each committed batch; a throw stops the run there (what is committed stays, a rerun continues). */
   readonly onProgress?: (p: MigrationProgress) => void | Promise<void>;
   readonly signal?: AbortSignal;
@@ -115,7 +117,7 @@ export async function migrateSagas(db: Db, options: MigrateSagasOptions): Promis
   const began = performance.now();
   // The audit table is the engine's migration 3: a database whose engine has not restarted since may lack it.
   await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
-  const planned = await countToMigrate(db, migration);
+  const planned = await countToMigrate(db, migration, [], options.sagaIds);
   const runId = await insertRun(db, migration, options.operator ?? 'ordo', planned);
   options.logger?.info({ runId, migration: label(migration), planned }, 'saga migration started');
   const failures: { sagaId: string; reason: string }[] = [];
@@ -126,7 +128,7 @@ export async function migrateSagas(db: Db, options: MigrateSagasOptions): Promis
     while (!options.signal?.aborted) {
       const moved = await withConflictRetry(() =>
         db.transaction(async (tx) => {
-          const ids = await claimToMigrate(tx, migration, batchSize, failedIds());
+          const ids = await claimToMigrate(tx, migration, batchSize, failedIds(), options.sagaIds);
           if (ids.length === 0) return undefined;
           const results = await processBatch(tx, ids.map((sagaId) => ({ kind: 'migrate', sagaId, migration })), deps());
           const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [{ sagaId: ids[i] ?? '', reason: r.error.message }] : []));
@@ -137,7 +139,7 @@ export async function migrateSagas(db: Db, options: MigrateSagasOptions): Promis
       );
       if (moved === undefined) {
         // Nothing free: done, or what is left is held by engine batches for a moment.
-        if ((await countToMigrate(db, migration, failedIds())) === 0) break;
+        if ((await countToMigrate(db, migration, failedIds(), options.sagaIds)) === 0) break;
         await sleep(options.heldRetryMs ?? 20);
         continue;
       }
@@ -153,7 +155,7 @@ export async function migrateSagas(db: Db, options: MigrateSagasOptions): Promis
   }
   const status = options.signal?.aborted ? 'aborted' : 'finished';
   await endRun(db, runId, status, failures.length > 0 ? `${failures.length} instance(s) refused by the mapping` : null);
-  const remaining = await countToMigrate(db, migration);
+  const remaining = await countToMigrate(db, migration, [], options.sagaIds);
   const report: MigrationReport = { runId, machine: migration.machine, from: migration.from, to: migration.to, status, planned, migrated, failed: failures.length, batches, failures, remaining, seconds: (performance.now() - began) / 1000 };
   options.logger?.info({ runId, migration: label(migration), migrated, failed: failures.length, remaining, seconds: report.seconds, status }, 'saga migration ended');
   return report;

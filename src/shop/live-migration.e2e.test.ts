@@ -86,6 +86,10 @@ describe('live migration of the shop’s in-flight orders (PostgreSQL server + N
     expect(versions.filter((v) => v.unfinished > 0)).toEqual([]);
     const onV2 = versions.find((v) => v.version === 2)?.finished ?? 0;
     expect(onV2).toBe(report?.migrated);
+    // What the dashboard shows: orders per version, none in flight.
+    const overview = await http<{ machine: { version: number }; versions: { version: number; unfinished: number; finished: number }[] }>(v2.url ?? '', token, '/admin/overview');
+    expect(overview.body.machine.version).toBe(2);
+    expect(overview.body.versions).toEqual(versions.map(({ version, unfinished, finished }) => ({ version, unfinished, finished })));
     expect(atStop.rows.reduce((sum, r) => sum + Number(r.n), 0)).toBeGreaterThanOrEqual(report?.migrated ?? 0);
     for (const table of ['ordo_dead_letters', 'ordo_parked_messages']) expect((await dbs.orders.query(`SELECT 1 FROM ${table}`)).rows, table).toEqual([]);
     // The services took every command, CheckFraud included (payment's fraud rule).

@@ -3,6 +3,7 @@ import { outgoingTraceparent, type Logger } from '../observe/index.js';
 import { appendToStream, inboxContains, migrate, migrateStore, readStream, recordInbox, startOutboxRelay, streamVersion, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
 import type { Delivery, Message, Subscription, Transport } from '../transport/index.js';
 import { topics, type ServiceEvent } from './contracts.js';
+import { serviceBatcher, type BatchJob, type ServiceBatchOptions } from './service-batch.js';
 import { markReplayed, recordServiceDeadLetter, REPLAY_DEAD_LETTER, ReplayDeadLetter, serviceDeadLetterMigrations, waitingDeadLetter } from './service-dead-letters.js';
 import { watchServiceDeadLetters } from './saga-gauges.js';
 import { inConsumerSpan, observedRelayTarget, watchOutboxLag, type ServiceMetrics } from './service-observe.js';
@@ -27,6 +28,8 @@ export interface ServiceDefinition {
   readonly subscriptions: Readonly<Record<string, Readonly<Record<string, ServiceHandler<never, unknown>>>>>;
   /** Topic its reports go to. */
   readonly eventsTopic: string;
+  /** How its handlers' transactions are grouped (service-batch.ts); default one batch at a time of up to 64. */
+  readonly batching?: ServiceBatchOptions;
 }
 
 export interface HostedService {
@@ -36,6 +39,8 @@ export interface HostedService {
   emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void>;
   /** Wakes the outbox relay after a commit made outside a handler. */
   notify(): void;
+  /** Runs `job` in a transaction shared with the handlers' (group commit, service-batch.ts); resolves after the commit. */
+  batched<T>(job: BatchJob<T>): Promise<T>;
   /** Calls `listener` after each handler's transaction that wrote reports has committed; returns the unsubscribe. */
   onCommitted(listener: () => void): () => void;
   stop(): Promise<void>;
@@ -64,7 +69,7 @@ export async function hostService(
   db: Db,
   transport: Transport,
   log: Logger,
-  options: { relayPollMs?: number; relayLeaseMs?: number; maxDeliver?: number; metrics?: ServiceMetrics } = {},
+  options: { relayPollMs?: number; relayLeaseMs?: number; maxDeliver?: number; metrics?: ServiceMetrics; batching?: ServiceBatchOptions } = {},
 ): Promise<HostedService> {
   await migrateStore(db);
   await migrate(db, [...def.migrations, ...serviceDeadLetterMigrations], `service:${def.name}`);
@@ -80,6 +85,7 @@ export async function hostService(
   });
   const unwatch = [watchOutboxLag(options.metrics, db, def.name, relayName), ...(options.metrics ? [watchServiceDeadLetters(options.metrics.metrics, db, def.name)] : [])];
   const metrics = options.metrics?.metrics;
+  const batcher = serviceBatcher(db, { ...def.batching, ...options.batching });
 
   async function emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void> {
     if (events.length === 0) return;
@@ -155,9 +161,11 @@ export async function hostService(
       metrics?.deadLetters.inc({ service: def.name, reason: 'invalid-payload' });
       return 'dead-lettered';
     }
-    if (await inboxContains(db, def.name, message.id)) return 'duplicate';
+    // Looked up first only where a redelivery would call the outside world again; otherwise the
+    // inbox insert in the transaction finds a duplicate, and a round trip per message is saved.
+    if (handler.external && (await inboxContains(db, def.name, message.id))) return 'duplicate';
     const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
-    const wrote = await db.transaction(async (tx) => {
+    const wrote = await batcher.submit(async (tx) => {
       if (!(await recordInbox(tx, def.name, message.id))) return undefined;
       const events = await handler.apply(tx, parsed.data, external, delivery);
       await emit(tx, orderIdOf(parsed.data, message), events, message);
@@ -199,6 +207,7 @@ export async function hostService(
     db,
     emit,
     notify: () => relay.notify(),
+    batched: (job) => batcher.submit(job),
     onCommitted(listener) {
       committed.add(listener);
       return () => void committed.delete(listener);

@@ -37,7 +37,7 @@ export interface OutboxRelayOptions {
   readonly toMessages?: (m: StoredMessage) => RelayMessage | null;
   /** Log messages read per round (default 100). */
   readonly batchSize?: number;
-  /** How often to look for new messages when not woken by `notify()` (default 200 ms). */
+  /** How often to look for new messages when not woken by `notify()` (default 200 ms; at most every 1 s while it listens for commits, which wake it). */
   readonly pollMs?: number;
   /** Retry delays after a failure: doubling from `initialMs` up to `maxMs` (default 100 ms … 10 s). */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
@@ -67,6 +67,9 @@ export interface OutboxRelayStats {
   published: number;
   failures: number;
 }
+
+/** How often a relay that is woken by commits still looks, in case a notification was lost. */
+const LISTENING_POLL_MS = 1_000;
 
 /**
  * The default mapping: a log message is published when its metadata has a `topic`
@@ -153,7 +156,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (!(await retrying('reading the message log (database unreachable?)', async () => void (batch = await readAll(db, stats.position, batchSize))))) return;
       const last = batch[batch.length - 1];
       if (!last) {
-        await wakeup.sleep(pollMs);
+        // Woken by every appending commit while listening: then the poll only covers a lost notification.
+        await wakeup.sleep(listeningNow ? Math.max(pollMs, LISTENING_POLL_MS) : pollMs);
         continue;
       }
       let out: RelayMessage[] = [];
@@ -192,13 +196,20 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   const notifyNow = (): void => wakeup.notify();
+  let listeningNow = false;
   // Woken by every commit that appends to the log, in any process (migration 8); the poll stays as the fallback.
   let unlisten: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
   if (options.wakeOnCommit !== false && db.listen) {
-    unlisten = db.listen(LOG_CHANNEL, () => notifyNow()).catch((err: unknown) => {
-      log.warn({ relay: name, err: describe(err) }, 'cannot listen for commits; polling only');
-      return undefined;
-    });
+    unlisten = db.listen(LOG_CHANNEL, () => notifyNow()).then(
+      (u) => {
+        listeningNow = true;
+        return u;
+      },
+      (err: unknown) => {
+        log.warn({ relay: name, err: describe(err) }, 'cannot listen for commits; polling only');
+        return undefined;
+      },
+    );
   }
 
   const running = runAndRelease().catch((err: unknown) => log.error({ relay: name, err: describe(err) }, 'stopped by an unexpected error'));

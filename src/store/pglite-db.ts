@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { PGliteInterface } from '@electric-sql/pglite';
-import type { Db, Queryable, QueryResult } from './db.js';
+import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
+import type { Db, QueryResult } from './db.js';
 import { startPglite } from './pglite-start.js';
 
 export interface PgliteOptions {
@@ -15,13 +16,26 @@ async function run<R extends object>(db: Pick<PGliteInterface, 'query'>, sql: st
 
 /** A PGlite instance behind the store's `Db` port (closing the Db closes the instance). */
 export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
+  const wakeup = commitWakeup((sql) => pglite.exec(sql));
   return {
     engine: 'pglite',
     describe,
-    query: (sql, params) => run(pglite, sql, params),
+    async query<R extends object>(sql: string, params?: readonly unknown[]) {
+      const r = await run<R>(pglite, sql, params);
+      if (appendsToLog(sql)) wakeup.committed();
+      return r;
+    },
     exec: async (sql) => void (await pglite.exec(sql)),
-    transaction: (fn) =>
-      pglite.transaction((t) => fn({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) } satisfies Queryable)),
+    async transaction(fn) {
+      let appended = () => false;
+      const result = await pglite.transaction((t) => {
+        const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) });
+        appended = noticed.appended;
+        return fn(noticed.tx);
+      });
+      if (appended()) wakeup.committed();
+      return result;
+    },
     listen: async (channel, onNotify) => {
       const unlisten = await pglite.listen(channel, () => onNotify());
       return () => unlisten();

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './db.js';
 import { openSharedPglite, type SharedPglite } from './pglite-shared.js';
+import { appendToStream } from './append.js';
+import { LOG_CHANNEL, migrateStore } from './store-migrations.js';
 
 // One embedded cluster for several services: each owns its schema and role, and none can
 // reach another's tables, however it names them.
@@ -42,5 +44,30 @@ describe('shared PGlite cluster', () => {
       { u: 'orders', s: 'orders' },
       { u: 'payment', s: 'payment' },
     ]);
+  });
+
+  // No SQL NOTIFY in the shared cluster: every writer is in this process, so a relay is woken
+  // directly — by a commit through any Db opened for the same owner, and by no other owner's.
+  it("wakes an owner's log listeners after an appending commit through any of its Dbs, and no one else's", async () => {
+    const writer = await cluster.open('orders'); // a second Db of the owner, as the gateway has
+    try {
+      await migrateStore(orders);
+      await migrateStore(payment);
+      let woken = 0;
+      let paymentWoken = 0;
+      const stop = await orders.listen!(LOG_CHANNEL, () => void (woken += 1));
+      const stopPayment = await payment.listen!(LOG_CHANNEL, () => void (paymentWoken += 1));
+      await writer.transaction((tx) => appendToStream(tx, 'order-1', 0, [{ type: 'Placed', data: {} }]));
+      expect(woken).toBe(1);
+      await appendToStream(writer, 'order-1', 1, [{ type: 'Paid', data: {} }]);
+      expect(woken).toBe(2);
+      await writer.transaction(async (tx) => void (await tx.query('SELECT 1')));
+      expect(woken).toBe(2);
+      expect(paymentWoken).toBe(0);
+      await stop();
+      await stopPayment();
+    } finally {
+      await writer.close();
+    }
   });
 });

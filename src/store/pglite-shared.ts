@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
-import type { Db, Queryable, QueryResult } from './db.js';
+import { appendsToLog, noticingAppends } from './commit-wakeup.js';
+import type { Db, QueryResult } from './db.js';
 import { startPglite } from './pglite-start.js';
+import { LOG_CHANNEL } from './store-migrations.js';
 
 /*
  * One embedded PostgreSQL for several services. A PGlite instance costs ~160 MB of WASM
@@ -63,6 +65,13 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
     return next;
   };
 
+  const byOwner = new Map<string, Map<string, Set<() => void>>>();
+  const listenersOf = (owner: string): Map<string, Set<() => void>> => {
+    let m = byOwner.get(owner);
+    if (!m) byOwner.set(owner, (m = new Map<string, Set<() => void>>()));
+    return m;
+  };
+
   const openDb = async (owner: string): Promise<Db> => {
     if (!OWNER.test(owner)) throw new Error(`not a database owner name: ${owner}`);
     await as('postgres', () =>
@@ -76,15 +85,40 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
     );
     open += 1;
     let done = false;
+    // Every writer of this schema is in this process (through any Db opened for it): its log's
+    // readers are woken directly after an appending commit (LISTEN's job on a server).
+    const listeners = listenersOf(owner);
+    const appended = (): void => {
+      for (const fn of listeners.get(LOG_CHANNEL) ?? []) fn();
+    };
     return {
       engine: 'pglite',
       describe: `pglite:${options.dataDir ?? 'memory'} (schema ${owner})`,
-      query: (sql, params) => as(owner, () => run(pglite, sql, params)),
+      async query<R extends object>(sql: string, params?: readonly unknown[]) {
+        const r = await as(owner, () => run<R>(pglite, sql, params));
+        if (appendsToLog(sql)) appended();
+        return r;
+      },
       exec: (sql) => as(owner, async () => void (await pglite.exec(sql))),
-      transaction: (fn) =>
-        as(owner, () =>
-          pglite.transaction((t) => fn({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) } satisfies Queryable)),
-        ),
+      async transaction(fn) {
+        let wrote = () => false;
+        const result = await as(owner, () =>
+          pglite.transaction((t) => {
+            const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) });
+            wrote = noticed.appended;
+            return fn(noticed.tx);
+          }),
+        );
+        if (wrote()) appended();
+        return result;
+      },
+      listen(channel, onNotify) {
+        const set = listeners.get(channel) ?? new Set();
+        listeners.set(channel, set);
+        const own = (): void => onNotify(); // a listener added twice is two listeners
+        set.add(own);
+        return Promise.resolve(() => Promise.resolve(void set.delete(own)));
+      },
       close: async () => {
         if (done) return;
         done = true;

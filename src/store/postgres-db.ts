@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './db.js';
+import type { Db, QueryResult } from './db.js';
+import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
 
 export interface PostgresOptions {
@@ -24,19 +25,25 @@ export function openPostgres(options: PostgresOptions): Db {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const listener = postgresListener(options.url, options.applicationName ?? 'ordo');
+  const wakeup = commitWakeup((sql) => pool.query(sql));
   return {
     engine: 'postgres',
     describe: redact(options.url),
-    query: (sql, params) => run(pool, sql, params),
+    async query<R extends object>(sql: string, params?: readonly unknown[]) {
+      const r = await run<R>(pool, sql, params);
+      if (appendsToLog(sql)) wakeup.committed(); // autocommit: committed already
+      return r;
+    },
     // Without parameters `pg` uses the simple protocol, which accepts several statements.
     exec: async (sql) => void (await pool.query(sql)),
     async transaction(fn) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const tx: Queryable = { query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) };
-        const result = await fn(tx);
+        const noticed = noticingAppends({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });
+        const result = await fn(noticed.tx);
         await client.query('COMMIT');
+        if (noticed.appended()) wakeup.committed();
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -161,9 +161,22 @@ export const storeMigrations: readonly Migration[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION ordo_notify_log();
     `,
   },
+  {
+    version: 9,
+    name: 'wake readers after commit, not inside it',
+    // A NOTIFY inside a transaction takes PostgreSQL's cluster-wide notify-queue lock at
+    // commit and holds it through the WAL flush, so every appending transaction of every
+    // database on the server committed one after another (measured: 16 writers, 2,600
+    // commits/s without it, 600–860 with it). The Db now sends the notification after the
+    // commit instead (commit-wakeup.ts), coalesced, on a connection of its own.
+    sql: `
+      DROP TRIGGER IF EXISTS ordo_messages_notify ON ordo_messages;
+      DROP FUNCTION IF EXISTS ordo_notify_log();
+    `,
+  },
 ];
 
-/** The channel every append notifies at commit (migration 8). */
+/** The channel notified after every commit that appended to the log (commit-wakeup.ts; migration 8 did it inside the commit). */
 export const LOG_CHANNEL = 'ordo_log';
 
 /** Creates or upgrades the store's tables; call once when a service starts. */

@@ -12,5 +12,5 @@ export { runUntilQuiet, sampleOrder } from './run-until-quiet.js';
 export { freshPostgres, freshPglite, pgliteFactory, TEST_POSTGRES_ADMIN_URL, type FreshDatabase } from './fresh-database.js';
 export { dropPostgresDatabase } from '../store/index.js';
 export { DeciderSpecification, type DeciderGiven, type DeciderThen } from '../eventsourcing/index.js';
-export { replayTrace, TraceStepNotReplayableError, type ReplayTraceOptions, type ReplayReport, type ReplayDivergence, type ReplayView, type ReplayKeyView } from './replay-trace.js';
+export { replayTrace, TraceStepNotReplayableError, type ReplayTraceOptions, type ReplayReport, type ReplayDivergence, type ReplayView, type ReplayKeyView, type ReplayMigration } from './replay-trace.js';
 export { shortestTrace } from './shortest-trace.js';

@@ -1,6 +1,6 @@
-import { delayOfTimer, type Effect } from '../machine/index.js';
+import { delayOfTimer, type Effect, type Machine, type MachineMigration } from '../machine/index.js';
 import { openPglite, readStream, type Db, type StoredMessage } from '../store/index.js';
-import { createSagaEngine, migrateOneSaga, subscribeSagaEngine, type IncomingMessage, type OneSagaMigration, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
+import { createSagaEngine, migrateSagas, subscribeSagaEngine, type IncomingMessage, type SagaEngine, type SagaEngineOptions } from '../runtime/index.js';
 import { createInProcessTransport } from '../transport/index.js';
 import { canonicalJson, effectRouter, samplePayload, type SystemDefinition, type SystemView, type TraceStep } from '../verify/index.js';
 import { DeciderServices, TraceStepNotReplayableError, replyTo, type QueuedCommand } from './replay-services.js';
@@ -19,8 +19,15 @@ export interface ReplayTraceOptions {
   readonly sagaId?: (order: number) => string;
   /** A database to run on (migrated by the engine); default a new in-memory PGlite, closed afterwards. */
   readonly db?: Db;
-  /** A trace of a migration check: the sagas start on `from`, and a `migrator` step moves one to `to` (runtime `migrateOneSaga`). */
-  readonly migration?: OneSagaMigration;
+  /** A trace of a migration check: the sagas start on `from`, and a `migrator` step moves one to `to` (the runtime's `migrateSagas`, as `ordo migrate` does). */
+  readonly migration?: ReplayMigration;
+}
+
+/** One live migration: the mapping and both versions of the machine. */
+export interface ReplayMigration {
+  readonly migration: MachineMigration<never, unknown>;
+  readonly from: Machine<string, { type: string }, unknown>;
+  readonly to: Machine<string, { type: string }, unknown>;
 }
 
 /**
@@ -230,7 +237,7 @@ async function run(trace: readonly TraceStep[], first: TraceStep, options: Repla
 }
 
 interface StepDeps {
-  readonly migration?: OneSagaMigration;
+  readonly migration?: ReplayMigration;
   readonly engine: SagaEngine;
   readonly db: Db;
   readonly clock: VirtualClock;
@@ -285,7 +292,7 @@ async function applyStep(s: TraceStep, o: KeySide, d: StepDeps): Promise<string[
     return [];
   }
   if (s.actor === 'timer') return [await fireTimer(s, o, d, word, fail)];
-  if (s.actor === 'migrator') return [await migrateOneSaga(d.db, o.sagaId, d.migration ?? fail('the trace migrates, the replay was given no migration'), d.clock.now())];
+  if (s.actor === 'migrator') return [await migrateOne(d, o.sagaId, d.migration ?? fail('the trace migrates, the replay was given no migration'))];
   if (s.actor === 'network') {
     const name = /on (\w+) queue|^reorder (\w+) queue/.exec(s.action);
     const qname = name?.[1] ?? name?.[2] ?? fail('no queue named');
@@ -353,4 +360,13 @@ function diff(expected: ReplayView, actual: ReplayView): string[] {
     if (ep !== ap) out.push(`order ${i + 1} parked: expected [${ep}], actual [${ap}]`);
   });
   return out;
+}
+
+/** The migrate step, through the production path (`migrateSagas`, one batch of this one saga, the replay's clock). */
+async function migrateOne(d: { readonly db: Db; readonly clock: { now(): number } }, sagaId: string, m: ReplayMigration): Promise<string> {
+  const report = await migrateSagas(d.db, { migration: m.migration, machines: [m.from, m.to], sagaIds: [sagaId], batchSize: 1, clock: d.clock, operator: 'replay' });
+  if (report.failures.length > 0) return `refused: ${report.failures.map((f) => f.reason).join('; ')}`;
+  if (report.migrated === 0) return `skipped (not on v${m.from.version})`;
+  const row = await d.db.query<{ state: string }>('SELECT state FROM ordo_saga_instances WHERE id = $1', [sagaId]);
+  return `migrated to v${m.to.version} (${row.rows[0]?.state ?? '?'})`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSpin, spinAvailable } from '../../bench/spin.js';
+import { runSpin, runSpinClaims, spinAvailable } from '../../bench/spin.js';
 import { provider, tripMachine, tripSystem, type Booking } from '../../examples/trip-booking/trip-system.js';
 import { checkSystem, SystemModel, toPromela, viewOf, type TraceStep } from '../verify/index.js';
 import { replayTrace } from './replay-trace.js';
@@ -7,6 +7,9 @@ import { shortestTrace as shortest } from './shortest-trace.js';
 
 const status = (r: ReturnType<typeof checkSystem>) => Object.fromEntries(r.properties.map((p) => [p.name, p.status]));
 const lines = (t: readonly TraceStep[]) => t.slice(1).map((s) => `${s.actor} ${s.order} ${s.action}`);
+// A machine that forgets the hotel on a refused car: it cancels only the flight.
+const bc = tripMachine.states.BOOKING_CAR;
+const skipsHotel = { ...tripMachine, states: { ...tripMachine.states, BOOKING_CAR: { ...bc, on: { ...bc.on, CarUnavailable: (bc.on['CarUnavailable'] ?? []).map((t) => ({ ...t, target: 'CANCELING_FLIGHT' })) } } } } as unknown as ReturnType<typeof tripSystem>['machine'];
 const ALL = { dup: 1, crash: 1, 'flight-refuses': 1, 'hotel-refuses': 1, 'car-refuses': 1 };
 
 describe('the trip booking example (examples/trip-booking): a user system the generic checker verifies', () => {
@@ -33,9 +36,7 @@ describe('the trip booking example (examples/trip-booking): a user system the ge
   });
 
   it('catches a machine that forgets the hotel on a refused car (AllOrNothing), with the shortest trace', () => {
-    const bc = tripMachine.states.BOOKING_CAR;
-    const skipsHotel = { ...tripMachine, states: { ...tripMachine.states, BOOKING_CAR: { ...bc, on: { ...bc.on, CarUnavailable: (bc.on['CarUnavailable'] ?? []).map((t) => ({ ...t, target: 'CANCELING_FLIGHT' })) } } } };
-    const def = { ...tripSystem({ keys: 1 }), machine: skipsHotel as unknown as ReturnType<typeof tripSystem>['machine'] };
+    const def = { ...tripSystem({ keys: 1 }), machine: skipsHotel };
     const r = checkSystem(def, { keys: 1, faults: { 'car-refuses': 1 } });
     expect(r.violations.map((v) => v.property)).toContain('AllOrNothing');
     const trace = r.violations.find((v) => v.property === 'AllOrNothing')?.trace ?? [];
@@ -49,6 +50,19 @@ describe('the trip booking example (examples/trip-booking): a user system the ge
       const spin = runSpin(toPromela(def, { keys, faults }));
       expect([keys, spin.states, spin.errors]).toEqual([keys, ordo.states, 0]);
     }
+  }, 120_000);
+
+  it.skipIf(!spinAvailable())('SPIN checks its properties as ltl claims: all hold under faults, and the hotel-forgetting machine breaks exactly what ordo finds', () => {
+    const claims = (def: ReturnType<typeof tripSystem>, keys: number, faults: Record<string, number>) => {
+      const runs = runSpinClaims(toPromela(def, { keys, faults }), [...def.invariants, ...def.liveness].map((p) => p.name));
+      return Object.entries(runs).filter(([, r]) => r.errors > 0).map(([name]) => name).sort();
+    };
+    expect(claims(tripSystem({ keys: 2 }), 2, ALL)).toEqual([]);
+    const def = { ...tripSystem({ keys: 1 }), machine: skipsHotel };
+    const faults = { 'car-refuses': 1 };
+    const ordo = checkSystem(def, { keys: 1, faults }).violations.map((v) => v.property).sort();
+    expect(ordo).toContain('AllOrNothing');
+    expect(claims(def, 1, faults)).toEqual(ordo);
   }, 120_000);
 
   it('runs end to end on the real saga engine: a refused car unwinds the hotel, then the flight, exactly as checked', async () => {

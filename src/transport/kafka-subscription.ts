@@ -5,6 +5,7 @@ import type { TransportLogger } from './logger.js';
 import type { Message } from './message.js';
 import { DEFAULT_MAX_DELIVER, errorReason } from './names.js';
 import type { DeadLetter, SubscribeOptions, Subscription } from './transport.js';
+import { KeyedWindow } from './keyed-window.js';
 
 type Record = KafkaMessage<string, string, string, string>;
 
@@ -13,6 +14,8 @@ export interface KafkaSubscriptionContext {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly redeliveryDelayMs: number;
+  /** Records of one partition handled at once, never two of one key (keyed-window.ts). */
+  readonly concurrencyPerPartition: number;
   readonly logger: TransportLogger;
   readonly health: KafkaHealth;
   deadLetter(dead: DeadLetter, perSubscription: SubscribeOptions['onDeadLetter']): Promise<void>;
@@ -20,16 +23,18 @@ export interface KafkaSubscriptionContext {
   ensureTopic(topic: string): Promise<void>;
 }
 
-/** The work of one assigned partition: handled strictly one record at a time, in offset order. */
+/** The work of one assigned partition: several records at once, in offset order per key. */
 interface PartitionWork {
   readonly partition: number;
-  readonly queue: Record[];
+  readonly window: KeyedWindow<Record>;
   /** Next offset expected from the fetcher; lower ones are a re-fetch of what is queued already. */
   nextOffset: bigint;
-  /** Offset to commit (last handled + 1), once handled. */
+  /** Offset to commit (one past the gap-free handled prefix), once there is one. */
   handled: bigint | undefined;
   committed: bigint | undefined;
-  running: Promise<void> | undefined;
+  readonly running: Set<Promise<void>>;
+  /** Handlers of this partition's previous worker in this member (before a rejoin) still finishing: nothing starts before. */
+  waitFor: Promise<void> | undefined;
   /** Set when the partition is revoked or the member restarts: stop without committing. */
   cancelled: boolean;
 }
@@ -45,9 +50,10 @@ const closeConsumer = (c: Consumer<string, string, string, string>) => new Promi
 class Cancelled extends Error {}
 
 /**
- * One consumer-group member. Records are handled per partition, one at a time (so per key,
- * in order); a partition's offset is committed only after its handler resolved. A handler
- * that throws runs again on the same record (the partition waits) until `maxDeliver`, then
+ * One consumer-group member. Records of a partition are handled up to
+ * `concurrencyPerPartition` at once, one at a time per key, in offset order per key; a
+ * partition's offset is committed only over records whose handlers all resolved. A handler
+ * that throws runs again on the same record (its key waits) until `maxDeliver`, then
  * the record goes to `<topic>.dlq`. If the stream dies (broker restart, lost coordinator),
  * the member is rebuilt with backoff and resumes from the committed offsets.
  */
@@ -72,9 +78,8 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
     for (const [partition, w] of work) {
       if (keep(partition)) continue;
       w.cancelled = true;
-      if (w.running) finishing.set(partition, w.running);
-      buffered -= w.queue.length;
-      w.queue.length = 0;
+      if (w.running.size > 0 || w.waitFor) finishing.set(partition, Promise.allSettled([...w.running, w.waitFor]).then(() => undefined));
+      buffered -= w.window.size;
       work.delete(partition);
     }
     if (buffered < 0) buffered = 0;
@@ -92,44 +97,53 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
     if (assigned && !assigned.has(record.partition)) return;
     let w = work.get(record.partition);
     if (!w) {
-      w = { partition: record.partition, queue: [], nextOffset: -1n, handled: undefined, committed: undefined, running: undefined, cancelled: false };
+      // Never a key's record here while the previous worker of this partition still runs one, even across a rejoin.
+      const before = finishing.get(record.partition);
+      finishing.delete(record.partition);
+      const fresh: PartitionWork = { partition: record.partition, window: new KeyedWindow(ctx.concurrencyPerPartition), nextOffset: -1n, handled: undefined, committed: undefined, running: new Set(), waitFor: before, cancelled: false };
+      before?.then(() => {
+        fresh.waitFor = undefined;
+        kick(fresh);
+      }, () => undefined);
+      w = fresh;
       work.set(record.partition, w);
     }
     if (record.offset < w.nextOffset) return; // re-fetched after a rejoin; already queued
     w.nextOffset = record.offset + 1n;
-    w.queue.push(record);
+    w.window.push(record.offset, record.key ?? '', record);
     buffered += 1;
     if (buffered >= MAX_BUFFERED) stream?.pause();
     kick(w);
   }
 
+  /** Starts every record of the partition that may run now. */
   function kick(w: PartitionWork): void {
-    if (w.running || w.queue.length === 0 || stopping) return;
-    const before = finishing.get(w.partition);
-    finishing.delete(w.partition);
-    // Never two handlers on one partition (hence one key) in this member, even across a rejoin.
-    w.running = (before ?? Promise.resolve()).then(() => drain(w)).finally(() => {
-      w.running = undefined;
-      if (!w.cancelled) kick(w);
-    });
+    if (w.waitFor || w.cancelled || stopping) return;
+    for (const { offset, item } of w.window.take()) {
+      const run = runRecord(item, offset, w)
+        .catch((err: unknown) => ctx.logger.error({ broker: 'kafka', topic: sub.topic, partition: w.partition, offset: String(offset), err: errorReason(err) }, 'kafka: record handling failed'))
+        .finally(() => {
+        w.running.delete(run);
+        kick(w);
+      });
+      w.running.add(run);
+    }
   }
 
-  async function drain(w: PartitionWork): Promise<void> {
-    while (w.queue.length > 0 && !w.cancelled && !stopping) {
-      const record = w.queue[0] as Record;
-      try {
-        await handleRecord(record, w);
-      } catch (err) {
-        if (err instanceof Cancelled) return;
-        throw err;
-      }
-      if (w.cancelled) return;
-      w.queue.shift();
-      buffered -= 1;
-      resumeIfDrained();
-      w.handled = record.offset + 1n;
-      void commit();
+  async function runRecord(record: Record, offset: bigint, w: PartitionWork): Promise<void> {
+    try {
+      await handleRecord(record, w);
+    } catch (err) {
+      if (err instanceof Cancelled) return;
+      throw err;
     }
+    if (w.cancelled) return;
+    const { commit: next, released } = w.window.finish(offset);
+    buffered -= released;
+    resumeIfDrained();
+    if (next === undefined) return;
+    w.handled = next;
+    void commit();
   }
 
   async function handleRecord(record: Record, w: PartitionWork): Promise<void> {
@@ -325,7 +339,7 @@ export async function startKafkaSubscription(ctx: KafkaSubscriptionContext, sub:
       stopping = true;
       stream?.pause();
       await restarting;
-      await Promise.allSettled([...work.values()].flatMap((w) => (w.running ? [w.running] : [])));
+      await Promise.allSettled([...work.values()].flatMap((w) => [...w.running]));
       await commit();
       const s = stream;
       stream = undefined;

@@ -18,6 +18,12 @@ export interface KafkaTransportOptions {
   readonly heartbeatIntervalMs?: number;
   /** Delay before a handler that threw runs again on the same message (default 200 ms). */
   readonly redeliveryDelayMs?: number;
+  /**
+   * Records of one partition a member handles at once (default 16), never two of one key:
+   * a key's records still run one after another, in offset order. 1 = one record at a time
+   * per partition. Offsets are committed only over records whose handlers all resolved.
+   */
+  readonly concurrencyPerPartition?: number;
   /** Request timeout for produce/fetch/commit (default 5 000 ms). */
   readonly timeoutMs?: number;
   /** How long publish/subscribe wait for a topic being created to be served (default 10 000 ms). */
@@ -41,6 +47,8 @@ export interface KafkaTransport extends Transport {
 export async function createKafkaTransport(options: KafkaTransportOptions): Promise<KafkaTransport> {
   const clientId = options.clientId ?? 'ordo';
   const partitions = options.partitions ?? 3;
+  const concurrencyPerPartition = options.concurrencyPerPartition ?? 16;
+  if (!Number.isInteger(concurrencyPerPartition) || concurrencyPerPartition < 1) throw new RangeError(`concurrencyPerPartition must be a positive integer, got ${concurrencyPerPartition}`);
   const logger = options.logger ?? stderrLogger;
   const state = new ConnectionState('kafka', logger, options.onStatus);
   const health = new KafkaHealth(state);
@@ -141,6 +149,7 @@ export async function createKafkaTransport(options: KafkaTransportOptions): Prom
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
     redeliveryDelayMs: options.redeliveryDelayMs ?? 200,
+    concurrencyPerPartition,
     logger,
     health,
     deadLetter,

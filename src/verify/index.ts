@@ -17,5 +17,8 @@ export { canonicalJson } from './canonical-json.js';
 export { samplePayload } from './sample-payload.js';
 export { successors } from './system-step.js';
 export { effectRouter, type EffectRouter, type RoutedCommand } from './wiring-routes.js';
+export { P, describeFormula, isDataInvariant, isDataLiveness, perKeyBody, readsShared, type BoolExpr, type NumExpr, type FieldRef, type PathStep, type Relation, type Scalar, type DataInvariant, type DataLiveness } from './property-formula.js';
+export { compileFormula, dataInvariant, dataLiveness, follow } from './property-eval.js';
+export { monitorProperties, type LiveKey, type LiveSnapshot, type PropertyFinding, type PropertyReport, type MonitorResult } from './property-monitor.js';
 export { checkMigration, parseMigrationFlag, MIGRATION_APPLIES, type MigrationCheckResult } from './migration-checker.js';
 export type { MigrationUnderCheck } from './system-model.js';

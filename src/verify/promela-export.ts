@@ -2,6 +2,7 @@ import type { ParticipantTable } from './participant-table.js';
 import type { SystemDefinition, SystemRunOptions } from './system-definition.js';
 import { SystemModel } from './system-model.js';
 import { checkModel } from './system-checker.js';
+import { notExportedLine, promelaProperties, promelaSyntax, renderProperties } from './property-exports.js';
 
 const ident = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
 
@@ -29,6 +30,8 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
   const local = (p: number, i: number) => `l_${pname(p)}[${i}]`;
   const shared = (p: number) => `sh_${pname(p)}`;
   const queue = (q: number) => (q === P ? 'qr' : `q_${pname(q)}`);
+  const quietOf = (i: number) => `(${Array.from({ length: P + 1 }, (_, q) => `${queue(q)}[${i * C}] == 0`).join(' && ')})`;
+  const properties = renderProperties(m, promelaSyntax(m, { local, shared: (p) => ((m.sharedAt[p] ?? -1) >= 0 ? shared(p) : undefined), quiet: quietOf }));
 
   w(`/* ordo: system ${m.definition.name}, ${N} key(s), capacity ${C}`);
   w(`   faults: ${m.faults.filter(has).map((f) => `${f}=${m.options.faults[f] ?? 0}`).join(', ') || 'none'}`);
@@ -37,6 +40,8 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
   m.participants.forEach((t, p) => {
     w(`   ${pname(p)}: commands ${t.commands.map((c, k) => `${k + 1}=${c}`).join(' ')}; ${t.locals.length} local states, ${t.shareds.length} shared states (from its decider)`);
   });
+  w(`   properties: ${properties.invariants.length} invariant(s) and ${properties.liveness.length} liveness propert(ies) as ltl claims, one per pan run (pan -a -N <name>);`);
+  w(`   ${notExportedLine(properties)}`);
   w('*/');
   w('');
   m.participants.forEach((_, p) => {
@@ -114,7 +119,7 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
   w('  do');
   for (let i = 0; i < N; i++) {
     const b = i * C;
-    const quiet = `(${Array.from({ length: P + 1 }, (_, q) => `${queue(q)}[${b}] == 0`).join(' && ')})`;
+    const quiet = quietOf(i);
     w(`  /* ---- key ${i + 1} ---- */`);
     for (let k = 0; k < I; k++) {
       const inp = tab.inputs[k];
@@ -204,5 +209,7 @@ export function toPromela(definition: SystemDefinition, run: SystemRunOptions): 
   }
   w('  od');
   w('}');
+  w('');
+  for (const line of promelaProperties(properties)) w(line);
   return out.join('\n') + '\n';
 }

@@ -190,8 +190,9 @@ function renderAlerts(alerts, reconciled = []) {
     return h(
       'li',
       { class: 'item alert', 'data-alert': a.id },
-      h('div', { class: 'row' }, h('span', { class: 'kind' }, a.kind), orderLink(a.sagaId), a.sagaState ? stateChip(a.sagaState) : null, h('span', { class: 'muted small right' }, ago(a.createdAt))),
-      h('div', { class: 'why small' }, d.reason ? String(d.reason) : compact(d)),
+      // A system invariant the property monitor found broken names the property; a system-wide one has no order.
+      h('div', { class: 'row' }, h('span', { class: 'kind' }, a.kind), a.sagaId === 'system' && d.property ? h('span', { class: 'muted small' }, 'whole system') : orderLink(a.sagaId), a.sagaState ? stateChip(a.sagaState) : null, h('span', { class: 'muted small right' }, ago(a.createdAt))),
+      h('div', { class: 'why small' }, d.property ? `${d.property}: ${d.description ?? ''}` : d.reason ? String(d.reason) : compact(d)),
       a.retryable ? h('div', { class: 'row' }, h('button', { class: 'action', 'data-action': 'retry-compensation', onclick: () => void retryCompensation(a.sagaId) }, 'retry compensation')) : null,
     );
   });

@@ -6,6 +6,7 @@ import { awaitingReplyCheck } from './awaiting-reply-check.js';
 import { canceledChargedCheck, canceledHoldsReservationCheck } from './canceled-checks.js';
 import type { CheckDeps, ServiceViews, StuckInitiatedPolicy } from './check-deps.js';
 import { stuckInitiatedCheck } from './initiated-check.js';
+import { createPropertyMonitor } from '../monitor/property-monitor.js';
 
 export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
 
@@ -87,6 +88,8 @@ export async function startShopReconciler(options: {
     intervalMs: options.periodic ? (options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS) : false,
     logger: options.log,
     onRecord: (r) => options.metrics.reconciliations.inc({ check: r.check, outcome: r.outcome }),
+    // Each round also evaluates the system invariants on the live databases (the runtime monitor).
+    extraChecks: [createPropertyMonitor({ orders: options.orders, views: options.views, metrics: options.metrics, log: options.log.child({ component: 'property-monitor' }) }).check],
   });
   await reconciler.start();
   return reconciler;

@@ -18,11 +18,12 @@ export function startCarrier(shipping: HostedService, delayMs: number, log: Logg
   let again = false;
   const tick = async () => {
     const due = await dueForDelivery(shipping.db, delayMs, 200);
-    for (const orderId of due) {
-      if (stopped) return;
-      await shipping.db.transaction(async (tx) => shipping.emit(tx, orderId, await confirmDelivery(tx, orderId)));
-    }
+    if (stopped) return;
+    // Together, in the shipping service's group commit: one commit for the lot, not one after another.
+    const confirmed = await Promise.allSettled(due.map((orderId) => shipping.batched(async (tx) => shipping.emit(tx, orderId, await confirmDelivery(tx, orderId)))));
     if (due.length > 0) shipping.notify();
+    const failed = confirmed.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (failed) throw failed.reason;
   };
   const look = (): void => {
     if (stopped) return;

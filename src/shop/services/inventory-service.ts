@@ -66,15 +66,32 @@ interface ReservationRow {
   reason: string | null;
 }
 
+const RESERVATION_COLUMNS = 'status, items, reason';
+const reservationOf = (row: ReservationRow): InventoryLocal => ({ status: row.status, items: row.items, ...(row.reason === null ? {} : { reason: row.reason }) });
+
 async function loadReservation(tx: Queryable, orderId: string): Promise<InventoryLocal> {
-  const row = (await tx.query<ReservationRow>('SELECT status, items, reason FROM reservations WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
-  return row ? { status: row.status, items: row.items, ...(row.reason === null ? {} : { reason: row.reason }) } : undefined;
+  const row = (await tx.query<ReservationRow>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = $1 FOR UPDATE`, [orderId])).rows[0];
+  return row ? reservationOf(row) : undefined;
 }
+
+const skuStockOf = (rows: readonly (SkuStock & { sku: string })[]): InventoryShared => Object.fromEntries(rows.map((r) => [r.sku, { available: r.available, reserved: r.reserved, shipped: r.shipped }]));
 
 /** Locks and loads the stock rows of these SKUs, in SKU order (no deadlocks). */
 async function loadStock(tx: Queryable, skus: readonly string[]): Promise<InventoryShared> {
   const rows = await tx.query<SkuStock & { sku: string }>('SELECT sku, available, reserved, shipped FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', [[...skus].sort()]);
-  return Object.fromEntries(rows.rows.map((r) => [r.sku, { available: r.available, reserved: r.reserved, shipped: r.shipped }]));
+  return skuStockOf(rows.rows);
+}
+
+/**
+ * For the runtime property monitor, with the loaders' mappings and no locks: every stock
+ * row as the decider's shared state, with each SKU's `initial` (restocks move it), and
+ * every reservation by order id.
+ */
+export async function readInventory(q: Queryable): Promise<{ stock: InventoryShared; initial: Record<string, number>; reservations: Map<string, InventoryLocal> }> {
+  // Stock first: a reservation committed after this read shows up below as an order the monitor sees in flight.
+  const rows = (await q.query<SkuStock & { sku: string; initial: number }>('SELECT sku, initial, available, reserved, shipped FROM stock ORDER BY sku')).rows;
+  const r = await q.query<ReservationRow & { order_id: string }>(`SELECT order_id, ${RESERVATION_COLUMNS} FROM reservations`);
+  return { stock: skuStockOf(rows), initial: Object.fromEntries(rows.map((x) => [x.sku, x.initial])), reservations: new Map(r.rows.map((row) => [row.order_id, reservationOf(row)])) };
 }
 
 /**

@@ -51,20 +51,35 @@ interface ChargeRow {
   reason: string | null;
 }
 
-async function loadFraud(tx: Queryable, orderId: string): Promise<FraudVerdict | undefined> {
-  const f = (await tx.query<{ verdict: FraudVerdict['verdict']; reason: string | null }>('SELECT verdict, reason FROM fraud_checks WHERE order_id = $1', [orderId])).rows[0];
-  return f && { verdict: f.verdict, ...(f.reason === null ? {} : { reason: f.reason }) };
-}
+const CHARGE_COLUMNS = 'status, payment_id, reason';
+type FraudRow = { verdict: FraudVerdict['verdict']; reason: string | null };
+const fraudOf = (f: FraudRow): FraudVerdict => ({ verdict: f.verdict, ...(f.reason === null ? {} : { reason: f.reason }) });
 
 /** The decider's local state from the order's charge row and fraud verdict (either may be missing). */
-async function loadCharge(tx: Queryable, orderId: string): Promise<PaymentLocal> {
-  const c = (await tx.query<ChargeRow>('SELECT status, payment_id, reason FROM charges WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
-  const f = await loadFraud(tx, orderId);
+function chargeOf(c: ChargeRow | undefined, f: FraudVerdict | undefined): PaymentLocal {
   const fraud = f ? { fraud: f } : {};
   if (!c) return f ? { status: 'screened', captures: 0, ...fraud } : undefined;
   // The table keeps no capture count: a charge with a payment id (or never answered) was captured once.
   const captures = c.payment_id !== null || c.status === 'no-answer' ? 1 : 0;
   return { status: c.status, captures, ...(c.payment_id === null ? {} : { paymentId: c.payment_id }), ...(c.reason === null ? {} : { reason: c.reason }), ...fraud };
+}
+
+async function loadFraud(tx: Queryable, orderId: string): Promise<FraudVerdict | undefined> {
+  const f = (await tx.query<FraudRow>('SELECT verdict, reason FROM fraud_checks WHERE order_id = $1', [orderId])).rows[0];
+  return f && fraudOf(f);
+}
+
+async function loadCharge(tx: Queryable, orderId: string): Promise<PaymentLocal> {
+  const c = (await tx.query<ChargeRow>(`SELECT ${CHARGE_COLUMNS} FROM charges WHERE order_id = $1 FOR UPDATE`, [orderId])).rows[0];
+  return chargeOf(c, await loadFraud(tx, orderId));
+}
+
+/** Every charge of these orders as the decider sees it (the loader's mapping, without locks): for the runtime property monitor. */
+export async function readCharges(q: Queryable, orderIds: readonly string[]): Promise<Map<string, PaymentLocal>> {
+  const ids = [[...orderIds]];
+  const charges = new Map((await q.query<ChargeRow & { order_id: string }>(`SELECT order_id, ${CHARGE_COLUMNS} FROM charges WHERE order_id = ANY($1::text[])`, ids)).rows.map((r) => [r.order_id, r]));
+  const frauds = new Map((await q.query<FraudRow & { order_id: string }>('SELECT order_id, verdict, reason FROM fraud_checks WHERE order_id = ANY($1::text[])', ids)).rows.map((r) => [r.order_id, fraudOf(r)]));
+  return new Map([...new Set([...charges.keys(), ...frauds.keys()])].map((id) => [id, chargeOf(charges.get(id), frauds.get(id))]));
 }
 
 const charge = (l: PaymentLocal): l is NonNullable<PaymentLocal> & { status: ChargeStatus } => l !== undefined && l.status !== 'screened';

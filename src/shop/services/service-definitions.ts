@@ -45,6 +45,10 @@ export function inventoryService(mode: WiringMode): ServiceDefinition {
     name: 'inventory',
     migrations: inventoryMigrations,
     eventsTopic: topics.events('inventory'),
+    // Every order locks a few hot stock rows: batches of several orders would lock them in
+    // different orders and deadlock each other, and one batch at a time is slower than
+    // transactions per message that wait only for the SKUs they share.
+    batching: { maxBatch: 1, concurrency: 10 },
     subscriptions: {
       ...wired,
       [commandTopic]: { ...wired[commandTopic], SetStock: setStock },
@@ -75,6 +79,8 @@ export function paymentService(mode: WiringMode, db: Db, sim: SimulationOptions)
     name: 'payment',
     migrations: [...paymentMigrations, ...providerMigrations],
     eventsTopic: topics.events('payment'),
+    // One charge (and fraud check) per order, no row shared between orders: batches may commit side by side.
+    batching: { concurrency: 4 },
     subscriptions: wire(mode, 'payment', { ProcessPayment: pay, RefundPayment: refund, CheckFraud: screen }),
   };
 }
@@ -92,6 +98,7 @@ export function shippingService(mode: WiringMode, sim: SimulationOptions): Servi
     name: 'shipping',
     migrations: shippingMigrations,
     eventsTopic: topics.events('shipping'),
+    batching: { concurrency: 4 },
     subscriptions: { ...wired, [commandTopic]: { ...wired[commandTopic], ConfirmDelivery: confirm } },
   };
 }

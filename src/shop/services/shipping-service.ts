@@ -34,9 +34,18 @@ interface ShipmentRow {
   items: Item[];
 }
 
+const SHIPMENT_COLUMNS = 'status, tracking_number, reason, items';
+const shipmentOf = (r: ShipmentRow): ShippingLocal => ({ status: r.status, items: r.items, ...(r.tracking_number === null ? {} : { trackingNumber: r.tracking_number }), ...(r.reason === null ? {} : { reason: r.reason }) });
+
 async function loadShipment(tx: Queryable, orderId: string): Promise<ShippingLocal> {
-  const r = (await tx.query<ShipmentRow>('SELECT status, tracking_number, reason, items FROM shipments WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0];
-  return r ? { status: r.status, items: r.items, ...(r.tracking_number === null ? {} : { trackingNumber: r.tracking_number }), ...(r.reason === null ? {} : { reason: r.reason }) } : undefined;
+  const r = (await tx.query<ShipmentRow>(`SELECT ${SHIPMENT_COLUMNS} FROM shipments WHERE order_id = $1 FOR UPDATE`, [orderId])).rows[0];
+  return r ? shipmentOf(r) : undefined;
+}
+
+/** Every shipment of these orders as the decider sees it (the loader's mapping, without locks): for the runtime property monitor. */
+export async function readShipments(q: Queryable, orderIds: readonly string[]): Promise<Map<string, ShippingLocal>> {
+  const r = await q.query<ShipmentRow & { order_id: string }>(`SELECT order_id, ${SHIPMENT_COLUMNS} FROM shipments WHERE order_id = ANY($1::text[])`, [[...orderIds]]);
+  return new Map(r.rows.map((row) => [row.order_id, shipmentOf(row)]));
 }
 
 /** Runs the shipping decider in the caller's transaction; SQL only loads and stores the shipment. */

@@ -16,8 +16,7 @@ async function refusedAndReplayed(states: Mapping['states'], property: string, n
   const r = checkMigration({ ...shopVersions(o), migrations: [migration] }, { from: 1, to: 2 }, { keys: 1 });
   const trace: readonly TraceStep[] = r.violations.find((v) => v.property === property)?.trace ?? [];
   expect(trace.length).toBeGreaterThan(1);
-  // The migrate step goes through the instance store (runtime migrateOneSaga); the runtime's batched
-  // migration (src/runtime/saga-migration.ts, another branch) was not on main when this was written.
+  // The migrate step runs the runtime's own migration (migrateSagas, as `ordo migrate` does) on the one saga.
   const report = await replayTrace(trace, { definition: orderSystemV2(o), migration: { migration, from: orderMachine, to: orderMachineV2 } });
   return { trace, report };
 }

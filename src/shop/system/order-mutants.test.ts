@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkModel, checkSystem, SystemModel, type Participant } from '../../verify/index.js';
+import { checkModel, checkSystem, SystemModel } from '../../verify/index.js';
 import { orderMachine } from '../order-machine.js';
-import { inventoryDecider, type InventoryCommand, type InventoryEvent, type InventoryLocal, type InventoryShared } from '../services/inventory-decider.js';
-import { paymentDecider, type PaymentCommand, type PaymentEvent, type PaymentLocal, type ProviderAnswer } from '../services/payment-decider.js';
+import { refundsNothing, reservesTwice, shipsUnpaid } from './order-mutants.js';
 import { shopSystem, type ShopSystemOptions } from './order-system.js';
 
 /**
@@ -12,23 +11,6 @@ import { shopSystem, type ShopSystemOptions } from './order-system.js';
 const context = { orderId: 'o', customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: 100 }], total: 100 };
 const run = (o: Partial<ShopSystemOptions>, faults: Record<string, number>) => checkSystem(shopSystem({ context, orders: 1, ...o }), { keys: 1, faults });
 const steps = (r: ReturnType<typeof run>, property: string) => r.violations.find((v) => v.property === property)?.trace.slice(1).map((s) => `${s.actor} ${s.action}`);
-
-// Inventory that reserves again on a redelivered ReserveInventory.
-const reservesTwice: Participant<InventoryLocal, InventoryShared, undefined, InventoryCommand, InventoryEvent> = {
-  ...inventoryDecider,
-  decide: (c, s, x) => (c.type === 'ReserveInventory' && s.local?.status === 'reserved' ? [{ type: 'StockReserved', payload: { items: c.payload.items } }, { type: 'InventoryReserved', payload: { orderId: c.payload.orderId, reservationId: c.payload.orderId } }] : inventoryDecider.decide(c, s, x)),
-};
-// Payment whose refund answers PaymentRefunded but leaves the charge captured.
-const refundsNothing: Participant<PaymentLocal, null, ProviderAnswer, PaymentCommand, PaymentEvent> = {
-  ...paymentDecider,
-  decide: (c, s, x) => (c.type === 'RefundPayment' && s.local?.status === 'approved' ? [{ type: 'PaymentRefunded', payload: { orderId: c.payload.orderId } }] : paymentDecider.decide(c, s, x)),
-};
-// The machine ships an order whose payment was refused.
-const pp = orderMachine.states.PAYMENT_PROCESSING;
-const shipsUnpaid = {
-  ...orderMachine,
-  states: { ...orderMachine.states, PAYMENT_PROCESSING: { ...pp, on: { ...pp.on, PaymentRefused: [{ target: 'PAYMENT_APPROVED', assign: [], effects: [] }] } } },
-} as unknown as ShopSystemOptions['machine'];
 
 // The machine before it learned to ignore a second PackageShipped once SHIPPED.
 const sh = orderMachine.states.SHIPPED;

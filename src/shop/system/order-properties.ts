@@ -1,66 +1,52 @@
-import type { SystemInvariant, SystemLiveness, SystemStateView } from '../../verify/index.js';
-import type { InventoryLocal, InventoryShared } from '../services/inventory-decider.js';
-import type { PaymentLocal } from '../services/payment-decider.js';
-import type { ShippingLocal } from '../services/shipping-decider.js';
+import { dataInvariant, dataLiveness, P, type BoolExpr, type DataInvariant, type DataLiveness } from '../../verify/index.js';
+import type { InventoryShared } from '../services/inventory-decider.js';
 
-const inv = (v: SystemStateView, i: number) => v.local<InventoryLocal>('inventory', i);
-const pay = (v: SystemStateView, i: number) => v.local<PaymentLocal>('payment', i);
-const ship = (v: SystemStateView, i: number) => v.local<ShippingLocal>('shipping', i);
-const some = (v: SystemStateView, f: (i: number) => boolean) => {
-  for (let i = 0; i < v.keys; i++) if (f(i)) return true;
-  return false;
-};
 /** The provider holds the customer's money: captured and neither refunded nor declined. */
-export const charged = (p: PaymentLocal) => p?.status === 'approved' || p?.status === 'no-answer';
+const chargedAt = (k: string): BoolExpr => P.isIn(P.local('payment', k, 'status'), 'approved', 'no-answer');
+const reservation = (k: string, ...statuses: string[]) => P.isIn(P.local('inventory', k, 'status'), ...statuses);
 
-/** The shop owner's invariants over the participants' states (the same functions the runtime monitor evaluates). */
-export function orderInvariants(initialStock: InventoryShared, canceledState: string): SystemInvariant[] {
+/** Stock one order holds of a SKU: its reservation's quantity while reserved or shipped. */
+const held = (sku: string, k: string) => P.ite(reservation(k, 'reserved', 'shipped'), P.value(P.local('inventory', k, 'items', { where: { sku } }, 'quantity')), P.num(0));
+
+/**
+ * The shop owner's invariants over the participants' states, as data: the checker, the
+ * Promela and TLA+ exports and the runtime monitor all evaluate these same formulas.
+ * `initialStock` gives each SKU's total (available + reserved + shipped) at the start.
+ */
+export function orderInvariants(initialStock: InventoryShared, canceledState: string): DataInvariant[] {
+  const skus = Object.entries(initialStock).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return [
-    {
-      name: 'StockConservation',
-      description: 'available + reserved + shipped = initial stock',
-      holds: (v) => {
-        const stock = v.shared<InventoryShared>('inventory');
-        for (const [sku, start] of Object.entries(initialStock)) {
-          let held = 0;
-          for (let i = 0; i < v.keys; i++) {
-            const r = inv(v, i);
-            if (r?.status === 'reserved' || r?.status === 'shipped') for (const it of r.items) if (it.sku === sku) held += it.quantity;
-          }
-          if ((stock[sku]?.available ?? 0) + held !== start.available + start.reserved + start.shipped) return false;
-        }
-        return true;
-      },
-    },
-    { name: 'AtMostOneCapture', description: 'each order is charged at most once', holds: (v) => !some(v, (i) => (pay(v, i)?.captures ?? 0) > 1) },
-    {
-      name: 'NoUnpaidShipment',
-      description: 'nothing ships unless its payment is captured (and not refunded)',
-      holds: (v) => !some(v, (i) => (ship(v, i)?.status === 'shipped' || ship(v, i)?.status === 'delivered') && pay(v, i)?.status !== 'approved'),
-    },
-    {
-      name: 'NoChargeWithoutRefund',
-      description: 'when no message is in flight, no canceled order is left charged',
-      holds: (v) => some(v, (i) => !v.quiet(i)) || !some(v, (i) => v.state(i) === canceledState && charged(pay(v, i))),
-    },
+    dataInvariant(
+      'StockConservation',
+      'available + reserved + shipped = initial stock',
+      P.and(...skus.map(([sku, s]) => P.cmp(P.add(P.value(P.shared('inventory', sku, 'available')), P.sum('k', held(sku, 'k'))), '==', P.num(s.available + s.reserved + s.shipped)))),
+    ),
+    dataInvariant('AtMostOneCapture', 'each order is charged at most once', P.forall('k', P.cmp(P.value(P.local('payment', 'k', 'captures')), '<=', P.num(1)))),
+    dataInvariant(
+      'NoUnpaidShipment',
+      'nothing ships unless its payment is captured (and not refunded)',
+      P.forall('k', P.implies(P.isIn(P.local('shipping', 'k', 'status'), 'shipped', 'delivered'), P.isIn(P.local('payment', 'k', 'status'), 'approved'))),
+    ),
+    dataInvariant(
+      'NoChargeWithoutRefund',
+      'once nothing is in flight for it, no canceled order is left charged',
+      P.forall('k', P.implies(P.quiet('k'), P.not(P.and(P.state('k', canceledState), chargedAt('k'))))),
+    ),
   ];
 }
 
-export function orderLiveness(canceledState: string): SystemLiveness[] {
-  const canceled = (v: SystemStateView, i: number) => v.state(i) === canceledState;
+export function orderLiveness(canceledState: string): DataLiveness[] {
+  const canceled = (k: string) => P.state(k, canceledState);
+  const declined = (k: string) => P.isIn(P.local('payment', k, 'status'), 'declined');
+  const rejected = (k: string) => reservation(k, 'rejected');
   return [
-    { name: 'EventuallyTerminates', description: 'every order reaches a final state (DELIVERED or CANCELED)', pending: (v) => some(v, (i) => !v.final(i)), premise: () => true },
-    {
-      name: 'CompensationWorks',
-      description: 'an order whose payment was refused ends CANCELED',
-      pending: (v) => some(v, (i) => pay(v, i)?.status === 'declined' && !canceled(v, i)),
-      premise: (v) => some(v, (i) => pay(v, i)?.status === 'declined'),
-    },
-    {
-      name: 'InventoryConsistency',
-      description: 'an order refused by inventory ends CANCELED, and a canceled order ends holding no stock',
-      pending: (v) => some(v, (i) => (inv(v, i)?.status === 'rejected' && !canceled(v, i)) || (canceled(v, i) && inv(v, i)?.status === 'reserved')),
-      premise: (v) => some(v, (i) => inv(v, i)?.status === 'rejected' || (canceled(v, i) && (inv(v, i)?.status === 'reserved' || inv(v, i)?.status === 'released'))),
-    },
+    dataLiveness('EventuallyTerminates', 'every order reaches a final state (DELIVERED or CANCELED)', P.exists('k', P.not(P.final('k'))), P.bool(true)),
+    dataLiveness('CompensationWorks', 'an order whose payment was refused ends CANCELED', P.exists('k', P.and(declined('k'), P.not(canceled('k')))), P.exists('k', declined('k'))),
+    dataLiveness(
+      'InventoryConsistency',
+      'an order refused by inventory ends CANCELED, and a canceled order ends holding no stock',
+      P.exists('k', P.or(P.and(rejected('k'), P.not(canceled('k'))), P.and(canceled('k'), reservation('k', 'reserved')))),
+      P.exists('k', P.or(rejected('k'), P.and(canceled('k'), reservation('k', 'reserved', 'released')))),
+    ),
   ];
 }

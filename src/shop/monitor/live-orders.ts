@@ -1,0 +1,52 @@
+import type { Queryable } from '../../store/index.js';
+import type { LiveKey, LiveSnapshot } from '../../verify/index.js';
+import type { ServiceViews } from '../reconcile/check-deps.js';
+import { readInventory } from '../services/inventory-service.js';
+import { readCharges } from '../services/payment-service.js';
+import { readShipments } from '../services/shipping-service.js';
+
+/** What the monitor needs of the order machine (any of its versions): its id and which states are final. */
+export interface OrderMachineShape {
+  readonly id: string;
+  readonly states: object;
+}
+
+export interface LiveOrders {
+  readonly snapshot: LiveSnapshot;
+  /** Each SKU's total (available + reserved + shipped) as the stock table keeps it: the shop's invariants take it as their initial stock. */
+  readonly initial: Readonly<Record<string, { available: number; reserved: number; shipped: number }>>;
+}
+
+/**
+ * The shop's live state as the system definition sees it, one key per order: the machine
+ * state from the orders database, each participant's local state and the inventory's
+ * shared stock from the services' own databases, with the mappings their loaders use to
+ * run their deciders. An order is quiet when it is final and unchanged for `graceMs`
+ * (its last messages have long been relayed and handled).
+ *
+ * The databases are read one after the other, stock before reservations before orders:
+ * anything that commits in between shows up as an order not yet quiet (or one the orders
+ * database does not list), and the snapshot is then not used for system-wide properties.
+ */
+export async function readLiveOrders(orders: { readonly db: Queryable; readonly machine: OrderMachineShape }, views: ServiceViews, graceMs: number): Promise<LiveOrders> {
+  const inventory = await readInventory(views.inventory);
+  const rows = (
+    await orders.db.query<{ id: string; state: string; version: number; settled: boolean }>(
+      `SELECT id, state, machine_version AS version, updated_at < now() - $2::double precision * interval '1 millisecond' AS settled FROM ordo_saga_instances WHERE machine_id = $1 ORDER BY id`,
+      [orders.machine.id, graceMs],
+    )
+  ).rows;
+  const ids = rows.map((r) => r.id);
+  const [charges, shipments] = await Promise.all([readCharges(views.payment, ids), readShipments(views.shipping, ids)]);
+  const states = orders.machine.states as Readonly<Record<string, { final?: boolean } | undefined>>;
+  const keys: LiveKey[] = rows.map((r) => {
+    const final = states[r.state]?.final === true;
+    return { id: r.id, state: r.state, version: r.version, final, quiet: final && r.settled, locals: { inventory: inventory.reservations.get(r.id), payment: charges.get(r.id), shipping: shipments.get(r.id) } };
+  });
+  const known = new Set(ids);
+  const strays = [...inventory.reservations.keys()].filter((id) => !known.has(id)).length;
+  return {
+    snapshot: { keys, shared: { inventory: inventory.stock, payment: null, shipping: null }, ...(strays > 0 ? { incomplete: `${strays} reservation(s) of orders the orders database does not list (archived, or placed during the read)` } : {}) },
+    initial: Object.fromEntries(Object.entries(inventory.initial).map(([sku, n]) => [sku, { available: n, reserved: 0, shipped: 0 }])),
+  };
+}
