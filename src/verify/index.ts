@@ -12,13 +12,14 @@ export { ModelOptionsError, ModelBoundError, TraceReplayError } from './errors.j
 export { runParticipant, opaque, type Participant, type AnyParticipant, type OpaqueParticipant, type ParticipantState, type WorldChoice, type SystemMessage } from './participant.js';
 export { CORE_FAULTS, faultsOf, type VersionedSystem, type SystemDefinition, type SystemWiring, type OrchestrationWiring, type ChoreographyWiring, type Subscription, type SystemReaction, type SystemInvariant, type SystemLiveness, type SystemStateView, type SystemRunOptions, type EnvironmentInput } from './system-definition.js';
 export { SystemModel } from './system-model.js';
-export { viewOf, describeAction, type SystemView, type KeyView } from './system-view.js';
+export { BoundView, viewOf, describeAction, type SystemView, type KeyView } from './system-view.js';
 export { canonicalJson } from './canonical-json.js';
 export { samplePayload } from './sample-payload.js';
 export { successors } from './system-step.js';
 export { effectRouter, type EffectRouter, type RoutedCommand } from './wiring-routes.js';
 export { P, describeFormula, isDataInvariant, isDataLiveness, perKeyBody, readsShared, type BoolExpr, type NumExpr, type FieldRef, type PathStep, type Relation, type Scalar, type DataInvariant, type DataLiveness } from './property-formula.js';
 export { compileFormula, dataInvariant, dataLiveness, follow } from './property-eval.js';
+export { compileRaw, type RawPredicate } from './property-raw.js';
 export { monitorProperties, type LiveKey, type LiveSnapshot, type PropertyFinding, type PropertyReport, type MonitorResult } from './property-monitor.js';
 export { checkMigration, parseMigrationFlag, MIGRATION_APPLIES, type MigrationCheckResult } from './migration-checker.js';
 export type { MigrationUnderCheck } from './system-model.js';

@@ -9,7 +9,7 @@ import { ModelBoundError } from './errors.js';
  */
 export class StateStore {
   private arena: Int32Array;
-  private bytes: Uint8Array;
+  private arenaBytes: Uint8Array;
   /** Pairs [hash, id + 1] (0 = empty slot): a probe touches one cache line, not the arena. */
   private table: Int32Array;
   private mask: number;
@@ -25,7 +25,7 @@ export class StateStore {
     if (width % 4 !== 0 || width <= 0) throw new RangeError(`state width ${width} must be a positive multiple of 4`);
     this.words = width / 4;
     this.arena = new Int32Array(this.words * 4096);
-    this.bytes = new Uint8Array(this.arena.buffer);
+    this.arenaBytes = new Uint8Array(this.arena.buffer);
     this.table = new Int32Array(2 * 8192);
     this.mask = 8191;
   }
@@ -80,7 +80,7 @@ export class StateStore {
 
   /** Copies state `id` into `out` (bytes). */
   read(id: number, out: Uint8Array): Uint8Array {
-    out.set(this.bytes.subarray(id * this.width, (id + 1) * this.width));
+    out.set(this.arenaBytes.subarray(id * this.width, (id + 1) * this.width));
     return out;
   }
 
@@ -91,15 +91,20 @@ export class StateStore {
     for (let i = 0, base = id * w; i < w; i++) out[i] = arena[base + i] as number;
   }
 
+  /** Every stored state's bytes, state `id` at `id * width` (valid until the next `intern` that grows the arena). */
+  get bytes(): Uint8Array {
+    return this.arenaBytes;
+  }
+
   view(id: number): Uint8Array {
-    return this.bytes.subarray(id * this.width, (id + 1) * this.width);
+    return this.arenaBytes.subarray(id * this.width, (id + 1) * this.width);
   }
 
   private grow(): void {
     const next = new Int32Array(this.arena.length * 2);
     next.set(this.arena);
     this.arena = next;
-    this.bytes = new Uint8Array(next.buffer);
+    this.arenaBytes = new Uint8Array(next.buffer);
   }
 
   private rehash(): void {

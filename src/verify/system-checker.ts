@@ -5,6 +5,8 @@ import { SystemModel } from './system-model.js';
 import { successors } from './system-step.js';
 import { BoundView, describeAction, viewOf, type KeyView } from './system-view.js';
 import { IntColumn, StateStore } from './state-store.js';
+import { isDataInvariant, isDataLiveness } from './property-formula.js';
+import { compileRaw, type RawPredicate } from './property-raw.js';
 
 export const VALID_STATE_TRANSITIONS = 'ValidStateTransitions';
 export const NO_STRANDED_MESSAGES = 'NoStrandedMessages';
@@ -93,6 +95,8 @@ export function checkModel(model: SystemModel, check: CheckOptions = {}): System
   const safety = model.definition.invariants;
   const live = model.definition.liveness;
   const view = new BoundView(model);
+  // Data properties run compiled over the raw state bytes (property-raw.ts); others through the view.
+  const rawSafety = safety.map((p) => (isDataInvariant(p) ? compileRaw(model, p.formula) : undefined));
 
   const parent = new IntColumn();
   const parentAction = new IntColumn();
@@ -115,8 +119,10 @@ export function checkModel(model: SystemModel, check: CheckOptions = {}): System
       violated.add(NO_STRANDED_MESSAGES);
       found.push({ property: NO_STRANDED_MESSAGES, path: pathTo(id) });
     }
-    for (const p of safety) {
-      if (!violated.has(p.name) && !p.holds(view.bind(s))) {
+    for (let i = 0; i < safety.length; i++) {
+      const p = safety[i] as (typeof safety)[number];
+      const raw = rawSafety[i];
+      if (!violated.has(p.name) && !(raw ? raw(s, 0) : p.holds(view.bind(s)))) {
         violated.add(p.name);
         found.push({ property: p.name, path: pathTo(id) });
       }
@@ -197,10 +203,20 @@ export function checkModel(model: SystemModel, check: CheckOptions = {}): System
       parentEdge: parentEdge.data.subarray(0, parentEdge.length),
     };
     const buf = new Uint8Array(width);
+    const bytes = store.bytes;
     for (const p of live) {
       const pending = new Uint8Array(store.count);
       let premise = false;
+      const rawPending: RawPredicate | undefined = isDataLiveness(p) ? compileRaw(model, p.pendingFormula) : undefined;
+      const rawPremise: RawPredicate | undefined = isDataLiveness(p) ? compileRaw(model, p.premiseFormula) : undefined;
       for (let id = 0; id < store.count; id++) {
+        if (rawPending && rawPremise) {
+          // Straight over the store's bytes: no copy, no view.
+          const o = id * width;
+          pending[id] = rawPending(bytes, o) ? 1 : 0;
+          premise ||= rawPremise(bytes, o);
+          continue;
+        }
         store.read(id, buf);
         view.bind(buf);
         pending[id] = p.pending(view) ? 1 : 0;
