@@ -147,7 +147,8 @@ export function checkModel(model: SystemModel, check: CheckOptions = {}): System
   const every = check.progressEvery ?? 1 << 17;
   const emit = (next: Uint8Array, actor: number, action: number, invalid: boolean) => {
     transitions++;
-    if (symmetry) model.canonicalize(next);
+    // `next` is a successor of the canonical `cur` by an action on key (action >> 8) & 0xff.
+    if (symmetry) model.canonicalizeKey(next, (action >>> 8) & 0xff);
     // `next` is always `scratch` (the model writes successors there).
     const id = store.intern(next === scratch ? scratchWords : new Int32Array(next.slice().buffer));
     const isNew = store.lastWasNew;

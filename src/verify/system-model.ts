@@ -189,6 +189,29 @@ export class SystemModel {
     }
   }
 
+  /**
+   * `canonicalize` for a successor of a canonical state by an action on `key`: every
+   * action changes only its own key's block (and shared bytes), so the other blocks are
+   * still sorted and only this one moves, left or right. The sorted order is unique,
+   * so the result is the same bytes as the full sort's; one or two block comparisons
+   * instead of keys - 1.
+   */
+  canonicalizeKey(s: Uint8Array, key: number): void {
+    const B = this.blockSize;
+    const f = this.firstBlock;
+    let j = key;
+    while (j > 0 && blockOrder(s, f + (j - 1) * B, f + j * B, B) > 0) {
+      swapBlocks(s, f + (j - 1) * B, f + j * B, B);
+      j--;
+    }
+    if (j !== key) return;
+    const last = this.options.keys - 1;
+    while (j < last && blockOrder(s, f + j * B, f + (j + 1) * B, B) > 0) {
+      swapBlocks(s, f + j * B, f + (j + 1) * B, B);
+      j++;
+    }
+  }
+
   push(t: Uint8Array, q: number, code: number): void {
     const C = this.options.capacity;
     for (let k = 0; k < C; k++) {
@@ -269,6 +292,23 @@ export class SystemModel {
       const re = this.entryOf(t, key, r.participant, r.code, 0);
       if (re >= 0) this.applyParticipant(t, key, r.participant, re);
     }
+  }
+}
+
+/** Byte order of the blocks at `a` and `b` (negative, 0, positive). */
+function blockOrder(s: Uint8Array, a: number, b: number, size: number): number {
+  for (let k = 0; k < size; k++) {
+    const d = (s[a + k] as number) - (s[b + k] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function swapBlocks(s: Uint8Array, a: number, b: number, size: number): void {
+  for (let k = 0; k < size; k++) {
+    const t = s[a + k] as number;
+    s[a + k] = s[b + k] as number;
+    s[b + k] = t;
   }
 }
 
