@@ -114,19 +114,26 @@ export function checkModel(model: SystemModel, check: CheckOptions = {}): System
     for (let cur = id; cur > 0; cur = parent.get(cur)) out.push({ to: store.view(cur).slice(), action: parentAction.get(cur) });
     return out.reverse();
   };
+  // The invariants not violated yet (each is reported once): no set lookup per state and property.
+  let open = safety.map((p, i) => ({ p, raw: rawSafety[i] }));
+  let strandedOpen = true;
   const checkSafety = (id: number, s: Uint8Array) => {
-    if (!violated.has(NO_STRANDED_MESSAGES) && model.stranded(s) >= 0) {
+    if (strandedOpen && model.stranded(s) >= 0) {
+      strandedOpen = false;
       violated.add(NO_STRANDED_MESSAGES);
       found.push({ property: NO_STRANDED_MESSAGES, path: pathTo(id) });
     }
-    for (let i = 0; i < safety.length; i++) {
-      const p = safety[i] as (typeof safety)[number];
-      const raw = rawSafety[i];
-      if (!violated.has(p.name) && !(raw ? raw(s, 0) : p.holds(view.bind(s)))) {
+    let changed = false;
+    for (let i = 0; i < open.length; i++) {
+      const { p, raw } = open[i] as (typeof open)[number];
+      if (changed && violated.has(p.name)) continue;
+      if (!(raw ? raw(s, 0) : p.holds(view.bind(s)))) {
         violated.add(p.name);
         found.push({ property: p.name, path: pathTo(id) });
+        changed = true;
       }
     }
+    if (changed) open = open.filter(({ p }) => !violated.has(p.name));
   };
 
   const init = model.initial();
