@@ -56,7 +56,8 @@ export class SystemModel {
   readonly replies: readonly string[];
   readonly queues: readonly string[];
   readonly allowedTransitions: Readonly<Record<string, readonly string[]>>;
-  readonly envInputs: readonly { k: number; actor: number; fault?: string }[];
+  /** `faultAt`: offset of the input's fault budget byte; -1 when it needs no fault, -2 when its fault is not enabled. */
+  readonly envInputs: readonly { k: number; actor: number; fault?: string; faultAt: number }[];
   readonly timerInputs: readonly number[];
   readonly participantActor: readonly number[];
   readonly timerActor: number;
@@ -131,7 +132,7 @@ export class SystemModel {
     // Padded to whole 32-bit words: the visited set hashes and compares words.
     this.width = Math.ceil((off + run.keys * this.blockSize) / 4) * 4;
     this.envInputs = def.environment
-      .map((e) => ({ k: table.inputIndex('environment', e.event), actor: actorIndex(e.actor), ...(e.fault ? { fault: e.fault } : {}) }))
+      .map((e) => ({ k: table.inputIndex('environment', e.event), actor: actorIndex(e.actor), ...(e.fault ? { fault: e.fault } : {}), faultAt: e.fault ? (budgetAt[e.fault] ?? -2) : -1 }))
       .filter((e) => e.k >= 0);
     this.timerInputs = table.inputs.flatMap((inp, k) => (inp.kind === 'timer' ? [k] : []));
   }

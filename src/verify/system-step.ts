@@ -22,14 +22,16 @@ export function successors(m: SystemModel, s: Uint8Array, t: Uint8Array, emit: E
     for (const env of m.envInputs) {
       const e = l * I + env.k;
       if ((tab.next[e] ?? -1) < 0 || !tab.changed[e]) continue;
-      if (env.fault !== undefined && !m.has(s, env.fault)) continue;
+      // The input's fault budget by offset (a string lookup per key and input was a measurable cost).
+      const fa = env.faultAt;
+      if (fa !== -1 && (fa < 0 || s[fa] === 0)) continue;
       t.set(s);
-      if (env.fault !== undefined) m.spend(t, env.fault);
+      if (fa >= 0) t[fa] = (t[fa] as number) - 1;
       emit(t, env.actor, (KIND.environment << 16) | oc | env.k, m.applyMachine(t, i, e));
       // relaycrash: a step that publishes something may have it published twice (the relay crashed before its checkpoint).
       if (relay && (tab.sends[e]?.length ?? 0) > 0) {
         t.set(s);
-        if (env.fault !== undefined) m.spend(t, env.fault);
+        if (fa >= 0) t[fa] = (t[fa] as number) - 1;
         m.spend(t, 'relaycrash');
         emit(t, crashActor, (KIND.relayCrash << 16) | oc | env.k, m.applyMachine(t, i, e, 2));
       }
