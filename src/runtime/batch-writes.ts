@@ -50,8 +50,16 @@ export async function writeInstances(tx: Queryable, items: readonly { w: Working
   }
 }
 
-/** Applies every instance's net timer changes: deletions first, then one upsert for all new deadlines. */
-export async function writeTimersMany(tx: Queryable, ws: readonly WorkingInstance[]): Promise<void> {
+const RESOLVE_ALERTS = 'UPDATE ordo_saga_alerts SET resolved_at = now() WHERE saga_id = ANY($1::text[]) AND resolved_at IS NULL';
+
+/**
+ * Applies every instance's net timer changes (deletions first, then one upsert for all new
+ * deadlines) and resolves the open alerts of instances that left the state they were raised
+ * in. The alert update rides in the timer deletion's statement (a data-modifying WITH: both
+ * run on the same snapshot, on different tables) — one round trip instead of two per batch.
+ */
+export async function writeTimersAndAlerts(tx: Queryable, ws: readonly WorkingInstance[]): Promise<void> {
+  const resolve = ws.filter((w) => w.resolveAlerts).map((w) => w.id);
   const clearAll: string[] = [];
   const clearStep: string[] = [];
   const cancelSaga: string[] = [];
@@ -70,11 +78,13 @@ export async function writeTimersMany(tx: Queryable, ws: readonly WorkingInstanc
   }
   if (clearAll.length > 0 || clearStep.length > 0 || cancelSaga.length > 0) {
     await tx.query(
-      `DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($1::text[])
+      `${resolve.length > 0 ? `WITH resolved AS (${RESOLVE_ALERTS.replace('$1', '$5')}) ` : ''}DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($1::text[])
          OR (t.kind = 'step' AND t.saga_id = ANY($2::text[]))
          OR (t.saga_id, t.timer_id) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
-      [clearAll, clearStep, cancelSaga, cancelTimer],
+      [clearAll, clearStep, cancelSaga, cancelTimer, ...(resolve.length > 0 ? [resolve] : [])],
     );
+  } else if (resolve.length > 0) {
+    await tx.query(RESOLVE_ALERTS, [resolve]);
   }
   if (set.length > 0) {
     await tx.query(
@@ -84,13 +94,6 @@ export async function writeTimersMany(tx: Queryable, ws: readonly WorkingInstanc
       [set.map((s) => s.saga), set.map((s) => s.timer), set.map((s) => s.kind), set.map((s) => s.purpose), set.map((s) => s.due)],
     );
   }
-}
-
-/** Resolves the open alerts of instances that left the state they were raised in (one statement). */
-export async function resolveAlertsMany(tx: Queryable, ws: readonly WorkingInstance[]): Promise<void> {
-  const ids = ws.filter((w) => w.resolveAlerts).map((w) => w.id);
-  if (ids.length === 0) return;
-  await tx.query('UPDATE ordo_saga_alerts SET resolved_at = now() WHERE saga_id = ANY($1::text[]) AND resolved_at IS NULL', [ids]);
 }
 
 /**
@@ -107,8 +110,7 @@ export async function writeBatch(tx: Queryable, instances: readonly WorkingInsta
   );
   const appended = new Map(appending.map((w, i) => [w, versions[i]?.nextExpectedVersion ?? 0]));
   await writeInstances(tx, dirty.map((w) => ({ w, streamVersion: appended.get(w) ?? w.loaded?.stream_version ?? 0 })));
-  await writeTimersMany(tx, dirty);
-  await resolveAlertsMany(tx, dirty);
+  await writeTimersAndAlerts(tx, dirty);
   for (const w of dirty) await writeAttemptsAndAlerts(tx, w);
   return dirty;
 }

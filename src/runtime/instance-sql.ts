@@ -28,7 +28,7 @@ export async function readInstance(q: Queryable, id: string): Promise<InstanceRo
   return row ? { ...row, machine_version: Number(row.machine_version), revision: Number(row.revision), stream_version: Number(row.stream_version) } : undefined;
 }
 
-/** Retry history and new alerts (rare: per row). Open alerts are resolved before, in `resolveAlertsMany`. */
+/** Retry history and new alerts (rare: per row). Open alerts are resolved before, in `writeTimersAndAlerts`. */
 export async function writeAttemptsAndAlerts(tx: Queryable, w: WorkingInstance): Promise<void> {
   for (const a of w.attempts) {
     await tx.query(
