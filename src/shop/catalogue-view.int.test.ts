@@ -47,6 +47,19 @@ describe.each(engines)("the gateway's catalogue on %s", (_name, open) => {
     // The request is answered even by an event the catalogue had already passed.
     expect((await fresh.db.query<{ applied_version: unknown }>(`SELECT applied_version FROM gateway_stock_requests WHERE command_id = 'cmd-1'`)).rows[0]?.applied_version).toBeTruthy();
   });
+
+  it('looks for a stock request only when the event answers one (or does not say what it answers)', async () => {
+    const statements = async (...cause: [string?, string?]): Promise<number> =>
+      fresh.db.transaction(async (tx) => {
+        let n = 0;
+        await applyStockChanged({ query: (sql, params) => ((n += 1), tx.query(sql, params)) }, event(10, 1), ...cause);
+        return n;
+      });
+    expect(await statements('cmd-r', 'ReserveInventory')).toBe(1);
+    expect(await statements('cmd-s', 'SetStock')).toBe(2);
+    expect(await statements('cmd-old')).toBe(2);
+    expect(await statements()).toBe(1);
+  });
 });
 
 /** Kafka topics are shared by everyone on the broker: this run's names carry a prefix. */

@@ -3,6 +3,7 @@ import { recordInbox, type Db, type Queryable } from '../store/index.js';
 import type { Subscription, Transport } from '../transport/index.js';
 import { stockEvents, topics, type StockChanged } from './contracts.js';
 import { moneyFromSql } from './money.js';
+import { serviceBatcher } from './service-batch.js';
 
 /**
  * The gateway's catalogue: prices and availability per SKU, a read model of the
@@ -51,8 +52,16 @@ export async function readCatalogue(q: Queryable, skus?: readonly string[]): Pro
   return r.rows.map(entry);
 }
 
-/** Applies one StockChanged; records that the stock request `causationId` (if one) is done. */
-export async function applyStockChanged(tx: Queryable, e: StockChanged, causationId?: string): Promise<void> {
+/** The command a stock request of the gateway sends (shop-backend.ts): the only cause with a row in gateway_stock_requests. */
+const STOCK_REQUEST = 'SetStock';
+
+/**
+ * Applies one StockChanged; records that the stock request `causationId` (if one) is done.
+ * An event whose `causationType` says it answers another command (a reservation, a shipment:
+ * nearly all of them) has no request to mark, and costs no statement for it; an event
+ * without one (an older inventory) is looked up as before.
+ */
+export async function applyStockChanged(tx: Queryable, e: StockChanged, causationId?: string, causationType?: string): Promise<void> {
   await tx.query(
     `INSERT INTO gateway_catalogue (sku, name, unit_price, available, reserved, shipped, version) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, unit_price = EXCLUDED.unit_price, available = EXCLUDED.available,
@@ -60,14 +69,18 @@ export async function applyStockChanged(tx: Queryable, e: StockChanged, causatio
      WHERE gateway_catalogue.version < EXCLUDED.version`,
     [e.sku, e.name, e.unitPrice, e.available, e.reserved, e.shipped, e.version],
   );
-  if (causationId) {
+  if (causationId && (causationType === undefined || causationType === STOCK_REQUEST)) {
     await tx.query('UPDATE gateway_stock_requests SET applied_version = $2, applied_at = now() WHERE command_id = $1 AND applied_version IS NULL', [causationId, e.version]);
   }
 }
 
-/** Feeds the catalogue from the stock feed: inbox and row in one transaction per message. */
+/**
+ * Feeds the catalogue from the stock feed: inbox and row in one transaction, shared by the
+ * messages handed over at once (group commit; each is acknowledged after its commit).
+ */
 export async function startCatalogueProjector(options: { db: Db; transport: Transport; log: Logger }): Promise<Subscription> {
   const { db, log } = options;
+  const batcher = serviceBatcher(db);
   return options.transport.subscribe({
     topic: topics.stock,
     group: CATALOGUE_CONSUMER,
@@ -80,9 +93,9 @@ export async function startCatalogueProjector(options: { db: Db; transport: Tran
         log.error({ messageId: message.id, issues: parsed.error.issues }, 'catalogue: a StockChanged the gateway cannot read was skipped');
         return;
       }
-      await db.transaction(async (tx) => {
+      await batcher.submit(async (tx) => {
         if (!(await recordInbox(tx, CATALOGUE_CONSUMER, message.id))) return;
-        await applyStockChanged(tx, parsed.data, message.headers['causationId']);
+        await applyStockChanged(tx, parsed.data, message.headers['causationId'], message.headers['causationType']);
       });
     },
   });

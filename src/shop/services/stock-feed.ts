@@ -43,7 +43,7 @@ export async function appendStockChanges(tx: Queryable, stream: string, skus: re
     rows.map((r) => ({
       type: 'StockChanged',
       data: r,
-      metadata: { topic: topics.stock, key: r.sku, ...(cause ? { causationId: cause.id, correlationId: r.sku } : {}), traceparent: outgoingTraceparent(cause?.headers.traceparent) },
+      metadata: { topic: topics.stock, key: r.sku, ...(cause ? { causationId: cause.id, causationType: cause.type, correlationId: r.sku } : {}), traceparent: outgoingTraceparent(cause?.headers.traceparent) },
     })),
   );
   return rows;
