@@ -59,17 +59,26 @@ function enter(machine: AnyMachine, w: Work, target: NormalState, event: AnyEven
     if (comp) w.effects.push(buildEffect(comp, machine, w.context, event, { step: target.compensate, compensation: true }));
   }
   for (const spec of target.entry) w.effects.push(buildEffect(spec, machine, w.context, event, {}));
+  armTimers(machine, w, target);
+}
+
+/** Arms the state's `after` timers for its current entry (`w.seq`). */
+function armTimers(machine: AnyMachine, w: Work, target: NormalState): void {
   for (const delay of Object.keys(target.after)) {
-    const d = machine.delays[delay];
     const id = timerId(target.name, delay, w.seq);
     w.timers.push(id);
-    w.effects.push({ kind: 'timer.set', timer: id, delay, delayMs: d?.ms ?? 0 });
+    w.effects.push({ kind: 'timer.set', timer: id, delay, delayMs: machine.delays[delay]?.ms ?? 0 });
   }
 }
 
-function take(machine: AnyMachine, w: Work, t: NormalTransition, event: AnyEvent, trigger: string): void {
+/** Cancels every timer the instance has armed. */
+function cancelTimers(w: Work): void {
   for (const id of w.timers) w.effects.push({ kind: 'timer.cancel', timer: id });
   w.timers = [];
+}
+
+function take(machine: AnyMachine, w: Work, t: NormalTransition, event: AnyEvent, trigger: string): void {
+  cancelTimers(w);
   for (const name of t.assign) w.context = machine.assigns[name]?.(w.context, event) ?? w.context;
   if (t.completes !== undefined) {
     const done = t.completes;
@@ -198,21 +207,14 @@ export function placeInState<M extends AnyMachine>(machine: M, from: Snapshot, t
   const event = { type: 'ordo.migrate' };
   const delays = Object.keys(state.after);
   const keepTimers = mode === 'await' && from.state === target && from.timers.length === delays.length && from.timers.every((t) => delays.includes(delayOfTimer(t) ?? ''));
-  if (!keepTimers) {
-    for (const id of w.timers) w.effects.push({ kind: 'timer.cancel', timer: id });
-    w.timers = [];
-  }
+  if (!keepTimers) cancelTimers(w);
   w.path.push({ from: from.state, to: target, event: event.type });
   if (mode === 'enter') enter(machine, w, state, event);
   else {
     w.state = target;
     if (!keepTimers) {
       w.seq += 1;
-      for (const delay of delays) {
-        const id = timerId(target, delay, w.seq);
-        w.timers.push(id);
-        w.effects.push({ kind: 'timer.set', timer: id, delay, delayMs: machine.delays[delay]?.ms ?? 0 });
-      }
+      armTimers(machine, w, state);
     }
   }
   const snapshot = freeze(machine, w, true).snapshot;
