@@ -69,13 +69,19 @@ export function migrationViolations(migration: MachineMigration<never, unknown>,
 /**
  * Moves one instance to the new version: its state mapped, its context upcast (and
  * validated by the new machine's schema), its started steps kept, and the effects to
- * perform (commands of an `enter`ed state, timers to cancel and arm). Pure.
+ * perform (commands of an `enter`ed state, timers to cancel and arm), and how the state was
+ * taken (`pending`: await or enter, the mapping's default filled in). Pure.
  */
-export function migrateSnapshot<M extends AnyMachine>(migration: MachineMigration<never, unknown>, oldMachine: AnyMachine, newMachine: M, snapshot: Snapshot): TransitionResult<M extends Machine<infer S, infer _E, infer _C> ? S : string, M extends Machine<infer _S, infer _E, infer C> ? C : unknown> {
+export function migrateSnapshot<M extends AnyMachine>(
+  migration: MachineMigration<never, unknown>,
+  oldMachine: AnyMachine,
+  newMachine: M,
+  snapshot: Snapshot,
+): TransitionResult<M extends Machine<infer S, infer _E, infer _C> ? S : string, M extends Machine<infer _S, infer _E, infer C> ? C : unknown> & { readonly pending: 'await' | 'enter' } {
   if (snapshot.machine !== migration.machine || snapshot.version !== migration.from) throw new MigrationError(migration.machine, [`snapshot is ${snapshot.machine}@v${snapshot.version}, migration is from v${migration.from}`]);
   const { to, pending } = mappingOf(migration, oldMachine, newMachine, snapshot.state);
   const upcast = migration.context ? migration.context(snapshot.context as never) : snapshot.context;
   const parsed = newMachine.contextSchema.safeParse(upcast);
   if (!parsed.success) throw new InvalidEventError(newMachine.id, 'context', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  return placeInState(newMachine, snapshot, to, parsed.data, snapshot.steps, pending);
+  return { ...placeInState(newMachine, snapshot, to, parsed.data, snapshot.steps, pending), pending };
 }

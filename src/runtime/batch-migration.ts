@@ -1,4 +1,4 @@
-import { mappingOf, migrateSnapshot, type TransitionResult } from '../machine/index.js';
+import { migrateSnapshot, type TransitionResult } from '../machine/index.js';
 import { MIGRATED, migrationData } from '../eventsourcing/index.js';
 import { leaveState, performEffects, type ApplyContext } from './apply-event.js';
 import type { BatchContext } from './batch-context.js';
@@ -49,7 +49,7 @@ export function applyMigration(b: BatchContext, item: Extract<WorkItem, { kind: 
     const r = migrateSnapshot(m, from, to, old.snapshot);
     const w = new WorkingInstance(old.id, old.machineId, to.version, old.loaded, old.snapshot);
     w.status = old.status;
-    recordMigration(w, to, r, mappingOf(m, from, to, old.snapshot.state).pending, b.deps.apply);
+    recordMigration(w, to, r, r.pending, b.deps.apply);
     b.working.set(w.id, w);
     return { status: 'applied', sagaId: w.id, state: w.snapshot.state, changed: true };
   } catch (err) {
