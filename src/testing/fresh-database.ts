@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dropPostgresDatabase, ensurePostgresDatabase, openPglite, openPostgres, pgliteDb, snapshotPglite, startPglite, type Db } from '../store/index.js';
+import { dropPostgresDatabase, ensurePostgresDatabase, openPostgres, pgliteDb, snapshotPglite, startPglite, type Db } from '../store/index.js';
 
 export const TEST_POSTGRES_ADMIN_URL = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -22,9 +22,16 @@ export async function freshPostgres(area: string, max = 10): Promise<FreshDataba
   } };
 }
 
+/**
+ * Test databases start with 16 MB of shared buffers, as the embedded shop's cluster does
+ * (store/pglite-shared.ts), not PGlite's 128 MB: each start sets up its shared memory,
+ * and a test database holds a few thousand rows at most. About half the CPU of a start.
+ */
+const TEST_PGLITE_SETTINGS = { shared_buffers: '16MB' };
+
 /** A new in-memory PGlite database. */
 export async function freshPglite(): Promise<FreshDatabase> {
-  const db = await openPglite();
+  const db = pgliteDb(await startPglite({ settings: TEST_PGLITE_SETTINGS }), 'pglite:memory');
   return { db, close: () => db.close() };
 }
 
@@ -33,13 +40,13 @@ export async function freshPglite(): Promise<FreshDatabase> {
  * much faster than creating and migrating each one. Close the factory when done.
  */
 export async function pgliteFactory(prepare: (db: Db) => Promise<void>): Promise<{ fresh(): Promise<FreshDatabase>; close(): Promise<void> }> {
-  const template = await startPglite();
+  const template = await startPglite({ settings: TEST_PGLITE_SETTINGS });
   const from = await prepare(pgliteDb(template, 'pglite:memory (template)'))
     .then(() => snapshotPglite(template))
     .finally(() => template.close());
   return {
     async fresh() {
-      const db = pgliteDb(await startPglite({ from }), 'pglite:memory (clone)');
+      const db = pgliteDb(await startPglite({ from, settings: TEST_PGLITE_SETTINGS }), 'pglite:memory (clone)');
       return { db, close: () => db.close() };
     },
     close: () => Promise.resolve(),
