@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSpin, runSpinClaims, spinAvailable } from '../../bench/spin.js';
+import { runSpin, runSpinClaims, spinAvailable, spinForCounts } from '../../bench/spin.js';
 import { provider, tripMachine, tripSystem, type Booking } from '../../examples/trip-booking/trip-system.js';
 import { checkSystem, SystemModel, toPromela, viewOf, type TraceStep } from '../verify/index.js';
 import { replayTrace } from './replay-trace.js';
@@ -47,14 +47,14 @@ describe('the trip booking example (examples/trip-booking): a user system the ge
     for (const [keys, faults] of [[1, {}], [2, {}], [3, {}], [1, ALL], [2, ALL], [3, { dup: 1, 'car-refuses': 1 }]] as const) {
       const def = tripSystem({ keys });
       const ordo = checkSystem(def, { keys, faults }, { liveness: false });
-      const spin = runSpin(toPromela(def, { keys, faults }));
+      const spin = runSpin(toPromela(def, { keys, faults }), spinForCounts(ordo.states));
       expect([keys, spin.states, spin.errors]).toEqual([keys, ordo.states, 0]);
     }
   }, 120_000);
 
   it.skipIf(!spinAvailable())('SPIN checks its properties as ltl claims: all hold under faults, and the hotel-forgetting machine breaks exactly what ordo finds', () => {
     const claims = (def: ReturnType<typeof tripSystem>, keys: number, faults: Record<string, number>) => {
-      const runs = runSpinClaims(toPromela(def, { keys, faults }), [...def.invariants, ...def.liveness].map((p) => p.name));
+      const runs = runSpinClaims(toPromela(def, { keys, faults }), [...def.invariants, ...def.liveness].map((p) => p.name), spinForCounts());
       return Object.entries(runs).filter(([, r]) => r.errors > 0).map(([name]) => name).sort();
     };
     expect(claims(tripSystem({ keys: 2 }), 2, ALL)).toEqual([]);

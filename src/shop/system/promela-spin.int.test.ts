@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSpin, spinAvailable } from '../../../bench/spin.js';
+import { runSpin, spinAvailable, spinForCounts } from '../../../bench/spin.js';
 import { checkSystem, toPromela, type SystemDefinition } from '../../verify/index.js';
 import { shipsBeforePayment } from './choreography-mutants.js';
 import { orderSystemV2, shopSystem } from './order-system.js';
@@ -28,7 +28,7 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
   it.each(wirings.flatMap((mode) => cases.map(([n, f]): [(typeof wirings)[number], number, Record<string, number>] => [mode, n, f])))('%s, N = %i, faults %j', (mode, orders, faults) => {
     const def = shopSystem({ orders, context, mode });
     const ordo = checkSystem(def, { keys: orders, faults }, { liveness: false });
-    const spin = runSpin(toPromela(def, { keys: orders, faults }));
+    const spin = runSpin(toPromela(def, { keys: orders, faults }), spinForCounts(ordo.states));
     expect(spin.errors).toBe(0);
     expect(spin.states).toBe(ordo.states);
     // pan also counts the step into the initial state.
@@ -40,7 +40,7 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
     const [orch, choreo] = (['orchestration', 'choreography'] as const).map((mode) => shopSystem({ orders: 2, context, mode, machine: shipsBeforePayment }));
     const ordo = checkSystem(choreo as SystemDefinition, run, { liveness: false });
     expect(ordo.states).not.toBe(checkSystem(orch as SystemDefinition, run, { liveness: false }).states);
-    expect(runSpin(toPromela(choreo as SystemDefinition, run)).states).toBe(ordo.states);
+    expect(runSpin(toPromela(choreo as SystemDefinition, run), spinForCounts(ordo.states)).states).toBe(ordo.states);
   }, 60_000);
 
   // Order machine v2 (the fraud check before payment), with the fraud rule's choice.
@@ -52,7 +52,7 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
   ] as [number, Record<string, number>][])('v2: N = %i, faults %j', (orders, faults) => {
     const def = orderSystemV2({ orders, context });
     const ordo = checkSystem(def, { keys: orders, faults }, { liveness: false });
-    const spin = runSpin(toPromela(def, { keys: orders, faults }));
+    const spin = runSpin(toPromela(def, { keys: orders, faults }), spinForCounts(ordo.states));
     expect(spin.errors).toBe(0);
     expect([spin.states, spin.transitions]).toEqual([ordo.states, ordo.transitions + 1]);
   }, 120_000);
@@ -60,6 +60,15 @@ describe.skipIf(!hasSpin)('ordo and SPIN count the same states (pan -DNOREDUCE, 
   it('also agrees on a broken variant (non-idempotent payment under duplication)', () => {
     const def = shopSystem({ orders: 2, context, nonIdempotentPayment: true });
     const run = { keys: 2, faults: { dup: 2 } };
-    expect(runSpin(toPromela(def, run)).states).toBe(checkSystem(def, run, { liveness: false }).states);
+    const ordo = checkSystem(def, run, { liveness: false });
+    expect(runSpin(toPromela(def, run), spinForCounts(ordo.states)).states).toBe(ordo.states);
+  }, 60_000);
+
+  it('a search bound the model outgrows still counts every state: pan runs again with the default bound', () => {
+    const def = shopSystem({ orders: 1, context });
+    const ordo = checkSystem(def, { keys: 1, faults: {} }, { liveness: false });
+    const spin = runSpin(toPromela(def, { keys: 1, faults: {} }), { ...spinForCounts(ordo.states), maxDepth: 5 });
+    expect(spin.depth).toBeGreaterThan(5);
+    expect(spin.states).toBe(ordo.states);
   }, 60_000);
 });
