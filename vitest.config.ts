@@ -65,7 +65,9 @@ export default defineConfig({
           globalSetup,
           // Whole shops in this process (PGlite + in-process transport) and CLI runs of their own:
           // nothing shared with another file, so two at a time (each is about one core's work).
+          // Said outright: vitest's default is one fewer than the cores, one at a time on two.
           sequence: { groupOrder: 2 },
+          maxWorkers: 2,
           include: EMBEDDED_E2E,
           testTimeout: 300_000,
           hookTimeout: 120_000,
