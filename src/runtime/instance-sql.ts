@@ -1,5 +1,5 @@
 import type { Queryable, ReadingStatement } from '../store/index.js';
-import type { InstanceRow, WorkingInstance } from './working-instance.js';
+import type { InstanceRow } from './working-instance.js';
 
 const INSTANCE_COLUMNS = 'id, machine_id, machine_version, status, snapshot, pending, revision, stream_version';
 

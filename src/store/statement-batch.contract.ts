@@ -80,7 +80,9 @@ export function describeStatementBatchContract(name: string, open: () => Promise
       const [r] = await db.transaction((tx) => runStatements(tx, [ok.statement], { commit: true }));
       expect(r?.rows).toEqual([{ version: 0 }]);
       const stale = appendToStreamsStatement([{ stream, expectedVersion: 0, messages: [{ type: 'Again', data: 2 }] }]);
-      const err = await rejection(db.transaction((tx) => runStatements(tx, [stale.statement, { sql: `INSERT INTO ${table} (v) VALUES ($1)`, params: ['not after a conflict'] }], { commit: true }).catch((e: unknown) => Promise.reject(stale.translate(e)))));
+      const err = await rejection(db.transaction((tx) => runStatements(tx, [stale.statement, { sql: `INSERT INTO ${table} (v) VALUES ($1)`, params: ['not after a conflict'] }], { commit: true }).catch((e: unknown) => {
+              throw stale.translate(e);
+            })));
       expect(err).toBeInstanceOf(ExpectedVersionConflictError);
       expect(err).toMatchObject({ stream, actual: 1, retryable: true });
       expect((await readStream(db, stream)).map((m) => m.type)).toEqual(['First']);
