@@ -42,49 +42,25 @@ export function inlineParameters(sql: string, params: readonly unknown[] = []): 
     if (l === undefined) return undefined;
     literals.push(l);
   }
-  let out = '';
-  let i = 0;
-  const n = sql.length;
-  while (i < n) {
-    const c = sql[i] as string;
-    if (c === "'" || c === '"') {
-      // A quoted string or identifier runs to the closing quote (a doubled quote is an escaped one).
-      const escapes = c === "'" && i > 0 && /[eE]/.test(sql[i - 1] ?? '');
-      let j = i + 1;
-      for (; j < n; j++) {
-        if (escapes && sql[j] === '\\') j++;
-        else if (sql[j] === c) {
-          if (sql[j + 1] === c) j++;
-          else break;
-        }
-      }
-      out += sql.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      const end = sql.indexOf('\n', i);
-      const j = end === -1 ? n : end;
-      out += sql.slice(i, j);
-      i = j;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      if (end === -1) return undefined;
-      out += sql.slice(i, end + 2);
-      i = end + 2;
-    } else if (c === '$') {
-      const m = /^\$(\d+)/.exec(sql.slice(i, i + 12));
-      if (!m) return undefined; // dollar quoting ($$ or $tag$): not inlined
-      const index = Number(m[1]) - 1;
-      const literal = literals[index];
-      if (literal === undefined) return undefined; // a placeholder without its parameter: let the server say so
-      out += literal;
-      i += m[0].length;
-    } else {
-      out += c;
-      i += 1;
+  let safe = true;
+  const out = sql.replace(SKIPPED_OR_PLACEHOLDER, (match: string, index: string | undefined) => {
+    if (index === undefined) {
+      if (match === '$' || match === '/*') safe = false; // dollar quoting, a comment never closed
+      return match;
     }
-  }
-  return out;
+    const literal = literals[Number(index) - 1];
+    if (literal === undefined) safe = false; // a placeholder without its parameter: let the server say so
+    return literal ?? match;
+  });
+  return safe ? out : undefined;
 }
+
+/**
+ * What the scan stops at: an E'' string (backslash escapes), a quoted string or identifier
+ * (a doubled quote inside), a line or block comment — all kept as they are — or a
+ * placeholder `$n`; a lone `$` (dollar quoting) or `/*` (an open comment) makes it unsafe.
+ */
+const SKIPPED_OR_PLACEHOLDER = /\b[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$(\d+)|\$|\/\*/g;
 
 /** The statements as one script, or undefined when one of them cannot be inlined. */
 export function scriptOf(statements: readonly Statement[]): string | undefined {
