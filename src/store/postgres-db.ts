@@ -39,8 +39,8 @@ export function openPostgres(options: PostgresOptions): Db {
     exec: async (sql) => void (await pool.query(sql)),
     async transaction(fn) {
       const client = await pool.connect();
-      // BEGIN goes with the transaction's first statement: in the same round trip when that
-      // is a batch, not at all when the function runs none.
+      // BEGIN goes with the transaction's first statement, in the same round trip (its
+      // parameters inlined, statement-script.ts), and not at all when the function runs none.
       let begun = false;
       let committed = false;
       const begin = async (): Promise<void> => {
@@ -49,7 +49,14 @@ export function openPostgres(options: PostgresOptions): Db {
         await client.query('BEGIN');
       };
       const own: Queryable = {
-        query: async (sql, params) => (await begin(), run(client, sql, params)),
+        async query(sql, params) {
+          const script = begun ? undefined : scriptOf([{ sql, params }]);
+          if (script === undefined) return (await begin(), run(client, sql, params));
+          begun = true;
+          const raw = (await client.query(`BEGIN;\n${script}`)) as pg.QueryResult | pg.QueryResult[];
+          const r = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+          return { rows: (r?.rows ?? []) as never[], rowCount: r?.rowCount ?? 0 };
+        },
         exec: async (sql) => (await begin(), void (await client.query(sql))),
         async batch(statements, options) {
           const script = scriptOf(statements);
