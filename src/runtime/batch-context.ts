@@ -1,11 +1,11 @@
 import { InvalidTransitionError, OrdoError } from '../machine/index.js';
-import { recordInboxMany, type Queryable } from '../store/index.js';
+import { recordInboxStatement, runStatements, type Queryable, type ReadingStatement } from '../store/index.js';
 import type { BatchObserver } from './batch-observations.js';
 import type { ApplyContext, ApplyOutcome } from './apply-event.js';
 import { MachineVersionMissingError } from './errors.js';
-import { insertDeadLetter, lockInstances } from './instance-sql.js';
+import { insertDeadLetter, lockInstancesStatement } from './instance-sql.js';
 import type { AnyMachine, MachineRegistry } from './machine-registry.js';
-import { parkMessage } from './parked-messages.js';
+import { loadParkedStatement, parkMessage, type ParkedRow } from './parked-messages.js';
 import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
 import { WorkingInstance, type InstanceRow } from './working-instance.js';
 
@@ -52,6 +52,8 @@ export class BatchContext {
   readonly working = new Map<string, WorkingInstance>();
   /** Sagas whose parked messages the poller asked to try again. */
   readonly unparkAsked = new Set<string>();
+  /** The parked messages of the batch's sagas, oldest first: loaded and locked with the instances, and what this batch parks. */
+  readonly parked: ParkedRow[];
 
   constructor(
     readonly tx: Queryable,
@@ -60,7 +62,10 @@ export class BatchContext {
     /** Message ids this batch recorded first in the inbox; each is taken once. */
     readonly fresh: Set<string>,
     readonly replays: Map<string, DeadLetterRow>,
-  ) {}
+    parked: readonly ParkedRow[],
+  ) {
+    this.parked = [...parked];
+  }
 
   /** The working copy of a stored (or this batch's new) instance. */
   instance(id: string): WorkingInstance | undefined {
@@ -98,7 +103,11 @@ export class BatchContext {
   async park(m: IncomingMessage, err: unknown): Promise<WorkResult> {
     const { code, reason } = errorInfo(err);
     await forgetInbox(this.tx, this.deps.consumer, [m.id]);
-    await parkMessage(this.tx, { message: m, code, reason, now: this.deps.apply.now });
+    const row = await parkMessage(this.tx, { message: m, code, reason, now: this.deps.apply.now });
+    // Parked again (a redelivery of a parked message) keeps its place in the arrival order.
+    const at = this.parked.findIndex((p) => p.id === row.id);
+    if (at >= 0) this.parked[at] = row;
+    else this.parked.push(row);
     return { status: 'parked', messageId: m.id, sagaId: m.key, code, reason };
   }
 }
@@ -120,9 +129,9 @@ export function sagaIdOf(item: WorkItem, replays: ReadonlyMap<string, DeadLetter
 }
 
 /**
- * Loads a batch: the dead letters it replays, then its instances locked in id order, then
- * its message ids recorded in the inbox (after the locks, in id order: concurrent batches
- * cannot deadlock).
+ * Loads a batch: the dead letters it replays, then — in one round trip where the database
+ * allows — its instances locked in id order, its message ids recorded in the inbox (after
+ * the locks, in id order: concurrent batches cannot deadlock) and its sagas' parked messages.
  */
 export async function loadBatch(tx: Queryable, items: readonly WorkItem[], deps: BatchDeps): Promise<BatchContext> {
   const replays = new Map<string, DeadLetterRow>();
@@ -134,8 +143,17 @@ export async function loadBatch(tx: Queryable, items: readonly WorkItem[], deps:
     );
     for (const row of r.rows) replays.set(row.id, row);
   }
-  const rows = await lockInstances(tx, items.map((i) => sagaIdOf(i, replays)).filter((id): id is string => typeof id === 'string'));
+  const ids = [...new Set(items.map((i) => sagaIdOf(i, replays)).filter((id): id is string => typeof id === 'string'))].sort();
   const messageIds = items.flatMap((i) => (i.kind === 'message' ? [i.message.id] : i.kind === 'start' && i.first ? [i.first.id] : []));
-  const fresh = await recordInboxMany(tx, deps.consumer, [...new Set(messageIds)].sort());
-  return new BatchContext(tx, deps, rows, fresh, replays);
+  const lock = lockInstancesStatement(ids);
+  const inbox = recordInboxStatement(deps.consumer, [...new Set(messageIds)].sort());
+  const parked = loadParkedStatement(ids);
+  const parts: ReadingStatement<unknown>[] = [lock, inbox, parked].filter((s): s is ReadingStatement<never> => s !== undefined);
+  const results = await runStatements(tx, parts.map((p) => p.statement));
+  const readOf = <T>(s: ReadingStatement<T> | undefined, empty: T): T => {
+    const i = s ? parts.indexOf(s) : -1;
+    const r = results[i];
+    return s && r ? s.read(r) : empty;
+  };
+  return new BatchContext(tx, deps, readOf(lock, new Map()), readOf(inbox, new Set<string>()), replays, readOf(parked, []));
 }

@@ -1,7 +1,7 @@
 import { recordInboxMany } from '../store/index.js';
 import { applyIncoming } from './apply-event.js';
 import { forgetInbox, tooEarly, type BatchContext } from './batch-context.js';
-import { deleteParked, loadParked, postponeParked, type ParkedRow } from './parked-messages.js';
+import { deleteParked, postponeParked, type ParkedRow } from './parked-messages.js';
 
 /**
  * Parked messages of the sagas this batch moved to another state (or created), and of
@@ -13,7 +13,8 @@ export async function applyParkedMessages(b: BatchContext): Promise<void> {
   const { tx, deps } = b;
   // Moved: another state, or another machine version (a migration), may take what this one could not.
   const moved = [...b.working.values()].filter((w) => b.unparkAsked.has(w.id) || w.snapshot.state !== w.loaded?.snapshot.state || w.machineVersion !== w.loaded.machine_version);
-  const parked = await loadParked(tx, moved.map((w) => w.id));
+  const movedIds = new Set(moved.map((w) => w.id));
+  const parked = b.parked.filter((p) => movedIds.has(p.saga_id)).sort((x, y) => Number(BigInt(x.id) - BigInt(y.id)));
   if (parked.length === 0) return;
   const unhandled = await recordInboxMany(tx, deps.consumer, parked.map((p) => p.message_id));
   // Handled meanwhile (a redelivery got through): nothing left to do but forget it.

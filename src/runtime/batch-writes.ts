@@ -1,6 +1,5 @@
-import { appendToStreams, type Queryable } from '../store/index.js';
+import { appendToStreamsStatement, runStatements, type Queryable, type Statement } from '../store/index.js';
 import { RevisionConflictError } from './errors.js';
-import { writeAttemptsAndAlerts } from './instance-sql.js';
 import { netTimerOps, type WorkingInstance } from './working-instance.js';
 
 /*
@@ -9,8 +8,11 @@ import { netTimerOps, type WorkingInstance } from './working-instance.js';
  * The store's own tables go through the store (appendToStreams, recordInboxMany).
  */
 
-/** Inserts the new instances and updates the changed ones, each update guarded by the revision it was loaded at. */
-export async function writeInstances(tx: Queryable, items: readonly { w: WorkingInstance; streamVersion: number }[]): Promise<void> {
+/** The message `ordo_conflict` raises when an instance was not at the revision the batch loaded. */
+const REVISION_CONFLICT = 'ordo: saga revision conflict';
+
+/** Inserts of the new instances and updates of the changed ones, each update guarded by the revision it was loaded at (a lost guard raises). */
+export function instanceStatements(items: readonly { w: WorkingInstance; streamVersion: number }[]): Statement[] {
   const created = items.filter((i) => !i.w.loaded);
   const changed = items.filter((i) => i.w.loaded);
   const cols = (list: typeof items) => [
@@ -23,42 +25,51 @@ export async function writeInstances(tx: Queryable, items: readonly { w: Working
     list.map((i) => i.streamVersion),
     list.map((i) => i.w.machineVersion),
   ];
+  const out: Statement[] = [];
   if (created.length > 0) {
-    await tx.query(
-      `INSERT INTO ordo_saga_instances (id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version)
+    out.push({
+      sql: `INSERT INTO ordo_saga_instances (id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version)
        SELECT id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::text[])
          AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, machine_id)`,
-      [...cols(created), created.map((i) => i.w.machineId)],
-    );
+      params: [...cols(created), created.map((i) => i.w.machineId)],
+    });
   }
   if (changed.length > 0) {
-    const r = await tx.query<{ id: string }>(
-      `UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version,
-         machine_version = v.machine_version, updated_at = now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::integer[])
-         AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, loaded_revision)
-       WHERE i.id = v.id AND i.revision = v.loaded_revision
-       RETURNING i.id`,
-      [...cols(changed), changed.map((i) => i.w.loaded?.revision ?? 0)],
-    );
-    if (r.rows.length !== changed.length) {
-      const done = new Set(r.rows.map((row) => row.id));
-      const lost = changed.find((i) => !done.has(i.w.id));
-      throw new RevisionConflictError(lost?.w.id ?? '?', lost?.w.loaded?.revision ?? 0);
-    }
+    out.push({
+      sql: `WITH updated AS (
+         UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version,
+           machine_version = v.machine_version, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::integer[])
+           AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, loaded_revision)
+         WHERE i.id = v.id AND i.revision = v.loaded_revision
+         RETURNING i.id)
+       SELECT CASE WHEN count(*) = cardinality($1::text[]) THEN count(*)
+         ELSE ordo_conflict('${REVISION_CONFLICT}', (SELECT json_agg(json_build_object('id', v.id, 'revision', v.r)) FROM unnest($1::text[], $9::integer[]) AS v(id, r) WHERE v.id NOT IN (SELECT id FROM updated))::text) END AS updated
+       FROM updated`,
+      params: [...cols(changed), changed.map((i) => i.w.loaded?.revision ?? 0)],
+    });
   }
+  return out;
+}
+
+/** The error a revision guard raised, as the runtime's own (else the error as it is). */
+export function revisionConflict(err: unknown): unknown {
+  const e = err as { code?: string; message?: string; detail?: string };
+  if (e.code !== '40001' || e.message !== REVISION_CONFLICT || typeof e.detail !== 'string') return err;
+  const [lost] = JSON.parse(e.detail) as { id: string; revision: number }[];
+  return new RevisionConflictError(lost?.id ?? '?', lost?.revision ?? 0);
 }
 
 const RESOLVE_ALERTS = 'UPDATE ordo_saga_alerts SET resolved_at = now() WHERE saga_id = ANY($1::text[]) AND resolved_at IS NULL';
 
 /**
- * Applies every instance's net timer changes (deletions first, then one upsert for all new
- * deadlines) and resolves the open alerts of instances that left the state they were raised
- * in. The alert update rides in the timer deletion's statement (a data-modifying WITH: both
- * run on the same snapshot, on different tables) — one round trip instead of two per batch.
+ * Every instance's net timer changes (deletions first, then one upsert for all new
+ * deadlines) and the resolution of the open alerts of instances that left the state they
+ * were raised in. The alert update rides in the timer deletion's statement (a
+ * data-modifying WITH: both run on the same snapshot, on different tables).
  */
-export async function writeTimersAndAlerts(tx: Queryable, ws: readonly WorkingInstance[]): Promise<void> {
+export function timerAndAlertStatements(ws: readonly WorkingInstance[]): Statement[] {
   const resolve = ws.filter((w) => w.resolveAlerts).map((w) => w.id);
   const clearAll: string[] = [];
   const clearStep: string[] = [];
@@ -76,41 +87,83 @@ export async function writeTimersAndAlerts(tx: Queryable, ws: readonly WorkingIn
     }
     for (const s of net.set) set.push({ saga: w.id, timer: s.timerId, kind: s.kind, purpose: s.purpose, due: String(Math.round(s.dueAt)) });
   }
+  const out: Statement[] = [];
   if (clearAll.length > 0 || clearStep.length > 0 || cancelSaga.length > 0) {
-    await tx.query(
-      `${resolve.length > 0 ? `WITH resolved AS (${RESOLVE_ALERTS.replace('$1', '$5')}) ` : ''}DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($1::text[])
+    out.push({
+      sql: `${resolve.length > 0 ? `WITH resolved AS (${RESOLVE_ALERTS.replace('$1', '$5')}) ` : ''}DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($1::text[])
          OR (t.kind = 'step' AND t.saga_id = ANY($2::text[]))
          OR (t.saga_id, t.timer_id) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
-      [clearAll, clearStep, cancelSaga, cancelTimer, ...(resolve.length > 0 ? [resolve] : [])],
-    );
+      params: [clearAll, clearStep, cancelSaga, cancelTimer, ...(resolve.length > 0 ? [resolve] : [])],
+    });
   } else if (resolve.length > 0) {
-    await tx.query(RESOLVE_ALERTS, [resolve]);
+    out.push({ sql: RESOLVE_ALERTS, params: [resolve] });
   }
   if (set.length > 0) {
-    await tx.query(
-      `INSERT INTO ordo_saga_timers (saga_id, timer_id, kind, purpose, due_at)
+    out.push({
+      sql: `INSERT INTO ordo_saga_timers (saga_id, timer_id, kind, purpose, due_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
        ON CONFLICT (saga_id, timer_id) DO UPDATE SET kind = excluded.kind, purpose = excluded.purpose, due_at = excluded.due_at`,
-      [set.map((s) => s.saga), set.map((s) => s.timer), set.map((s) => s.kind), set.map((s) => s.purpose), set.map((s) => s.due)],
-    );
+      params: [set.map((s) => s.saga), set.map((s) => s.timer), set.map((s) => s.kind), set.map((s) => s.purpose), set.map((s) => s.due)],
+    });
   }
+  return out;
+}
+
+/** Retry history and new alerts of every instance, one statement each (both rare). */
+export function attemptAndAlertStatements(ws: readonly WorkingInstance[]): Statement[] {
+  const attempts = ws.flatMap((w) => w.attempts.map((a) => ({ w, a })));
+  const alerts = ws.flatMap((w) => w.alerts.map((a) => ({ w, a })));
+  const out: Statement[] = [];
+  if (attempts.length > 0) {
+    out.push({
+      sql: `INSERT INTO ordo_command_attempts (saga_id, step, compensation, seq, attempt, retryable, error, retry_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::integer[], $5::integer[], $6::boolean[], $7::text[], $8::bigint[])
+       ON CONFLICT DO NOTHING`,
+      params: [
+        attempts.map((x) => x.w.id),
+        attempts.map((x) => x.a.step),
+        attempts.map((x) => x.a.compensation),
+        attempts.map((x) => x.a.seq),
+        attempts.map((x) => x.a.attempt),
+        attempts.map((x) => x.a.retryable),
+        attempts.map((x) => x.a.error),
+        attempts.map((x) => (x.a.retryAt === null ? null : String(Math.round(x.a.retryAt)))),
+      ],
+    });
+  }
+  if (alerts.length > 0) {
+    out.push({
+      sql: 'INSERT INTO ordo_saga_alerts (saga_id, kind, detail) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]::jsonb[])',
+      params: [alerts.map((x) => x.w.id), alerts.map((x) => x.a.kind), alerts.map((x) => JSON.stringify(x.a.detail))],
+    });
+  }
+  return out;
 }
 
 /**
  * Writes every changed (or new) instance of a batch: its new log messages with the expected
  * stream version (one statement for all streams), its row guarded by the loaded revision,
- * its timers, alerts and retry history. Returns the instances written.
+ * its timers, alerts and retry history — one round trip where the database allows, which
+ * with `commit` also commits the transaction (the checks are in the statements). Returns
+ * the instances written.
  */
-export async function writeBatch(tx: Queryable, instances: readonly WorkingInstance[], streamOf: (machineId: string, sagaId: string) => string): Promise<WorkingInstance[]> {
+export async function writeBatch(tx: Queryable, instances: readonly WorkingInstance[], streamOf: (machineId: string, sagaId: string) => string, options?: { readonly commit?: boolean }): Promise<WorkingInstance[]> {
   const dirty = instances.filter((w) => w.dirty || !w.loaded);
   const appending = dirty.filter((w) => w.log.length > 0);
-  const versions = await appendToStreams(
-    tx,
-    appending.map((w) => ({ stream: streamOf(w.machineId, w.id), expectedVersion: w.loaded?.stream_version ?? 0, messages: w.log })),
-  );
-  const appended = new Map(appending.map((w, i) => [w, versions[i]?.nextExpectedVersion ?? 0]));
-  await writeInstances(tx, dirty.map((w) => ({ w, streamVersion: appended.get(w) ?? w.loaded?.stream_version ?? 0 })));
-  await writeTimersAndAlerts(tx, dirty);
-  for (const w of dirty) await writeAttemptsAndAlerts(tx, w);
+  const append = appending.length > 0 ? appendToStreamsStatement(appending.map((w) => ({ stream: streamOf(w.machineId, w.id), expectedVersion: w.loaded?.stream_version ?? 0, messages: w.log }))) : undefined;
+  // The append checks each stream is at the version expected, so each ends that many messages later.
+  const streamVersion = (w: WorkingInstance) => (w.loaded?.stream_version ?? 0) + w.log.length;
+  const statements = [
+    ...(append ? [append.statement] : []),
+    ...instanceStatements(dirty.map((w) => ({ w, streamVersion: streamVersion(w) }))),
+    ...timerAndAlertStatements(dirty),
+    ...attemptAndAlertStatements(dirty),
+  ];
+  if (statements.length === 0) return dirty;
+  try {
+    await runStatements(tx, statements, options);
+  } catch (err) {
+    throw revisionConflict(append ? append.translate(err) : err);
+  }
   return dirty;
 }

@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/index.js';
+import type { Queryable, ReadingStatement } from '../store/index.js';
 import type { IncomingMessage } from './work-item.js';
 
 /*
@@ -25,23 +25,27 @@ export function nextParkedRetry(now: number, attempts: number): number {
   return now + Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(16, Math.max(0, attempts - 1)));
 }
 
-/** Parks a message (again: one more attempt). */
-export async function parkMessage(tx: Queryable, p: { message: IncomingMessage; code: string; reason: string; now: number }): Promise<void> {
-  await tx.query(
+const PARKED_COLUMNS = 'id::text AS id, message_id, saga_id, message, error_code, reason, attempts';
+const parkedRow = (row: Record<string, unknown>): ParkedRow => ({ ...(row as unknown as ParkedRow), attempts: Number(row['attempts']) });
+
+/** Parks a message (again: one more attempt); returns its row. */
+export async function parkMessage(tx: Queryable, p: { message: IncomingMessage; code: string; reason: string; now: number }): Promise<ParkedRow> {
+  const r = await tx.query(
     `INSERT INTO ordo_parked_messages (message_id, saga_id, message, error_code, reason, parked_at, next_retry_at) VALUES ($1, $2, $3::text::jsonb, $4, $5, $6, $7)
-     ON CONFLICT (message_id) DO UPDATE SET attempts = ordo_parked_messages.attempts + 1, error_code = excluded.error_code, reason = excluded.reason`,
+     ON CONFLICT (message_id) DO UPDATE SET attempts = ordo_parked_messages.attempts + 1, error_code = excluded.error_code, reason = excluded.reason
+     RETURNING ${PARKED_COLUMNS}`,
     [p.message.id, p.message.key, JSON.stringify(p.message), p.code, p.reason, String(p.now), String(nextParkedRetry(p.now, 1))],
   );
+  return parkedRow(r.rows[0] ?? {});
 }
 
-/** The parked messages of these sagas, oldest first, locked for this transaction. */
-export async function loadParked(tx: Queryable, sagaIds: readonly string[]): Promise<ParkedRow[]> {
-  if (sagaIds.length === 0) return [];
-  const r = await tx.query<ParkedRow>(
-    `SELECT id::text AS id, message_id, saga_id, message, error_code, reason, attempts FROM ordo_parked_messages WHERE saga_id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-    [[...sagaIds]],
-  );
-  return r.rows.map((row) => ({ ...row, attempts: Number(row.attempts) }));
+/** The parked messages of these sagas, oldest first, locked for this transaction (undefined when there are no sagas). */
+export function loadParkedStatement(sagaIds: readonly string[]): ReadingStatement<ParkedRow[]> | undefined {
+  if (sagaIds.length === 0) return undefined;
+  return {
+    statement: { sql: `SELECT ${PARKED_COLUMNS} FROM ordo_parked_messages WHERE saga_id = ANY($1::text[]) ORDER BY id FOR UPDATE`, params: [[...sagaIds]] },
+    read: (r) => r.rows.map(parkedRow),
+  };
 }
 
 export async function deleteParked(tx: Queryable, ids: readonly string[]): Promise<void> {

@@ -14,8 +14,10 @@ export type { BatchDeps } from './batch-context.js';
  * memory, in order → apply the parked messages the batch made acceptable → write each
  * changed instance once (snapshot + revision, its stream in the log = timeline + outbox,
  * timers, retry history, alerts). A poison input is dead-lettered and the batch goes on.
+ * With `commit`, the writes also commit the transaction, in the same round trip where the
+ * database allows: only for a caller that runs nothing after it in that transaction.
  */
-export async function processBatch(tx: Queryable, items: readonly WorkItem[], deps: BatchDeps): Promise<WorkResult[]> {
+export async function processBatch(tx: Queryable, items: readonly WorkItem[], deps: BatchDeps, options?: { readonly commit?: boolean }): Promise<WorkResult[]> {
   const batch = await loadBatch(tx, items, deps);
   const results: WorkResult[] = [];
   for (const item of items) {
@@ -25,7 +27,7 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
     if (id !== undefined) stampTrace(batch.working.get(id), from, deps.observer?.traceOf(item));
   }
   await applyParkedMessages(batch);
-  const written = await writeBatch(tx, [...batch.working.values()], deps.streamOf);
+  const written = await writeBatch(tx, [...batch.working.values()], deps.streamOf, options);
   deps.observer?.written(written, results);
   return results;
 }

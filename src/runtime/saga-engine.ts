@@ -173,7 +173,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     });
 
   const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service: options.metricsService ?? options.consumer ?? 'ordo-saga-engine', streamOf, logger });
-  const runOnce = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer })));
+  const runOnce = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer }, { commit: true })));
   const service = options.metricsService ?? options.consumer ?? 'ordo-saga-engine';
   const runBatch = isolatingBadInputs(db, deps().consumer, runOnce, (reason) => options.metrics?.deadLetters.inc({ service, reason }));
   const committer = new GroupCommitter(runBatch, batchSize, concurrency, options.maxQueued);
@@ -203,7 +203,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
         const rows = fired.rows.sort((a, b) => Number(a.due_at) - Number(b.due_at) || (a.timer_id < b.timer_id ? -1 : 1));
         const items: WorkItem[] = rows.map((r) => ({ kind: 'timer', sagaId: r.saga_id, timerId: r.timer_id, timerKind: r.kind, purpose: r.purpose }));
         await observation.traceTimers(tx, items, locked);
-        await processBatch(tx, items, { ...deps(), apply: { ...deps().apply, now }, observer });
+        await processBatch(tx, items, { ...deps(), apply: { ...deps().apply, now }, observer }, { commit: true });
         return items.length;
       }),
     );

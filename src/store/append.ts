@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, Queryable } from './db.js';
+import type { Db, Queryable, Statement } from './db.js';
 import { DuplicateMessageIdError, ExpectedVersionConflictError, InvalidStoreInputError, whenNotMigrated, type ExpectedVersion } from './errors.js';
 import type { NewMessage } from './stored-message.js';
 
@@ -70,16 +70,37 @@ const APPEND_MANY_SQL = `SELECT a.version, a.in_order, a.positions
   LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
   ORDER BY s.ord`;
 
+/** The message `ordo_conflict` raises for a stream (appendToStreamsStatement). */
+const STREAM_CONFLICT = 'ordo: stream version conflict';
+
 /**
- * `appendToStream` for many streams in one round trip (same checks, same rows, same
- * errors); returns each stream's result in the order given. A stream may appear once.
- * All or nothing: pass a transaction and let the error roll it back (on a conflict the
- * other streams' messages are already in it); given a Db, it runs in a transaction of its own.
+ * `appendToStreams` as a statement to run in a script that may also commit (Queryable.batch):
+ * the version and transaction-order checks happen in the statement (`ordo_conflict` raises
+ * a retryable serialization failure), and `translate` turns the statement's error into the
+ * error `appendToStreams` throws. Each row of the result is one stream's new version.
  */
-export async function appendToStreams(q: Queryable | Db, appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+export function appendToStreamsStatement(appends: readonly StreamAppend[]): { readonly statement: Statement; readonly translate: (err: unknown) => unknown } {
+  const { streams, expected, payloads, ids } = checkAppends(appends);
+  const sql = `SELECT CASE WHEN a.in_order AND a.positions IS NOT NULL THEN a.version
+      ELSE ordo_conflict('${STREAM_CONFLICT}', json_build_object('stream', s.stream, 'expected', s.expected, 'version', a.version, 'inOrder', a.in_order)::text) END AS version
+    FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
+    LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
+    ORDER BY s.ord`;
+  const translate = (err: unknown): unknown => {
+    const e = err as { code?: string; message?: string; detail?: string };
+    if (e.code === '40001' && e.message === STREAM_CONFLICT && typeof e.detail === 'string') {
+      const d = JSON.parse(e.detail) as { stream: string; expected: number | null; version: number; inOrder: boolean };
+      const asked = appends.find((a) => a.stream === d.stream)?.expectedVersion ?? d.expected ?? 'any';
+      return new ExpectedVersionConflictError(d.stream, asked, d.version, d.inOrder ? 'version' : 'transaction-order');
+    }
+    return translateMany(err, appends, ids);
+  };
+  return { statement: { sql, params: [streams, expected, payloads] }, translate };
+}
+
+/** Checks and encodes the appends of one call: a stream once, every message id once. */
+function checkAppends(appends: readonly StreamAppend[]): { streams: string[]; expected: (number | null)[]; payloads: string[]; ids: Map<string, string> } {
   if (!isArray(appends)) throw new InvalidStoreInputError('appends', 'must be an array');
-  if (appends.length === 0) return [];
-  if (isDb(q)) return q.transaction((tx) => appendToStreams(tx, appends));
   const streams = new Set<string>();
   const allIds = new Map<string, string>(); // message id -> stream
   const expected: (number | null)[] = [];
@@ -97,9 +118,23 @@ export async function appendToStreams(q: Queryable | Db, appends: readonly Strea
     }
     payloads.push(payload.json);
   });
+  return { streams: [...streams], expected, payloads, ids: allIds };
+}
+
+/**
+ * `appendToStream` for many streams in one round trip (same checks, same rows, same
+ * errors); returns each stream's result in the order given. A stream may appear once.
+ * All or nothing: pass a transaction and let the error roll it back (on a conflict the
+ * other streams' messages are already in it); given a Db, it runs in a transaction of its own.
+ */
+export async function appendToStreams(q: Queryable | Db, appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+  if (!isArray(appends)) throw new InvalidStoreInputError('appends', 'must be an array');
+  if (appends.length === 0) return [];
+  if (isDb(q)) return q.transaction((tx) => appendToStreams(tx, appends));
+  const { streams, expected, payloads, ids: allIds } = checkAppends(appends);
   let rows: { version: number; in_order: boolean; positions: string | null }[];
   try {
-    rows = (await q.query<{ version: number; in_order: boolean; positions: string | null }>(APPEND_MANY_SQL, [[...streams], expected, payloads])).rows;
+    rows = (await q.query<{ version: number; in_order: boolean; positions: string | null }>(APPEND_MANY_SQL, [streams, expected, payloads])).rows;
   } catch (err) {
     throw translateMany(err, appends, allIds);
   }

@@ -1,4 +1,5 @@
-import type { Queryable } from './db.js';
+import type { Queryable, Statement } from './db.js';
+import { runInTurn } from './statement-script.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 /*
@@ -40,17 +41,56 @@ export function commitWakeup(send: (sql: string) => Promise<unknown>): { readonl
   return { committed };
 }
 
-/** `tx` as it is, noting whether one of its statements appended to the log (for the wake-up after the commit). */
-export function noticingAppends(tx: Queryable): { readonly tx: Queryable; readonly appended: () => boolean } {
+/**
+ * `tx` as it is, noting whether one of its statements appended to the log (for the wake-up
+ * after the commit), and refusing statements after a batch that committed the transaction.
+ * A `tx` without `batch` gets one that runs the statements one by one (its commit is then
+ * the transaction's own, when the function returns).
+ */
+export function noticingAppends(tx: Queryable): { readonly tx: Queryable; readonly appended: () => boolean; readonly committed: () => boolean } {
   let appended = false;
+  let committed = false;
+  const open = (): void => {
+    if (committed) throw new Error('this transaction was committed by its last batch: nothing more can run in it');
+  };
   return {
     tx: {
-      query<R extends object>(sql: string, params?: readonly unknown[]) {
+      async query<R extends object>(sql: string, params?: readonly unknown[]) {
+        open();
         if (appendsToLog(sql)) appended = true;
         return tx.query<R>(sql, params);
       },
-      ...(tx.exec ? { exec: tx.exec.bind(tx) } : {}),
+      ...(tx.exec ? { exec: async (sql: string) => (open(), tx.exec?.(sql)) } : {}),
+      async batch(statements: readonly Statement[], options?: { readonly commit?: boolean }) {
+        open();
+        if (statements.some((s) => appendsToLog(s.sql))) appended = true;
+        const results = tx.batch ? await tx.batch(statements, options) : await runInTurn(tx, statements);
+        if (options?.commit) committed = true;
+        return results;
+      },
     },
     appended: () => appended,
+    committed: () => committed,
   };
+}
+
+/**
+ * Runs a transaction's function for an engine that commits when it returns (PGlite): an
+ * error thrown after a batch committed the transaction comes back as a value, so the engine
+ * commits what that batch committed — as the server, where the batch's COMMIT ran — and the
+ * caller rethrows it afterwards.
+ */
+export async function settledAfterCommit<T>(committed: () => boolean, fn: () => Promise<T>): Promise<{ readonly value: T } | { readonly error: unknown }> {
+  try {
+    return { value: await fn() };
+  } catch (error) {
+    if (committed()) return { error };
+    throw error;
+  }
+}
+
+/** The value of `settledAfterCommit`, or its error thrown. */
+export function unsettle<T>(r: { readonly value: T } | { readonly error: unknown }): T {
+  if ('error' in r) throw r.error;
+  return r.value;
 }

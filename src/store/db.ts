@@ -6,6 +6,27 @@ export interface Queryable {
    * wrappers of a Queryable stay valid; both engines provide it.
    */
   exec?(sql: string): Promise<void>;
+  /**
+   * Runs the statements in order, stopping at the first error, and returns each one's
+   * result — on a server in one round trip when it can (statement-script.ts), else one by
+   * one. `commit: true` (a transaction's last call) also commits the transaction in that
+   * round trip: the statements' results come back committed, so a check that must be able
+   * to undo them belongs in the SQL (raise an error), not in the caller. Optional like
+   * `exec`; `runStatements` works with any Queryable.
+   */
+  batch?(statements: readonly Statement[], options?: { readonly commit?: boolean }): Promise<QueryResult<Record<string, unknown>>[]>;
+}
+
+/** One statement and its parameters. */
+export interface Statement {
+  readonly sql: string;
+  readonly params?: readonly unknown[];
+}
+
+/** A statement and how to read its result (to run it alone, or in a batch with others). */
+export interface ReadingStatement<T> {
+  readonly statement: Statement;
+  readonly read: (result: QueryResult<Record<string, unknown>>) => T;
 }
 
 export interface QueryResult<R> {

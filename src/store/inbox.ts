@@ -1,4 +1,4 @@
-import type { Db, Queryable } from './db.js';
+import type { Db, Queryable, ReadingStatement } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 
 /**
@@ -34,17 +34,26 @@ export async function inboxContains(q: Queryable, consumer: string, messageId: s
  * each other instead of deadlocking.
  */
 export async function recordInboxMany(tx: Queryable, consumer: string, messageIds: readonly string[]): Promise<Set<string>> {
+  const s = recordInboxStatement(consumer, messageIds);
+  if (!s) return new Set();
+  return s.read(await tx.query(s.statement.sql, s.statement.params));
+}
+
+/** `recordInboxMany` as a statement (undefined when there are no ids). */
+export function recordInboxStatement(consumer: string, messageIds: readonly string[]): ReadingStatement<Set<string>> | undefined {
   if (typeof consumer !== 'string' || consumer.length === 0) throw new InvalidStoreInputError('consumer', 'must be a non-empty string');
   if (!Array.isArray(messageIds)) throw new InvalidStoreInputError('messageIds', 'must be an array');
   messageIds.forEach((id, i) => {
     if (typeof id !== 'string' || id.length === 0) throw new InvalidStoreInputError(`messageIds[${i}]`, 'must be a non-empty string');
   });
-  if (messageIds.length === 0) return new Set();
-  const r = await tx.query<{ message_id: string }>(
-    'INSERT INTO ordo_inbox (consumer, message_id) SELECT $1, m FROM unnest($2::text[]) AS m ORDER BY m ON CONFLICT DO NOTHING RETURNING message_id',
-    [consumer, messageIds],
-  );
-  return new Set(r.rows.map((row) => row.message_id));
+  if (messageIds.length === 0) return undefined;
+  return {
+    statement: {
+      sql: 'INSERT INTO ordo_inbox (consumer, message_id) SELECT $1, m FROM unnest($2::text[]) AS m ORDER BY m ON CONFLICT DO NOTHING RETURNING message_id',
+      params: [consumer, messageIds],
+    },
+    read: (r) => new Set(r.rows.map((row) => String(row['message_id']))),
+  };
 }
 
 export interface HandleOnceResult<T> {

@@ -1,4 +1,5 @@
-export type { Db, Queryable, QueryResult, Engine } from './db.js';
+export type { Db, Queryable, QueryResult, Engine, Statement, ReadingStatement } from './db.js';
+export { runStatements } from './statement-script.js';
 export { openPostgres, ensurePostgresDatabase, dropPostgresDatabase, type PostgresOptions } from './postgres-db.js';
 export { openPglite, pgliteDb, type PgliteOptions } from './pglite-db.js';
 export { openSharedPglite, type SharedPglite, type SharedPgliteOptions } from './pglite-shared.js';
@@ -14,14 +15,14 @@ export {
 export { migrate, type Migration, type MigrateResult } from './migrate.js';
 export { migrateStore, storeMigrations, STORE_MIGRATION_SCOPE } from './store-migrations.js';
 export type { NewMessage, StoredMessage } from './stored-message.js';
-export { appendToStream, appendToStreams, streamVersion, type AppendResult, type StreamAppend } from './append.js';
+export { appendToStream, appendToStreams, appendToStreamsStatement, streamVersion, type AppendResult, type StreamAppend } from './append.js';
 export { readStream, type ReadStreamOptions } from './read-stream.js';
 export { readAll, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
 export { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
 export type { StructuredLogger } from './logger.js';
 export { createWakeup, type Wakeup } from './wakeup.js';
 export { logBacklog, type LogBacklog } from './log-backlog.js';
-export { recordInbox, recordInboxMany, inboxContains, handleOnce, type HandleOnceResult } from './inbox.js';
+export { recordInbox, recordInboxMany, recordInboxStatement, inboxContains, handleOnce, type HandleOnceResult } from './inbox.js';
 export {
   startOutboxRelay,
   defaultRelayMessage,

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { PGliteInterface } from '@electric-sql/pglite';
-import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
+import { appendsToLog, commitWakeup, noticingAppends, settledAfterCommit, unsettle } from './commit-wakeup.js';
 import type { Db, QueryResult } from './db.js';
 import { startPglite } from './pglite-start.js';
 
@@ -31,10 +31,10 @@ export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
       const result = await pglite.transaction((t) => {
         const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) });
         appended = noticed.appended;
-        return fn(noticed.tx);
+        return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
       });
       if (appended()) wakeup.committed();
-      return result;
+      return unsettle(result);
     },
     listen: async (channel, onNotify) => {
       const unlisten = await pglite.listen(channel, () => onNotify());

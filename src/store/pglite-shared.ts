@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
-import { appendsToLog, noticingAppends } from './commit-wakeup.js';
+import { appendsToLog, noticingAppends, settledAfterCommit, unsettle } from './commit-wakeup.js';
 import type { Db, QueryResult } from './db.js';
 import { startPglite } from './pglite-start.js';
 import { LOG_CHANNEL } from './store-migrations.js';
@@ -106,11 +106,11 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
           pglite.transaction((t) => {
             const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) });
             wrote = noticed.appended;
-            return fn(noticed.tx);
+            return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
           }),
         );
         if (wrote()) appended();
-        return result;
+        return unsettle(result);
       },
       listen(channel, onNotify) {
         const set = listeners.get(channel) ?? new Set();

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { Db, QueryResult } from './db.js';
+import type { Db, Queryable, QueryResult } from './db.js';
+import { runInTurn, scriptOf } from './statement-script.js';
 import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
 
@@ -38,15 +39,53 @@ export function openPostgres(options: PostgresOptions): Db {
     exec: async (sql) => void (await pool.query(sql)),
     async transaction(fn) {
       const client = await pool.connect();
-      try {
+      // BEGIN goes with the transaction's first statement, in the same round trip (its
+      // parameters inlined, statement-script.ts), and not at all when the function runs none.
+      let begun = false;
+      let committed = false;
+      const begin = async (): Promise<void> => {
+        if (begun) return;
+        begun = true;
         await client.query('BEGIN');
-        const noticed = noticingAppends({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });
+      };
+      const own: Queryable = {
+        async query(sql, params) {
+          const script = begun ? undefined : scriptOf([{ sql, params }]);
+          if (script === undefined) return (await begin(), run(client, sql, params));
+          begun = true;
+          const raw = (await client.query(`BEGIN;\n${script}`)) as pg.QueryResult | pg.QueryResult[];
+          const r = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+          return { rows: (r?.rows ?? []) as never[], rowCount: r?.rowCount ?? 0 };
+        },
+        exec: async (sql) => (await begin(), void (await client.query(sql))),
+        async batch(statements, options) {
+          const script = scriptOf(statements);
+          if (script === undefined) {
+            await begin();
+            const results = await runInTurn(own, statements);
+            if (options?.commit) {
+              await client.query('COMMIT');
+              committed = true;
+            }
+            return results;
+          }
+          const withBegin = !begun;
+          begun = true;
+          const raw = (await client.query(`${withBegin ? 'BEGIN;\n' : ''}${script}${options?.commit ? ';\nCOMMIT' : ''}`)) as pg.QueryResult | pg.QueryResult[];
+          if (options?.commit) committed = true;
+          const all = Array.isArray(raw) ? raw : [raw];
+          return all.slice(withBegin ? 1 : 0, withBegin ? 1 + statements.length : statements.length).map((r) => ({ rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 }));
+        },
+      };
+      try {
+        const noticed = noticingAppends(own);
         const result = await fn(noticed.tx);
-        await client.query('COMMIT');
+        if (begun && !committed) await client.query('COMMIT');
+        committed = true;
         if (noticed.appended()) wakeup.committed();
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (begun && !committed) await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
         client.release();

@@ -174,6 +174,20 @@ export const storeMigrations: readonly Migration[] = [
       DROP FUNCTION IF EXISTS ordo_notify_log();
     `,
   },
+  {
+    version: 10,
+    name: 'conflicts raised by a statement',
+    // A statement that checks what it just did (an append's expected version, an update's
+    // revision guard) inside a script that also commits must fail *before* the commit:
+    // ordo_conflict raises a serialization failure (40001, retried like any lost race)
+    // whose message names the conflict and whose detail carries it as JSON.
+    sql: `
+      CREATE OR REPLACE FUNCTION ordo_conflict(p_message text, p_detail text) RETURNS integer LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = p_message, DETAIL = p_detail;
+      END $$;
+    `,
+  },
 ];
 
 /** The channel notified after every commit that appended to the log (commit-wakeup.ts; migration 8 did it inside the commit). */

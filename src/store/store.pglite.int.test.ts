@@ -7,6 +7,7 @@ import { describeGlobalOrderContract } from './global-order.contract.js';
 import { describeOutboxRelayContract } from './outbox-relay.contract.js';
 import { describeRetentionContract } from './retention.contract.js';
 import { expectNotMigrated } from './contract-support.js';
+import { describeStatementBatchContract } from './statement-batch.contract.js';
 import { describeStoreContract } from './store.contract.js';
 import { appendToStream, globalPositionOf, LOG_START, migrateStore, openPglite, readAll, storeMigrations } from './index.js';
 import { freshPglite, type FreshDatabase } from '../testing/fresh-database.js';
@@ -25,6 +26,7 @@ afterAll(async () => {
 describeStoreContract('PGlite (in memory)', shared, embedded, null); // not-migrated: tested below with the data directory
 describeGlobalOrderContract('PGlite (in memory)', shared, embedded);
 describeOutboxRelayContract('PGlite (in memory)', shared, embedded);
+describeStatementBatchContract('PGlite (in memory)', shared);
 describeBatchWritesContract('PGlite (in memory)', shared, embedded);
 describeRetentionContract('PGlite (in memory)', freshPglite); // its own database: other suites' checkpoints would hold its streams
 

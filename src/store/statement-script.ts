@@ -1,0 +1,86 @@
+import { createRequire } from 'node:module';
+import type { Queryable, QueryResult, Statement } from './db.js';
+
+/*
+ * Several statements in one round trip. PostgreSQL's simple query protocol runs a script
+ * of statements in one message, but takes no parameters; the extended protocol takes
+ * parameters but one statement per round trip (node-postgres does not pipeline). A
+ * script therefore carries each parameter inlined as a quoted literal: exactly the text
+ * node-postgres would have sent for it (its own `prepareValue`), and, like that
+ * parameter, of no declared type — a quoted literal is of type `unknown` too, resolved by
+ * its context or its cast. Anything that cannot be inlined safely (a NUL character, which
+ * would end the message; binary data; dollar quoting in the statement) makes the caller
+ * send the statements one by one instead: same effect, more round trips.
+ */
+
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (value: unknown) => unknown };
+
+/** A quoted SQL literal of `text` (E'' form when it holds a backslash: right whatever standard_conforming_strings is). */
+export function quoteLiteral(text: string): string {
+  const body = text.replace(/'/g, "''");
+  return text.includes('\\') ? ` E'${body.replace(/\\/g, '\\\\')}'` : `'${body}'`;
+}
+
+/** A parameter as a literal, or undefined when it cannot be one. */
+function literalOf(value: unknown): string | undefined {
+  const prepared = prepareValue(value);
+  if (prepared === null || prepared === undefined) return 'NULL';
+  if (typeof prepared !== 'string' || prepared.includes('\0')) return undefined;
+  return quoteLiteral(prepared);
+}
+
+/**
+ * `sql` with `$n` replaced by its parameter as a literal, or undefined when that is not
+ * safe. Placeholders inside quoted strings, quoted identifiers and comments are left as
+ * they are; a statement with dollar quoting is not inlined at all.
+ */
+export function inlineParameters(sql: string, params: readonly unknown[] = []): string | undefined {
+  if (sql.includes('\0')) return undefined;
+  const literals: string[] = [];
+  for (const p of params) {
+    const l = literalOf(p);
+    if (l === undefined) return undefined;
+    literals.push(l);
+  }
+  let safe = true;
+  const out = sql.replace(SKIPPED_OR_PLACEHOLDER, (match: string, index: string | undefined) => {
+    if (index === undefined) {
+      if (match === '$' || match === '/*') safe = false; // dollar quoting, a comment never closed
+      return match;
+    }
+    const literal = literals[Number(index) - 1];
+    if (literal === undefined) safe = false; // a placeholder without its parameter: let the server say so
+    return literal ?? match;
+  });
+  return safe ? out : undefined;
+}
+
+/**
+ * What the scan stops at: an E'' string (backslash escapes), a quoted string or identifier
+ * (a doubled quote inside), a line or block comment — all kept as they are — or a
+ * placeholder `$n`; a lone `$` (dollar quoting) or `/*` (an open comment) makes it unsafe.
+ */
+const SKIPPED_OR_PLACEHOLDER = /\b[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$(\d+)|\$|\/\*/g;
+
+/** The statements as one script, or undefined when one of them cannot be inlined. */
+export function scriptOf(statements: readonly Statement[]): string | undefined {
+  const parts: string[] = [];
+  for (const s of statements) {
+    const inlined = inlineParameters(s.sql, s.params);
+    if (inlined === undefined) return undefined;
+    parts.push(inlined.trim().replace(/;+$/, ''));
+  }
+  return parts.join(';\n');
+}
+
+/** Runs statements one after another through `q` (the way that always works). */
+export async function runInTurn(q: Queryable, statements: readonly Statement[]): Promise<QueryResult<Record<string, unknown>>[]> {
+  const results: QueryResult<Record<string, unknown>>[] = [];
+  for (const s of statements) results.push(await q.query(s.sql, s.params));
+  return results;
+}
+
+/** Runs statements through `q`'s `batch` when it has one, else one by one (then `commit` is left to the transaction). */
+export function runStatements(q: Queryable, statements: readonly Statement[], options?: { readonly commit?: boolean }): Promise<QueryResult<Record<string, unknown>>[]> {
+  return q.batch ? q.batch(statements, options) : runInTurn(q, statements);
+}
