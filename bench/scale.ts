@@ -20,14 +20,23 @@ const IN_FLIGHT = 256;
 const TABLES = ['ordo_messages', 'ordo_saga_instances', 'ordo_inbox', 'ordo_saga_timers', 'ordo_checkpoints'];
 
 async function tableSizes(db: Db): Promise<Record<string, number>> {
-  const r = await db.query<{ t: string; bytes: string; rows: string }>(
-    `SELECT c.relname AS t, pg_total_relation_size(c.oid)::text AS bytes, c.reltuples::bigint::text AS rows FROM pg_class c WHERE c.relname = ANY($1::text[])`,
+  const r = await db.query<{ t: string; bytes: string; dead: string | null }>(
+    `SELECT c.relname AS t, pg_total_relation_size(c.oid)::text AS bytes, s.n_dead_tup::text AS dead
+     FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.relname = ANY($1::text[])`,
     [TABLES],
   );
   const out: Record<string, number> = {};
-  for (const row of r.rows) out[`${row.t}MiB`] = Math.round((Number(row.bytes) / 2 ** 20) * 10) / 10;
-  return out;
+  let total = 0;
+  let dead = 0;
+  for (const row of r.rows) {
+    out[`${row.t}MiB`] = mib(Number(row.bytes));
+    total += Number(row.bytes);
+    dead += Number(row.dead ?? 0);
+  }
+  return { tablesMiB: mib(total), deadRows: dead, ...out };
 }
+
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 export default async function scaleBench(options: BenchOptions): Promise<BenchResult> {
   const total = Math.max(20_000, Math.round(1_000_000 * options.scale));
@@ -43,13 +52,18 @@ export default async function scaleBench(options: BenchOptions): Promise<BenchRe
     await saveCheckpoint(db, 'bench-services', LOG_START);
     const policy = { finishedAfterMs: 10_000, inboxAfterMs: 60_000, mode: 'delete' as const, batchSize: 2000 };
     let retired = 0;
-    const retention = startRetention({ round: () => runSagaRetention(db, policy), intervalMs: 2_000, onReport: (r) => (retired += r.sagas), onError: (err) => progress(`retention round failed: ${String(err)}`) });
+    let vacuums = 0;
+    const retention = startRetention({ round: () => runSagaRetention(db, policy), intervalMs: 2_000, onReport: (r) => {
+        retired += r.sagas;
+        if (r.vacuumed.length > 0) vacuums += 1;
+      }, onError: (err) => progress(`retention round failed: ${String(err)}`) });
     const prefix = randomBytes(3).toString('hex');
     const startedAt = new Map<string, number>();
     let next = 0;
     let done = 0;
     let sliceLatencies: number[] = [];
     let sliceStart = performance.now();
+    let lastTick = sliceStart;
     let finish: () => void = () => undefined;
     const allDone = new Promise<void>((r) => (finish = r));
     const bar = progressBar('  sagas', total);
@@ -70,7 +84,11 @@ export default async function scaleBench(options: BenchOptions): Promise<BenchRe
         startedAt.delete(id);
         sliceLatencies.push(performance.now() - s);
         done += 1;
-        if (done % 1000 === 0) bar.update(done, `retired ${retired}`);
+        if (done % 1000 === 0) {
+          const now = performance.now();
+          bar.update(done, `${Math.round(1000 / ((now - lastTick) / 1000))} sagas/s, retired ${retired}`);
+          lastTick = now;
+        }
         if (done % slice === 0 || done === total) {
           const seconds = (performance.now() - sliceStart) / 1000;
           const latencies = sliceLatencies;
@@ -78,7 +96,7 @@ export default async function scaleBench(options: BenchOptions): Promise<BenchRe
           const memory = process.memoryUsage().rss;
           pendingSlices.push(
             tableSizes(db).then((sizes) => {
-              runs.push(summarise(`ordo sagas ${upTo - latencies.length + 1}–${upTo}`, latencies.length, seconds, latencies, { upTo, rssMiB: Math.round(memory / 2 ** 20), stepsPerSec: (latencies.length * STEPS_PER_SAGA) / seconds, retiredSoFar: retired, ...sizes }));
+              runs.push(summarise(`ordo sagas ${upTo - latencies.length + 1}–${upTo}`, latencies.length, seconds, latencies, { upTo, rssMiB: Math.round(memory / 2 ** 20), stepsPerSec: (latencies.length * STEPS_PER_SAGA) / seconds, retiredSoFar: retired, vacuumRoundsSoFar: vacuums, ...sizes }));
             }),
           );
           sliceLatencies = [];
@@ -105,20 +123,32 @@ export default async function scaleBench(options: BenchOptions): Promise<BenchRe
   runs.sort((a, b) => Number(a['upTo']) - Number(b['upTo']));
   const first = runs[0];
   const last = runs.at(-1);
+  const lastVsFirst = first && last && first.opsPerSec > 0 ? last.opsPerSec / first.opsPerSec : 0;
+  // Warm-up is the first slice: RSS at its end against RSS at the end of the run.
+  const rssGrowth = first && last ? Number(last['rssMiB']) / Number(first['rssMiB']) : 0;
   const warm = rss.slice(Math.floor(rss.length / 5));
   const rssRange = warm.length > 0 ? Math.max(...warm) / Math.min(...warm) : 1;
+  const throughputMet = lastVsFirst >= 0.9;
+  const rssMet = rssGrowth >= 0.9 && rssGrowth <= 1.1;
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  progress(`targets: last slice ${(lastVsFirst * 100).toFixed(0)}% of the first (≥ 90%: ${met(throughputMet)}); RSS ×${rssGrowth.toFixed(2)} after warm-up (±10%: ${met(rssMet)})`);
   return {
     suite: 'scale',
     machine: machineDescription(),
     runs,
     ratios: {
-      lastVsFirstSlice: first && last && first.opsPerSec > 0 ? last.opsPerSec / first.opsPerSec : 0,
+      lastVsFirstSlice: lastVsFirst,
+      rssGrowth,
       rssFlatness: rssRange > 0 ? 1 / rssRange : 0,
+      throughputTargetMet: throughputMet ? 1 : 0,
+      rssTargetMet: rssMet ? 1 : 0,
     },
     notes: [
       `${total} order sagas (${STEPS_PER_SAGA} steps each), ${IN_FLIGHT} in flight, reported per ${slice}; the reference is the first slice of the same run`,
-      'retention beside it: finished sagas leave 10 s after they finish (delete mode), inbox entries after 60 s; the instant services keep a checkpoint like a relay',
-      `rssFlatness = min ÷ max RSS after the first fifth of the run (${warm.length} samples, every 5 s; 1 = flat, target ≥ 0.9)`,
+      'retention beside it: finished sagas leave 10 s after they finish (delete mode), inbox entries after 60 s, and the round vacuums the tables where autovacuum does not; the instant services keep a checkpoint like a relay',
+      `target throughput: last slice ≥ 90% of the first: lastVsFirstSlice ${lastVsFirst.toFixed(2)}, ${met(throughputMet)}`,
+      `target RSS flat after warm-up (the first slice): rssGrowth = RSS at the end ÷ RSS after the first slice = ${rssGrowth.toFixed(2)}, within ±10%: ${met(rssMet)}`,
+      `rssFlatness = min ÷ max RSS after the first fifth of the run (${warm.length} samples, every 5 s; 1 = flat)`,
     ],
   };
 }

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { setup } from '../machine/index.js';
-import { appendToStream, lastGlobalPosition, readStream, recordInbox, saveCheckpoint, type Db } from '../store/index.js';
+import { appendToStream, lastGlobalPosition, readStream, recordInbox, saveCheckpoint, vacuumState, type Db } from '../store/index.js';
 import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/index.js';
 import { createSagaEngine, runOutboxRetention, runSagaRetention, startRetention, type SagaEngine } from './index.js';
+import { SAGA_CHURN_TABLES } from './retention.js';
 
 const flow = setup({ context: z.object({ n: z.number() }), events: { Go: z.object({}) } }).createMachine({
   id: 'flow',
@@ -102,9 +103,38 @@ for (const [name, open] of [
       expect(await readStream(d.db, 'inventory-o1')).toEqual([]);
     });
 
+    it('vacuums the tables the engine churned where autovacuum does not, so finished sagas leave no dead rows behind', async () => {
+      // As on a server with autovacuum off (PGlite never runs it: one process, no worker).
+      for (const t of SAGA_CHURN_TABLES) await d.db.query(`ALTER TABLE ${t} SET (autovacuum_enabled = off)`);
+      const ids = Array.from({ length: 400 }, (_, i) => `churn-${i}`);
+      await Promise.all(ids.map((id) => engine.startSaga(id, 'flow', { n: 1 })));
+      await engine.deliver(ids.map((id) => ({ id: `go-${id}`, key: id, type: 'Go' })));
+      await saveCheckpoint(d.db, 'orders-outbox', await lastGlobalPosition(d.db));
+      const size = async () => count(d.db, `SELECT pg_relation_size('ordo_messages')::text AS n`);
+      const grown = await size();
+      const policy = { finishedAfterMs: 0, inboxAfterMs: 3_600_000, mode: 'delete' as const };
+
+      // 'never': the sagas leave, their rows stay behind dead, and the log keeps its pages.
+      expect(await runSagaRetention(d.db, { ...policy, vacuum: 'never' })).toMatchObject({ sagas: ids.length, vacuumed: [] });
+      // The statistics reach pg_stat_* shortly after the deleting transaction.
+      const deadMessages = async () => (await vacuumState(d.db, ['ordo_messages']))[0];
+      for (let i = 0; i < 200 && ((await deadMessages())?.dead ?? 0) < 2 * ids.length; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await deadMessages()).toMatchObject({ autovacuum: false });
+      expect((await deadMessages())?.dead).toBeGreaterThanOrEqual(2 * ids.length);
+      expect(await size()).toBe(grown);
+
+      // 'auto' (the default): the round vacuums them; the empty pages at the log's end go back.
+      const report = await runSagaRetention(d.db, policy);
+      expect(report.vacuumed).toContain('ordo_messages');
+      expect(report.vacuumed).toContain('ordo_saga_instances');
+      expect(await size()).toBeLessThan(grown);
+      for (const t of SAGA_CHURN_TABLES) await d.db.query(`ALTER TABLE ${t} RESET (autovacuum_enabled)`);
+    });
+
     it('refuses a policy that makes no sense', async () => {
       await expect(runSagaRetention(d.db, { finishedAfterMs: -1, inboxAfterMs: 0, mode: 'delete' })).rejects.toMatchObject({ code: 'INVALID_ENGINE_OPTION' });
       await expect(runSagaRetention(d.db, { finishedAfterMs: 0, inboxAfterMs: 0, mode: 'shred' as never })).rejects.toThrow(/mode/);
+      await expect(runSagaRetention(d.db, { finishedAfterMs: 0, inboxAfterMs: 0, mode: 'delete', vacuum: 'sometimes' as never })).rejects.toThrow(/vacuum/);
     });
   });
 }

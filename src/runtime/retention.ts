@@ -1,4 +1,4 @@
-import { heldStreams, migrate, pruneInbox, removeStreams, trimOutbox, type Db, type Migration, type RetentionMode } from '../store/index.js';
+import { heldStreams, migrate, pruneInbox, removeStreams, trimOutbox, vacuumWhereNeeded, type Db, type Migration, type RetentionMode, type VacuumMode } from '../store/index.js';
 import { InvalidEngineOptionError } from './errors.js';
 
 /*
@@ -46,6 +46,12 @@ export interface RetentionPolicy {
   readonly mode: RetentionMode;
   /** Sagas (and inbox entries) per transaction (default 500). */
   readonly batchSize?: number;
+  /**
+   * VACUUM the tables the engine churns at the end of a round, when they hold more dead rows
+   * than autovacuum would wait for: 'auto' (default) only where autovacuum will not (PGlite,
+   * a server or table with it off), 'always', or 'never'.
+   */
+  readonly vacuum?: VacuumMode;
 }
 
 export interface RetentionReport {
@@ -56,8 +62,15 @@ export interface RetentionReport {
   /** Finished sagas past their retention kept because a reader has not passed their stream yet. */
   readonly held: number;
   readonly inbox: number;
+  /** Tables the round vacuumed (see `RetentionPolicy.vacuum`). */
+  readonly vacuumed: readonly string[];
   readonly seconds: number;
 }
+
+/** What a saga engine's database churns: the log, instances updated at each step, timers, inbox, retry history, checkpoints. */
+export const SAGA_CHURN_TABLES = ['ordo_messages', 'ordo_saga_instances', 'ordo_saga_timers', 'ordo_inbox', 'ordo_checkpoints', 'ordo_command_attempts', 'ordo_saga_alerts', 'ordo_parked_messages'] as const;
+/** What an outbox-only database churns. */
+export const OUTBOX_CHURN_TABLES = ['ordo_messages', 'ordo_inbox', 'ordo_checkpoints'] as const;
 
 export function checkRetentionPolicy(p: RetentionPolicy): Required<RetentionPolicy> {
   const ms = (field: string, v: number) => {
@@ -68,7 +81,9 @@ export function checkRetentionPolicy(p: RetentionPolicy): Required<RetentionPoli
   if (p.mode !== 'archive' && p.mode !== 'delete') throw new InvalidEngineOptionError('mode', `must be "archive" or "delete", got ${String(p.mode)}`);
   const batchSize = p.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidEngineOptionError('batchSize', 'must be a positive integer');
-  return { ...p, batchSize };
+  const vacuum = p.vacuum ?? 'auto';
+  if (vacuum !== 'auto' && vacuum !== 'always' && vacuum !== 'never') throw new InvalidEngineOptionError('vacuum', `must be "auto", "always" or "never", got ${String(vacuum)}`);
+  return { ...p, batchSize, vacuum };
 }
 
 /** The streams in the log that belong to a saga and leave with it (default: the engine's `<machine>-<id>`). */
@@ -139,7 +154,8 @@ export async function runSagaRetention(db: Db, policy: RetentionPolicy, streamsO
     inbox += n;
     if (n < p.batchSize) break;
   }
-  return { sagas, messages, held, inbox, seconds: (performance.now() - t0) / 1000 };
+  const vacuumed = await vacuumWhereNeeded(db, SAGA_CHURN_TABLES, p.vacuum);
+  return { sagas, messages, held, inbox, vacuumed, seconds: (performance.now() - t0) / 1000 };
 }
 
 /**
@@ -163,7 +179,8 @@ export async function runOutboxRetention(db: Db, policy: RetentionPolicy): Promi
     inbox += n;
     if (n < p.batchSize) break;
   }
-  return { sagas: 0, messages, held: 0, inbox, seconds: (performance.now() - t0) / 1000 };
+  const vacuumed = await vacuumWhereNeeded(db, OUTBOX_CHURN_TABLES, p.vacuum);
+  return { sagas: 0, messages, held: 0, inbox, vacuumed, seconds: (performance.now() - t0) / 1000 };
 }
 
 export interface RetentionLoop {

@@ -33,3 +33,4 @@ export {
   type RelayTarget,
 } from './outbox-relay.js';
 export { oldestReader, heldStreams, removeStreams, trimOutbox, pruneInbox, readArchivedStream, type OldestReader, type RemovedStreams, type RetentionMode } from './retention.js';
+export { vacuumWhereNeeded, vacuumState, type VacuumMode, type VacuumDecision } from './vacuum.js';
