@@ -34,9 +34,13 @@ export interface ShopReconcilerOptions {
   readonly onRecord?: (r: Reconciliation) => void;
 }
 
-/** The shop's checks, in the order a round runs them. */
+/**
+ * The shop's checks, in the order a round runs them. Stuck-initiated goes last: it sets an
+ * order moving, and a check after it in the same round (with a short grace) would find that
+ * order mid-flight — waiting for a reply it is about to get — and ask again.
+ */
 export function shopReconcilerChecks(deps: CheckDeps): ReconcilerCheck[] {
-  return [stuckInitiatedCheck(deps), canceledHoldsReservationCheck(deps), canceledChargedCheck(deps), awaitingReplyCheck(deps)];
+  return [canceledHoldsReservationCheck(deps), canceledChargedCheck(deps), awaitingReplyCheck(deps), stuckInitiatedCheck(deps)];
 }
 
 /** The shop's reconciler (DESIGN.md §2): compares the order sagas with the inventory, payment and shipping databases. */
