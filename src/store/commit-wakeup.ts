@@ -1,5 +1,5 @@
 import type { Queryable, Statement } from './db.js';
-import { runInTurn } from './statement-script.js';
+import { runStatements } from './statement-script.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 /*
@@ -64,7 +64,7 @@ export function noticingAppends(tx: Queryable): { readonly tx: Queryable; readon
       async batch(statements: readonly Statement[], options?: { readonly commit?: boolean }) {
         open();
         if (statements.some((s) => appendsToLog(s.sql))) appended = true;
-        const results = tx.batch ? await tx.batch(statements, options) : await runInTurn(tx, statements);
+        const results = await runStatements(tx, statements, options);
         if (options?.commit) committed = true;
         return results;
       },
