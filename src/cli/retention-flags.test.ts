@@ -18,6 +18,8 @@ describe('retention flags', () => {
       intervalMs: 30_000,
     });
     expect(retentionFromFlags(parse(['--retention-finished', 'off']))).toBe(false);
+    expect(retentionFromFlags(parse(['--retention-vacuum', 'always']))).toEqual({ ...DEFAULT_SHOP_RETENTION, vacuum: 'always' });
+    expect(retentionFromFlags(parse(['--retention-vacuum', 'never']))).toMatchObject({ vacuum: 'never' });
     expect(durationFlag('x', '500ms')).toBe(500);
   });
   it('refuse what is not a duration or a mode, naming the flag', () => {
@@ -27,6 +29,7 @@ describe('retention flags', () => {
       [['--retention-inbox', ''], /--retention-inbox/],
       [['--retention-mode', 'shred'], /--retention-mode must be archive or delete/],
       [['--retention-interval', '10ms'], /at least 1s/],
+      [['--retention-vacuum', 'sometimes'], /--retention-vacuum must be auto, always or never/],
     ] as const) {
       expect(() => retentionFromFlags(parse([...args]))).toThrow(RetentionFlagError);
       expect(() => retentionFromFlags(parse([...args]))).toThrow(message);

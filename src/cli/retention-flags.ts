@@ -10,6 +10,7 @@ export interface RetentionFlags {
   retentionInbox?: string;
   retentionMode?: string;
   retentionInterval?: string;
+  retentionVacuum?: string;
 }
 
 /** `ordo retention`'s flags: where the shop's databases are, and the policy. */
@@ -38,7 +39,8 @@ export function addRetentionFlags(cmd: Command, defaults: ShopRetention = RETENT
     .option('--retention-finished <duration>', `finished orders leave the live tables this long after they finished (default ${days(defaults.finishedAfterMs)}; "off": keep everything)`)
     .option('--retention-inbox <duration>', `inbox entries, idempotency keys and published service reports leave after this long; keep it longer than any redelivery (default ${days(defaults.inboxAfterMs)})`)
     .option('--retention-mode <mode>', `archive (to the *_archive tables; GET /orders/:id still finds the order) or delete (default ${defaults.mode})`)
-    .option('--retention-interval <duration>', `how often a retention round runs (default ${days(defaults.intervalMs)})`);
+    .option('--retention-interval <duration>', `how often a retention round runs (default ${days(defaults.intervalMs)})`)
+    .option('--retention-vacuum <when>', 'VACUUM (ANALYZE) the tables a round churned: auto (where autovacuum does not run: PGlite, a server with it off), always, or never (default auto)');
 }
 
 /** The policy the flags describe; `false` for `--retention-finished off`. */
@@ -46,11 +48,14 @@ export function retentionFromFlags(flags: RetentionFlags, defaults: ShopRetentio
   if (flags.retentionFinished?.trim() === 'off') return false;
   const mode = flags.retentionMode ?? defaults.mode;
   if (mode !== 'archive' && mode !== 'delete') throw new RetentionFlagError(`--retention-mode must be archive or delete, got "${mode}"`);
+  const vacuum = flags.retentionVacuum;
+  if (vacuum !== undefined && vacuum !== 'auto' && vacuum !== 'always' && vacuum !== 'never') throw new RetentionFlagError(`--retention-vacuum must be auto, always or never, got "${vacuum}"`);
   const policy: ShopRetention = {
     finishedAfterMs: flags.retentionFinished === undefined ? defaults.finishedAfterMs : durationFlag('retention-finished', flags.retentionFinished),
     inboxAfterMs: flags.retentionInbox === undefined ? defaults.inboxAfterMs : durationFlag('retention-inbox', flags.retentionInbox),
     mode,
     intervalMs: flags.retentionInterval === undefined ? defaults.intervalMs : durationFlag('retention-interval', flags.retentionInterval),
+    ...(vacuum === undefined ? {} : { vacuum }),
   };
   if (policy.intervalMs < 1000) throw new RetentionFlagError(`--retention-interval must be at least 1s, got "${flags.retentionInterval ?? ''}"`);
   return policy;

@@ -1,5 +1,5 @@
-import { runOutboxRetention, type RetentionReport } from '../runtime/index.js';
-import { ordersRetentionRound, type DatabaseOwner } from '../shop/index.js';
+import type { RetentionReport } from '../runtime/index.js';
+import { ordersRetentionRound, serviceRetentionRound, type DatabaseOwner } from '../shop/index.js';
 import type { Db } from '../store/index.js';
 import { embeddedShop, openShopDatabase, storageFlagsProblem } from './shop-databases.js';
 import { RetentionFlagError, retentionFromFlags, type RetentionCommandFlags } from './retention-flags.js';
@@ -29,7 +29,7 @@ export async function runRetentionCommand(flags: RetentionCommandFlags): Promise
     }
     for (const [service, db] of dbs) {
       process.stderr.write(`  … ${service}: retention round on ${db.describe}\n`);
-      reports[service] = service === 'orders' ? await ordersRetentionRound(db, policy) : await runOutboxRetention(db, policy);
+      reports[service] = service === 'orders' ? await ordersRetentionRound(db, policy) : await serviceRetentionRound(service, db, policy);
     }
   } finally {
     for (const [, db] of dbs) await db.close();
@@ -40,6 +40,6 @@ export async function runRetentionCommand(flags: RetentionCommandFlags): Promise
     return;
   }
   for (const [service, r] of Object.entries(reports)) {
-    process.stdout.write(`${service.padEnd(10)} ${String(r.sagas).padStart(7)} finished orders retired (${r.held} held: a reader has not passed them), ${r.messages} log messages, ${r.inbox} inbox entries (${policy.mode}) in ${r.seconds.toFixed(1)} s\n`);
+    process.stdout.write(`${service.padEnd(10)} ${String(r.sagas).padStart(7)} finished orders retired (${r.held} held: a reader has not passed them), ${r.messages} log messages, ${r.inbox} inbox entries (${policy.mode})${r.vacuumed.length > 0 ? `, vacuumed ${r.vacuumed.join(', ')}` : ''} in ${r.seconds.toFixed(1)} s\n`);
   }
 }

@@ -10,7 +10,7 @@ export { orderDecider, orderStream, ORDER_STATE_SCHEMA, ORDER_COMMAND_EVENTS, Cr
 export { orderViewProjection, listOrders, getOrderView, getOrderDetails, ORDER_VIEW_TABLE, MAX_PAGE, type OrderView, type OrderPage, type ListOrdersQuery, type OrderDetails } from './order-view.js';
 export { checkShopInvariants, type ShopDbs, type InvariantReport } from './shop-invariants.js';
 export { createShopReconciler, shopReconcilerChecks, DEFAULT_RECONCILE_INTERVAL_MS, type ShopReconcilerOptions } from './reconcile/shop-reconciler.js';
-export { DEFAULT_SHOP_RETENTION, ordersRetentionRound, orderStreams, type ShopRetention } from './shop-retention.js';
+export { DEFAULT_SHOP_RETENTION, ordersRetentionRound, orderStreams, serviceRetentionRound, SHOP_CHURN_TABLES, type ShopRetention } from './shop-retention.js';
 export { networkMatcher, NetworkListError, PRIVATE_NETWORKS, type GatewaySecurityOptions } from './gateway/security-options.js';
 export { MAX_MONEY } from './money.js';
 export { embeddedDatabases, hasPerServiceLayout, sharedClusterDir, type DatabaseOwner } from './embedded-databases.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readStream, type Db } from '../store/index.js';
+import { readStream, vacuumState, type Db } from '../store/index.js';
 import { http, startTestShop, waitUntil } from './e2e-support.js';
 import type { OrderDetails } from './gateway/schemas.js';
 import type { RunningShop } from './shop.js';
-import { ordersRetentionRound } from './shop-retention.js';
+import { ordersRetentionRound, serviceRetentionRound, SHOP_CHURN_TABLES } from './shop-retention.js';
 
 describe('shop retention (PGlite + in-process shop)', () => {
   let shop: RunningShop;
@@ -44,4 +44,43 @@ describe('shop retention (PGlite + in-process shop)', () => {
     // As a rebuild of order_view from the log (where its stream no longer is) would have it.
     expect(await listed()).not.toContain(id);
   });
+
+  it("vacuums the shop's own churned tables (order_view, reservations…) where autovacuum does not run, as it does the engine's", async () => {
+    const dbOf = (owner: keyof typeof SHOP_CHURN_TABLES) => shop.dbs[owner] as Db;
+    // Every name in the lists is a table of that database (a missing one would be skipped without a word).
+    for (const [owner, tables] of Object.entries(SHOP_CHURN_TABLES) as [keyof typeof SHOP_CHURN_TABLES, readonly string[]][]) {
+      expect((await vacuumState(dbOf(owner), tables)).map((t) => t.table).sort(), owner).toEqual([...tables].sort());
+    }
+    const ids = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const placed = await http<{ orderId: string }>(base, admin, '/orders', { method: 'POST', body: { customerId: 'bob', items: [{ sku: i % 2 ? 'TEA-GREEN' : 'MUG-BLUE', quantity: 1 }] } });
+        expect(placed.status).toBe(202);
+        return placed.body.orderId;
+      }),
+    );
+    const statuses = async () => (await http<{ orders: { orderId: string; status: string }[] }>(base, admin, '/orders?customerId=bob&limit=100')).body.orders;
+    await until('the 40 orders to be delivered', async () => (await statuses()).filter((o) => ids.includes(o.orderId) && o.status === 'DELIVERED').length === ids.length);
+    const keep = { finishedAfterMs: 30 * 86_400_000, inboxAfterMs: 30 * 86_400_000, mode: 'archive' as const };
+    const dead = async (owner: keyof typeof SHOP_CHURN_TABLES, table: string) => (await vacuumState(dbOf(owner), [table]))[0]?.dead ?? 0;
+    // Each order's row in order_view was updated at every transition (an indexed column: no HOT
+    // update, the old versions stay). In the inventory, each order's reservation changed status
+    // once; churn it more, as a longer run would. (The five stock rows themselves share one page,
+    // which every update prunes: they stay small without VACUUM.)
+    for (let i = 0; i < 3; i++) await dbOf('inventory').query(`UPDATE reservations SET status = status, updated_at = now()`);
+    await until('the dead rows to show in the statistics', async () => (await dead('orders', 'order_view')) > 100 && (await dead('inventory', 'reservations')) > 100);
+    // A backend sends its table statistics at most once a second: let the last of the counts
+    // arrive (a query after the second flushes them), or they would land after the VACUUM below.
+    await new Promise((r) => setTimeout(r, 1500));
+    await dead('orders', 'order_view');
+
+    // 'never': the dead rows stay.
+    expect((await ordersRetentionRound(dbOf('orders'), { ...keep, vacuum: 'never' })).vacuumed).toEqual([]);
+    expect((await serviceRetentionRound('inventory', dbOf('inventory'), { ...keep, vacuum: 'never' })).vacuumed).toEqual([]);
+    expect(await dead('orders', 'order_view')).toBeGreaterThan(100);
+    // 'auto' (the default; PGlite never runs autovacuum): the rounds vacuum them.
+    expect((await ordersRetentionRound(dbOf('orders'), keep)).vacuumed).toContain('order_view');
+    expect((await serviceRetentionRound('inventory', dbOf('inventory'), keep)).vacuumed).toContain('reservations');
+    expect(await dead('orders', 'order_view')).toBe(0);
+    expect(await dead('inventory', 'reservations')).toBe(0);
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 import type { Logger } from '../observe/index.js';
-import { runOutboxRetention, runSagaRetention, startRetention, type RetentionPolicy, type RetentionReport } from '../runtime/index.js';
+import { checkRetentionPolicy, runOutboxRetention, runSagaRetention, startRetention, type RetentionPolicy, type RetentionReport } from '../runtime/index.js';
 import { isFinal } from '../machine/index.js';
-import type { Db } from '../store/index.js';
+import { vacuumWhereNeeded, type Db } from '../store/index.js';
 import { orderMachine } from './order-machine.js';
 import { ORDER_VIEW_TABLE } from './order-view.js';
 
@@ -38,19 +38,47 @@ async function dropRetiredFromView(db: Db, finishedAfterMs: number): Promise<voi
   );
 }
 
-/** One round for the orders database: finished orders with their streams (and their order_view rows), inbox, idempotency keys past the inbox window. */
+/**
+ * The shop's own tables that leave dead rows behind, beside the engine's and the outbox's
+ * (which their rounds vacuum): in the orders database, order_view (a row updated at every
+ * transition), the gateway's catalogue (every StockChanged) and stock requests, and the
+ * idempotency keys retention deletes; in each service's, the rows its handlers update (a
+ * SKU's stock row at every reservation and shipment, a reservation's or a shipment's status,
+ * a charge refunded). Vacuumed like the engine's tables (`RetentionPolicy.vacuum`): by
+ * default only where autovacuum does not run (PGlite, a server with it off). A name that is
+ * not a table of that database is skipped (shop-retention.int checks each list against the
+ * migrated databases).
+ */
+export const SHOP_CHURN_TABLES: Readonly<Record<'orders' | 'inventory' | 'payment' | 'shipping', readonly string[]>> = {
+  orders: [ORDER_VIEW_TABLE, 'gateway_catalogue', 'gateway_stock_requests', 'order_idempotency_keys'],
+  inventory: ['stock', 'reservations'],
+  payment: ['charges', 'provider_ledger', 'fraud_checks'],
+  shipping: ['shipments'],
+};
+
+const churnOf = (service: string): readonly string[] => (SHOP_CHURN_TABLES as Record<string, readonly string[] | undefined>)[service] ?? [];
+
+/** One round for the orders database: finished orders with their streams (and their order_view rows), inbox, idempotency keys past the inbox window; then the vacuum of the shop's tables. */
 export async function ordersRetentionRound(db: Db, policy: RetentionPolicy): Promise<RetentionReport> {
   const report = await runSagaRetention(db, policy, orderStreams);
   await dropRetiredFromView(db, policy.finishedAfterMs);
   await db.query(`DELETE FROM order_idempotency_keys WHERE created_at < now() - $1::bigint * interval '1 millisecond'`, [policy.inboxAfterMs]);
-  return report;
+  const vacuumed = await vacuumWhereNeeded(db, SHOP_CHURN_TABLES.orders, checkRetentionPolicy(policy).vacuum);
+  return { ...report, vacuumed: [...report.vacuumed, ...vacuumed] };
+}
+
+/** One round for a service's database: its outbox and inbox past the inbox window, then the vacuum of its tables. */
+export async function serviceRetentionRound(service: string, db: Db, policy: RetentionPolicy): Promise<RetentionReport> {
+  const report = await runOutboxRetention(db, policy);
+  const vacuumed = await vacuumWhereNeeded(db, churnOf(service), checkRetentionPolicy(policy).vacuum);
+  return { ...report, vacuumed: [...report.vacuumed, ...vacuumed] };
 }
 
 /** Background retention for the databases this process owns; returns a stop function. */
 export function startShopRetention(dbs: { readonly orders?: Db; readonly services: readonly { readonly name: string; readonly db: Db }[] }, policy: ShopRetention, log: Logger): () => Promise<void> {
   const loops = [
     ...(dbs.orders ? [{ name: 'orders', round: ((db: Db) => () => ordersRetentionRound(db, policy))(dbs.orders) }] : []),
-    ...dbs.services.map((s) => ({ name: s.name, round: () => runOutboxRetention(s.db, policy) })),
+    ...dbs.services.map((s) => ({ name: s.name, round: () => serviceRetentionRound(s.name, s.db, policy) })),
   ].map(({ name, round }) =>
     startRetention({
       round,
