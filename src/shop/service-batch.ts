@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Db, Queryable } from '../store/index.js';
 
 /** One message's work inside a service transaction: inbox record, state change, outbox. Must be safe to run again. */
@@ -84,7 +85,11 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
 
   return {
     submit<T>(job: BatchJob<T>): Promise<T> {
-      const done = new Promise<T>((resolve, reject) => queue.push({ job, resolve: resolve as (v: unknown) => void, reject }));
+      // The batch runs in the context of whichever submit kicked it off; each job keeps its own
+      // submitter's (its message's trace span), or the reports it writes would continue the
+      // trace of the first message in the batch.
+      const own = AsyncResource.bind(job);
+      const done = new Promise<T>((resolve, reject) => queue.push({ job: own, resolve: resolve as (v: unknown) => void, reject }));
       // Let the jobs handed over in this turn of the event loop join the same batch.
       if (queue.length === 1) setImmediate(kick);
       return done;
