@@ -1,7 +1,8 @@
 import { OrdoError } from '../machine/index.js';
-import { globalPositionOf, loadCheckpoint, readAll, readAllVisible, saveCheckpoint, type Db } from '../store/index.js';
+import { globalPositionOf, loadCheckpoint, readAll, readAllVisible, runStatements, saveCheckpoint, type Db, type Statement } from '../store/index.js';
 import type { IncomingMessage, SagaEngine } from '../runtime/index.js';
-import { text, type SimulatedServices } from './simulated-services.js';
+import { ledgerStatement, SimulatedBooks } from './simulated-books.js';
+import { SimulatedServices, text, type Handled, type SimCommand } from './simulated-services.js';
 
 export interface ServicePumpOptions {
   readonly db: Db;
@@ -45,34 +46,60 @@ export async function pumpServicesOnce(o: ServicePumpOptions): Promise<number> {
   const last = messages.at(-1);
   if (!last) return 0;
   const commands = messages.filter((m) => m.metadata['kind'] === 'command');
-  const replies: IncomingMessage[] = [];
-  if (commands.length > 0) {
-    await o.db.transaction(async (tx) => {
-      // Several pumps (worker processes) on one database take turns: each command is handled once.
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('ordo-sim-services'))`);
-      for (const cmd of commands) {
-        const seen = await tx.query<{ replies: IncomingMessage[] }>('SELECT replies FROM sim_handled WHERE message_id = $1', [cmd.id]);
-        const stored = seen.rows[0];
-        if (stored) {
-          replies.push(...stored.replies);
-          continue;
-        }
-        const r = await o.services.handle(tx, cmd);
-        await tx.query('INSERT INTO sim_handled (message_id, service, type, order_id, fate, replies) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)', [
-          cmd.id,
-          text(cmd.metadata['to']),
-          cmd.type,
-          text(cmd.metadata['key']),
-          r.fate,
-          JSON.stringify(r.replies),
-        ]);
-        replies.push(...r.replies);
-      }
-    });
-  }
+  const replies = commands.length > 0 ? await handleRound(o.db, o.services, commands) : [];
   if (replies.length > 0) await o.engine.deliver(replies);
-  await o.db.transaction((tx) => saveCheckpoint(tx, name, globalPositionOf(last)));
+  await saveCheckpoint(o.db, name, globalPositionOf(last));
   return messages.length;
+}
+
+/**
+ * Handles a round's commands once each, in one transaction of two round trips on a
+ * server: (1) BEGIN, the advisory lock (several pumps on one database take turns), the
+ * `sim_handled` rows of the round's commands and the ledger rows they touch; the
+ * decisions in memory in log order; (2) the writes, set-based, with the new commands'
+ * `sim_handled` rows (their replies, re-delivered as they are after a crash), and COMMIT.
+ * Returns the replies of every command, stored or new, in log order.
+ */
+async function handleRound(db: Db, services: SimulatedServices, commands: readonly SimCommand[]): Promise<IncomingMessage[]> {
+  return db.transaction(async (tx) => {
+    const pairs = SimulatedServices.ledgerPairs(commands);
+    const [, seen, ledger] = await runStatements(tx, [
+      { sql: `SELECT pg_advisory_xact_lock(hashtext('ordo-sim-services'))` },
+      { sql: 'SELECT message_id, replies FROM sim_handled WHERE message_id = ANY($1::text[])', params: [commands.map((c) => c.id)] },
+      ledgerStatement(pairs),
+    ]);
+    const stored = new Map((seen?.rows ?? []).map((r) => [String(r['message_id']), r['replies'] as IncomingMessage[]]));
+    const books = new SimulatedBooks(pairs, ledger?.rows ?? []);
+    const replies: IncomingMessage[] = [];
+    const fresh: { cmd: SimCommand; r: Handled }[] = [];
+    for (const cmd of commands) {
+      const before = stored.get(cmd.id);
+      if (before) {
+        replies.push(...before);
+        continue;
+      }
+      const r = services.decide(books, cmd);
+      fresh.push({ cmd, r });
+      replies.push(...r.replies);
+    }
+    if (fresh.length > 0) await runStatements(tx, [...books.statements(), handledStatement(fresh)], { commit: true });
+    return replies;
+  });
+}
+
+function handledStatement(handled: readonly { cmd: SimCommand; r: Handled }[]): Statement {
+  return {
+    sql: `INSERT INTO sim_handled (message_id, service, type, order_id, fate, replies)
+          SELECT m, s, t, o, f, r::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(m, s, t, o, f, r)`,
+    params: [
+      handled.map((h) => h.cmd.id),
+      handled.map((h) => text(h.cmd.metadata['to'])),
+      handled.map((h) => h.cmd.type),
+      handled.map((h) => text(h.cmd.metadata['key'])),
+      handled.map((h) => h.r.fate),
+      handled.map((h) => JSON.stringify(h.r.replies)),
+    ],
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
-import type { Queryable } from '../store/index.js';
+import { runStatements, type Queryable, type Statement } from '../store/index.js';
 import { STEP_FAILED, type IncomingMessage } from '../runtime/index.js';
 import { randomFor } from './seeded-random.js';
+import { ledgerStatement, SimulatedBooks } from './simulated-books.js';
 
 /** Chances (0..1) of each kind of trouble, rolled once per command message (seeded). */
 export interface ServiceFaults {
@@ -51,17 +52,75 @@ function fateOf(seed: number, messageId: string, f: ServiceFaults | undefined, k
   return 'ok';
 }
 
+/** The service whose ledger a command type reads and writes (undefined: a type the services do not know). */
+export function serviceOf(type: string): string | undefined {
+  switch (type) {
+    case 'ReserveInventory':
+    case 'ReleaseInventory':
+      return 'inventory';
+    case 'ProcessPayment':
+    case 'RefundPayment':
+      return 'payment';
+    case 'PrepareShipment':
+      return 'shipping';
+    default:
+      return undefined;
+  }
+}
+
+export interface Handled {
+  readonly fate: Fate;
+  readonly replies: IncomingMessage[];
+}
+
 /**
  * Inventory, payment and shipping as small idempotent services over one database, with
  * faults chosen by a seeded random per command message. `handle` runs in the caller's
  * transaction and returns the replies to deliver to the engine; reply ids are business
  * keys (a resent command's answer has the same id, so the engine's inbox drops repeats),
  * except StepFailed, which is per attempt.
+ *
+ * `handleAll` does the same for many commands in a constant number of round trips: one
+ * read of the ledger rows they touch (`ledgerStatement`), the decisions in memory in the
+ * order given (`decide` against `SimulatedBooks`), and the writes set-based. Its
+ * results equal handling the commands one by one in that order.
  */
 export class SimulatedServices {
   constructor(readonly options: SimulationOptions) {}
 
-  async handle(tx: Queryable, cmd: SimCommand): Promise<{ fate: Fate; replies: IncomingMessage[] }> {
+  /** The ledger pairs the commands touch (each once): what to load before `decide`. */
+  static ledgerPairs(cmds: readonly SimCommand[]): [string, string][] {
+    const seen = new Set<string>();
+    const pairs: [string, string][] = [];
+    for (const cmd of cmds) {
+      const service = serviceOf(cmd.type);
+      const orderId = text(cmd.metadata['key']);
+      if (service === undefined || seen.has(`${service}\u0000${orderId}`)) continue;
+      seen.add(`${service}\u0000${orderId}`);
+      pairs.push([service, orderId]);
+    }
+    return pairs;
+  }
+
+  async handle(tx: Queryable, cmd: SimCommand): Promise<Handled> {
+    const [r] = await this.handleAll(tx, [cmd]);
+    return r ?? { fate: 'drop', replies: [] };
+  }
+
+  /** Handles the commands in order in the caller's transaction: one read, then one batch of writes (`extra` statements go last in it). */
+  async handleAll(tx: Queryable, cmds: readonly SimCommand[], extra: (results: Handled[]) => Statement[] = () => []): Promise<Handled[]> {
+    const pairs = SimulatedServices.ledgerPairs(cmds);
+    const load = ledgerStatement(pairs);
+    const rows = pairs.length > 0 ? (await tx.query(load.sql, load.params)).rows : [];
+    const books = new SimulatedBooks(pairs, rows);
+    const results = cmds.map((cmd) => this.decide(books, cmd));
+    const statements = [...books.statements(), ...extra(results)];
+    if (statements.length > 0) await runStatements(tx, statements);
+    return results;
+  }
+
+  /** One command's fate and replies, against the books as the commands before it left them (effects recorded in `books`). */
+  decide(books: SimulatedBooks, cmd: SimCommand): Handled {
     const orderId = text(cmd.metadata['key']);
     const data = (cmd.data ?? {}) as Record<string, unknown>;
     const step = text(cmd.metadata['step']);
@@ -74,81 +133,78 @@ export class SimulatedServices {
       type: STEP_FAILED,
       payload: { step, compensation, attempt: Number(cmd.metadata['attempt'] ?? 1), retryable, reason },
     });
-    const ledger = async (service: string): Promise<string | undefined> =>
-      (await tx.query<{ outcome: string }>('SELECT outcome FROM sim_ledger WHERE service = $1 AND order_id = $2', [service, orderId])).rows[0]?.outcome;
-    const decide = (service: string, outcome: string) => tx.query('INSERT INTO sim_ledger (service, order_id, outcome) VALUES ($1, $2, $3)', [service, orderId, outcome]);
+    const ledger = (service: string): string | undefined => books.outcome(service, orderId);
+    const decide = (service: string, outcome: string) => books.setOutcome(service, orderId, outcome);
     const quantity = Array.isArray(data['items']) ? (data['items'] as { quantity?: number }[]).reduce((n, i) => n + (i.quantity ?? 0), 0) : 0;
     const amount = typeof data['amount'] === 'number' ? data['amount'] : 0;
 
     const scripted = this.options.script?.(cmd);
     const action = (f: ServiceFaults | undefined) => scripted ?? fateOf(seed, cmd.id, f, ['drop', 'transient', 'lostReply', 'refuse']);
     const undo = (f: ServiceFaults | undefined) => scripted ?? fateOf(seed, cmd.id, f, ['drop', 'transient', 'lostReply', 'permanent']);
-    const early = (fate: Fate) =>
+    const early = (fate: Fate): Handled | undefined =>
       fate === 'drop' ? { fate, replies: [] } : fate === 'transient' ? { fate, replies: [failed(true, 'simulated transient failure')] } : fate === 'permanent' ? { fate, replies: [failed(false, 'simulated permanent failure')] } : undefined;
-    const out = (fate: Fate, replies: IncomingMessage[]) => ({ fate, replies: fate === 'lostReply' ? [] : replies });
+    const out = (fate: Fate, replies: IncomingMessage[]): Handled => ({ fate, replies: fate === 'lostReply' ? [] : replies });
 
     switch (cmd.type) {
       case 'ReserveInventory': {
-        const known = await ledger('inventory');
+        const known = ledger('inventory');
         if (known === 'reserved') return out('ok', [reply('inventory', 'InventoryReserved', { reservationId: `res-${orderId}` })]);
         if (known) return out('ok', [reply('inventory', 'InventoryInsufficient', { reason: known })]);
         const fate = action(this.options.inventory);
         const e = early(fate);
         if (e) return e;
         if (fate === 'refuse') {
-          await decide('inventory', 'insufficient stock');
+          decide('inventory', 'insufficient stock');
           return out(fate, [reply('inventory', 'InventoryInsufficient', { reason: 'insufficient stock' })]);
         }
-        await decide('inventory', 'reserved');
-        await tx.query('INSERT INTO sim_reservations (order_id, reservation_id, quantity) VALUES ($1, $2, $3)', [orderId, `res-${orderId}`, quantity]);
+        decide('inventory', 'reserved');
+        books.reserve(orderId, `res-${orderId}`, quantity);
         return out(fate, [reply('inventory', 'InventoryReserved', { reservationId: `res-${orderId}` })]);
       }
       case 'ReleaseInventory': {
         const fate = undo(this.options.compensation);
         const e = early(fate);
         if (e) return e;
-        const known = await ledger('inventory');
+        const known = ledger('inventory');
         if (known === 'reserved') {
-          await tx.query(`UPDATE sim_ledger SET outcome = 'released' WHERE service = 'inventory' AND order_id = $1`, [orderId]);
-          const r = await tx.query<{ quantity: number }>('SELECT quantity FROM sim_reservations WHERE order_id = $1', [orderId]);
-          await tx.query('INSERT INTO sim_releases (order_id, quantity) VALUES ($1, $2)', [orderId, r.rows[0]?.quantity ?? 0]);
+          decide('inventory', 'released');
+          books.release(orderId);
         } else if (!known) {
           // Released before it was reserved (the reserve was lost or is late): refuse it when it comes.
-          await decide('inventory', 'released before reserved');
+          decide('inventory', 'released before reserved');
         }
         return out(fate, [reply('inventory', 'ReservationReleased', {})]);
       }
       case 'ProcessPayment': {
-        const known = await ledger('payment');
+        const known = ledger('payment');
         if (known === 'charged' || known === 'refunded') return out('ok', [reply('payment', 'PaymentApproved', { paymentId: `pay-${orderId}` })]);
         if (known) return out('ok', [reply('payment', 'PaymentRefused', { reason: known })]);
         const fate = action(this.options.payment);
         const e = early(fate);
         if (e) return e;
         if (fate === 'refuse') {
-          await decide('payment', 'card declined');
+          decide('payment', 'card declined');
           return out(fate, [reply('payment', 'PaymentRefused', { reason: 'card declined' })]);
         }
-        await decide('payment', 'charged');
-        await tx.query('INSERT INTO sim_charges (order_id, payment_id, amount) VALUES ($1, $2, $3)', [orderId, `pay-${orderId}`, amount]);
+        decide('payment', 'charged');
+        books.charge(orderId, `pay-${orderId}`, amount);
         return out(fate, [reply('payment', 'PaymentApproved', { paymentId: `pay-${orderId}` })]);
       }
       case 'RefundPayment': {
         const fate = undo(this.options.compensation);
         const e = early(fate);
         if (e) return e;
-        const known = await ledger('payment');
+        const known = ledger('payment');
         if (known === 'charged') {
-          await tx.query(`UPDATE sim_ledger SET outcome = 'refunded' WHERE service = 'payment' AND order_id = $1`, [orderId]);
-          const r = await tx.query<{ amount: number }>('SELECT amount FROM sim_charges WHERE order_id = $1', [orderId]);
-          await tx.query('INSERT INTO sim_refunds (order_id, amount) VALUES ($1, $2)', [orderId, r.rows[0]?.amount ?? 0]);
+          decide('payment', 'refunded');
+          books.refund(orderId);
         } else if (!known) {
-          await decide('payment', 'refunded before charged');
+          decide('payment', 'refunded before charged');
         }
         return out(fate, [reply('payment', 'PaymentRefunded', {})]);
       }
       case 'PrepareShipment': {
-        const known = await ledger('shipping');
+        const known = ledger('shipping');
         const shipped = [reply('shipping', 'PackageShipped', { trackingNumber: `trk-${orderId}` }), reply('carrier', 'DeliveryConfirmed', {})];
         if (known === 'shipped') return out('ok', shipped);
         if (known) return out('ok', [reply('shipping', 'ShipmentFailed', { reason: known })]);
@@ -158,11 +214,11 @@ export class SimulatedServices {
         const e = early(fate);
         if (e) return e;
         if (fate === 'refuse') {
-          await decide('shipping', 'cannot ship');
+          decide('shipping', 'cannot ship');
           return out(fate, [reply('shipping', 'ShipmentFailed', { reason: 'cannot ship' })]);
         }
-        await decide('shipping', 'shipped');
-        await tx.query('INSERT INTO sim_shipments (order_id, tracking_number) VALUES ($1, $2)', [orderId, `trk-${orderId}`]);
+        decide('shipping', 'shipped');
+        books.ship(orderId, `trk-${orderId}`);
         return out(fate, shipped);
       }
       default:
