@@ -2,6 +2,7 @@ import type { Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import type { OrderItem } from '../order-machine.js';
 import { moneyFromSql } from '../money.js';
+import { write } from '../staged-writes.js';
 import { runParticipant } from '../../verify/index.js';
 import { inventoryDecider, perSku, type InventoryCommand, type InventoryLocal, type InventoryShared, type ReservationStatus, type SkuStock, type StockItem } from './inventory-decider.js';
 import type { z } from 'zod';
@@ -108,14 +109,14 @@ async function handle(tx: Queryable, command: InventoryCommand, items?: readonly
     const before = shared[sku];
     const after = state.shared[sku];
     if (!before || !after || (before.available === after.available && before.reserved === after.reserved && before.shipped === after.shipped)) continue;
-    await tx.query('UPDATE stock SET available = $2, reserved = $3, shipped = $4, updated_at = now() WHERE sku = $1', [sku, after.available, after.reserved, after.shipped]);
+    await write(tx, 'UPDATE stock SET available = $2, reserved = $3, shipped = $4, updated_at = now() WHERE sku = $1', [sku, after.available, after.reserved, after.shipped]);
   }
   const next = state.local;
   if (next && !local) {
     const stored = next.status === 'released' ? [] : (items ?? []);
-    await tx.query('INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, $2, $3, $4)', [orderId, next.status, JSON.stringify(stored), next.reason ?? null]);
+    await write(tx, 'INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, $2, $3, $4)', [orderId, next.status, JSON.stringify(stored), next.reason ?? null]);
   } else if (next && local && next.status !== local.status) {
-    await tx.query('UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1', [orderId, next.status]);
+    await write(tx, 'UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1', [orderId, next.status]);
   }
   return answers as ServiceEvent[];
 }

@@ -1,5 +1,6 @@
 import { outgoingTraceparent } from '../../observe/index.js';
-import { appendToStream, type Db, type Queryable } from '../../store/index.js';
+import type { Db, Queryable } from '../../store/index.js';
+import { appendAny } from '../staged-writes.js';
 import type { Message } from '../../transport/index.js';
 import { topics, type StockChanged } from '../contracts.js';
 import { listStock, type StockRow } from './inventory-service.js';
@@ -36,10 +37,9 @@ export async function appendStockChanges(tx: Queryable, stream: string, skus: re
   if (skus.length === 0) return [];
   const rows = (await listStock(tx, skus)).map(toEvent);
   if (rows.length === 0) return [];
-  await appendToStream(
+  await appendAny(
     tx,
     stream,
-    'any',
     rows.map((r) => ({
       type: 'StockChanged',
       data: r,
