@@ -37,6 +37,15 @@ export function outgoingTraceparent(parent?: string): string {
   return traceparentOf() ?? (parseTraceparent(parent) ? (parent as string) : childTraceparent());
 }
 
+/**
+ * Runs `fn` with no active span: for work of a component's own (a timer, a poll) that may be
+ * started from inside one message's span but is about many messages, each of which names its
+ * own parent.
+ */
+export function outsideAnyTrace<T>(fn: () => T): T {
+  return context.with(ROOT_CONTEXT, fn);
+}
+
 export interface SpanOptions {
   /** The parent: a W3C traceparent (a message header), or none for the active context. */
   readonly parent?: string;

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Db } from '../store/index.js';
 import { stagingTx, type StagedTx } from './staged-writes.js';
 
@@ -89,7 +90,11 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
 
   return {
     submit<T>(job: BatchJob<T>): Promise<T> {
-      const done = new Promise<T>((resolve, reject) => queue.push({ job, resolve: resolve as (v: unknown) => void, reject }));
+      // The batch runs in the context of whichever submit kicked it off; each job keeps its own
+      // submitter's (its message's trace span), or the reports it writes would continue the
+      // trace of the first message in the batch.
+      const own = AsyncResource.bind(job);
+      const done = new Promise<T>((resolve, reject) => queue.push({ job: own, resolve: resolve as (v: unknown) => void, reject }));
       // Let the jobs handed over in this turn of the event loop join the same batch.
       if (queue.length === 1) setImmediate(kick);
       return done;

@@ -1,4 +1,4 @@
-import type { Logger } from '../../observe/index.js';
+import { outsideAnyTrace, type Logger } from '../../observe/index.js';
 import type { HostedService } from '../service-host.js';
 import { confirmDelivery, dueForDelivery } from './shipping-service.js';
 
@@ -32,7 +32,9 @@ export function startCarrier(shipping: HostedService, delayMs: number, log: Logg
       return;
     }
     busy = true;
-    running = tick()
+    // A look is started by a commit inside one order's span, but confirms every due order: each
+    // confirmation continues its own order's trace (the newest in its stream), not that one's.
+    running = outsideAnyTrace(tick)
       .catch((err: unknown) => log.warn({ err }, 'carrier: delivery confirmation failed; will retry'))
       .finally(() => {
         busy = false;
