@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { percentile } from './result.js';
 
 /*
@@ -115,6 +116,9 @@ export async function runRate(base: string, token: string, rate: number, seconds
     pending = next;
     if (pending.length > 0) await new Promise((r) => setTimeout(r, 250));
   }
+  // ORDO_BENCH_SHOP_TIMELINES=<file>: each finished order's timeline appended as a JSON line (where the time goes between hops).
+  const dump = process.env['ORDO_BENCH_SHOP_TIMELINES'];
+  if (dump) appendFileSync(dump, [...finished.values()].map((t) => `${JSON.stringify({ rate, ...t })}\n`).join(''));
   const completion = [...finished.values()].map(completionMs).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
   const accepts = acceptMs.sort((a, b) => a - b);
   return {

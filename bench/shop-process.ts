@@ -48,7 +48,8 @@ export async function startShopProcess(layout: ShopLayout, postgresUrl: string):
   const child: ManagedProcess = managedProcess({
     name: 'shop',
     command: process.execPath,
-    args: [join(ROOT, 'bin', 'ordo.js'), 'start', '--service', 'all', '--port', String(port), ...where, ...QUIET_WORLD, '--reconcile-interval-ms', '0'],
+    // ORDO_BENCH_SHOP_NODE_ARGS: options for the shop's node (e.g. --cpu-prof --cpu-prof-dir=/tmp/p), which NODE_OPTIONS does not take.
+    args: [...(process.env['ORDO_BENCH_SHOP_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), join(ROOT, 'bin', 'ordo.js'), 'start', '--service', 'all', '--port', String(port), ...where, ...QUIET_WORLD, '--reconcile-interval-ms', '0'],
     cwd: ROOT,
     env: { ...process.env, ORDO_ADMIN_TOKEN: adminToken, ORDO_LOG_LEVEL: 'warn' },
     logFile: join(scratch, 'shop.log'),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Db, Queryable } from '../store/index.js';
 import { bothEngines, databaseForSuite } from '../testing/suite-database.js';
 import { serviceBatcher, type BatchJob, type ServiceBatcher } from './service-batch.js';
+import { stagingTx } from './staged-writes.js';
 
 /** A job as a service handler is: one message's row, in the shared transaction; `bad` fails as a message with bad data would. */
 const job =
@@ -30,7 +31,9 @@ function withoutIsolation(db: Db): Pick<ServiceBatcher, 'submit'> {
           queue = [];
           db.transaction(async (tx) => {
             const out: unknown[] = [];
-            for (const q of batch) out.push(await q.job(tx));
+            const staged = stagingTx(tx);
+            for (const q of batch) out.push(await q.job(staged));
+            await staged.flush({ commit: true });
             return out;
           }).then(
             (out) => batch.forEach((q, i) => q.resolve(out[i])),

@@ -1,8 +1,13 @@
 import { AsyncResource } from 'node:async_hooks';
-import type { Db, Queryable } from '../store/index.js';
+import type { Db } from '../store/index.js';
+import { stagingTx, type StagedTx } from './staged-writes.js';
 
-/** One message's work inside a service transaction: inbox record, state change, outbox. Must be safe to run again. */
-export type BatchJob<T> = (tx: Queryable) => Promise<T>;
+/**
+ * One message's work inside a service transaction: inbox record, state change, outbox. Must
+ * be safe to run again. Its `tx` stages writes (staged-writes.ts): they go with the next
+ * read, or with the batch's COMMIT.
+ */
+export type BatchJob<T> = (tx: StagedTx) => Promise<T>;
 
 interface Queued {
   readonly job: BatchJob<unknown>;
@@ -47,7 +52,7 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
 
   const alone = async (q: Queued): Promise<void> => {
     try {
-      q.resolve(await db.transaction(q.job));
+      q.resolve(await inTransaction(db, async (tx) => [await q.job(tx)]).then((r) => r[0]));
     } catch (err) {
       q.reject(err);
     }
@@ -57,7 +62,7 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
     if (batch.length === 1) return alone(batch[0] as Queued);
     let results: unknown[];
     try {
-      results = await db.transaction(async (tx) => {
+      results = await inTransaction(db, async (tx) => {
         const out: unknown[] = [];
         for (const q of batch) out.push(await q.job(tx));
         return out;
@@ -99,4 +104,14 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
       return new Promise<void>((r) => idle.push(r));
     },
   };
+}
+
+/** Runs `jobs` in one transaction whose writes are staged; the last of them go with the COMMIT (one round trip). */
+function inTransaction(db: Db, jobs: (tx: StagedTx) => Promise<unknown[]>): Promise<unknown[]> {
+  return db.transaction(async (raw) => {
+    const tx = stagingTx(raw);
+    const out = await jobs(tx);
+    await tx.flush({ commit: true });
+    return out;
+  });
 }

@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import { outgoingTraceparent, type Logger } from '../observe/index.js';
-import { appendToStream, inboxContains, migrate, migrateStore, readStream, recordInbox, startOutboxRelay, streamVersion, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
+import { inboxContains, migrate, migrateStore, readStream, startOutboxRelay, streamVersion, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
 import type { Delivery, Message, Subscription, Transport } from '../transport/index.js';
 import { topics, type ServiceEvent } from './contracts.js';
 import { serviceBatcher, type BatchJob, type ServiceBatchOptions } from './service-batch.js';
+import { appendAny } from './staged-writes.js';
+import { onceTx } from './once-tx.js';
 import { markReplayed, recordServiceDeadLetter, REPLAY_DEAD_LETTER, ReplayDeadLetter, serviceDeadLetterMigrations, waitingDeadLetter } from './service-dead-letters.js';
 import { watchServiceDeadLetters } from './saga-gauges.js';
 import { inConsumerSpan, observedRelayTarget, watchOutboxLag, type ServiceMetrics } from './service-observe.js';
@@ -93,10 +95,9 @@ export async function hostService(
     // Work of its own (the carrier's delivery) continues the order's trace: the newest one in its stream.
     const parent = cause?.headers.traceparent ?? (await lastTraceparent(tx, stream));
     const traceparent = outgoingTraceparent(parent);
-    await appendToStream(
+    await appendAny(
       tx,
       stream,
-      'any',
       events.map((e) => ({
         type: e.type,
         data: e.payload,
@@ -166,9 +167,17 @@ export async function hostService(
     if (handler.external && (await inboxContains(db, def.name, message.id))) return 'duplicate';
     const external = handler.external ? await handler.external(parsed.data, delivery) : undefined;
     const wrote = await batcher.submit(async (tx) => {
-      if (!(await recordInbox(tx, def.name, message.id))) return undefined;
-      const events = await handler.apply(tx, parsed.data, external, delivery);
-      await emit(tx, orderIdOf(parsed.data, message), events, message);
+      // The inbox insert goes with the handler's first read (or alone, before its first write).
+      const job = onceTx(tx, def.name, message.id);
+      let events: ServiceEvent[];
+      try {
+        events = await handler.apply(job.tx, parsed.data, external, delivery);
+        await emit(job.tx, orderIdOf(parsed.data, message), events, message);
+        if (!(await job.fresh())) return undefined;
+      } catch (err) {
+        if (job.duplicate()) return undefined;
+        throw err;
+      }
       return events.length > 0;
     });
     if (wrote === undefined) return 'duplicate';

@@ -1,7 +1,8 @@
-import type { Queryable } from '../../store/index.js';
+import { runStatements, type Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import type { OrderItem } from '../order-machine.js';
 import { moneyFromSql } from '../money.js';
+import { write } from '../staged-writes.js';
 import { runParticipant } from '../../verify/index.js';
 import { inventoryDecider, perSku, type InventoryCommand, type InventoryLocal, type InventoryShared, type ReservationStatus, type SkuStock, type StockItem } from './inventory-decider.js';
 import type { z } from 'zod';
@@ -69,17 +70,26 @@ interface ReservationRow {
 const RESERVATION_COLUMNS = 'status, items, reason';
 const reservationOf = (row: ReservationRow): InventoryLocal => ({ status: row.status, items: row.items, ...(row.reason === null ? {} : { reason: row.reason }) });
 
-async function loadReservation(tx: Queryable, orderId: string): Promise<InventoryLocal> {
-  const row = (await tx.query<ReservationRow>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = $1 FOR UPDATE`, [orderId])).rows[0];
-  return row ? reservationOf(row) : undefined;
-}
-
 const skuStockOf = (rows: readonly (SkuStock & { sku: string })[]): InventoryShared => Object.fromEntries(rows.map((r) => [r.sku, { available: r.available, reserved: r.reserved, shipped: r.shipped }]));
 
-/** Locks and loads the stock rows of these SKUs, in SKU order (no deadlocks). */
-async function loadStock(tx: Queryable, skus: readonly string[]): Promise<InventoryShared> {
-  const rows = await tx.query<SkuStock & { sku: string }>('SELECT sku, available, reserved, shipped FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', [[...skus].sort()]);
-  return skuStockOf(rows.rows);
+/**
+ * Locks and loads the order's reservation, then the stock rows of `items` (else of the
+ * reservation's items) in SKU order: one round trip, the stock rows locked in SKU order (no
+ * deadlocks).
+ */
+async function loadReservationAndStock(tx: Queryable, orderId: string, items?: readonly Item[]): Promise<{ local: InventoryLocal; shared: InventoryShared }> {
+  const skus = items ? [...new Set(items.map((i) => i.sku))].sort() : undefined;
+  const [reservation, stock] = await runStatements(tx, [
+    { sql: `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = $1 FOR UPDATE`, params: [orderId] },
+    skus
+      ? { sql: 'SELECT sku, available, reserved, shipped FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', params: [skus] }
+      : {
+          sql: `SELECT sku, available, reserved, shipped FROM stock WHERE sku IN (SELECT i.item->>'sku' FROM reservations r, jsonb_array_elements(r.items) AS i(item) WHERE r.order_id = $1) ORDER BY sku FOR UPDATE`,
+          params: [orderId],
+        },
+  ]);
+  const row = reservation?.rows[0] as ReservationRow | undefined;
+  return { local: row ? reservationOf(row) : undefined, shared: skuStockOf((stock?.rows ?? []) as unknown as (SkuStock & { sku: string })[]) };
 }
 
 /**
@@ -100,22 +110,21 @@ export async function readInventory(q: Queryable): Promise<{ stock: InventorySha
  */
 async function handle(tx: Queryable, command: InventoryCommand, items?: readonly Item[]): Promise<ServiceEvent[]> {
   const orderId = command.payload.orderId;
-  const local = await loadReservation(tx, orderId);
+  const { local, shared } = await loadReservationAndStock(tx, orderId, items);
   const skus = perSku(items ?? local?.items ?? []).map(([sku]) => sku);
-  const shared = await loadStock(tx, skus);
   const { state, answers } = runParticipant(inventoryDecider, command, { local, shared }, undefined);
   for (const sku of skus) {
     const before = shared[sku];
     const after = state.shared[sku];
     if (!before || !after || (before.available === after.available && before.reserved === after.reserved && before.shipped === after.shipped)) continue;
-    await tx.query('UPDATE stock SET available = $2, reserved = $3, shipped = $4, updated_at = now() WHERE sku = $1', [sku, after.available, after.reserved, after.shipped]);
+    await write(tx, 'UPDATE stock SET available = $2, reserved = $3, shipped = $4, updated_at = now() WHERE sku = $1', [sku, after.available, after.reserved, after.shipped]);
   }
   const next = state.local;
   if (next && !local) {
     const stored = next.status === 'released' ? [] : (items ?? []);
-    await tx.query('INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, $2, $3, $4)', [orderId, next.status, JSON.stringify(stored), next.reason ?? null]);
+    await write(tx, 'INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, $2, $3, $4)', [orderId, next.status, JSON.stringify(stored), next.reason ?? null]);
   } else if (next && local && next.status !== local.status) {
-    await tx.query('UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1', [orderId, next.status]);
+    await write(tx, 'UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1', [orderId, next.status]);
   }
   return answers as ServiceEvent[];
 }
@@ -148,6 +157,11 @@ export interface StockRow {
 const stockColumns = 'sku, name, unit_price AS "unitPrice", initial, available, reserved, shipped, version';
 type RawStockRow = Omit<StockRow, 'unitPrice' | 'version'> & { unitPrice: unknown; version: unknown };
 const stockRow = (r: RawStockRow): StockRow => ({ ...r, unitPrice: moneyFromSql(r.unitPrice, `stock ${r.sku} unit_price`), version: Number(r.version) });
+
+/** The stock rows `where` (placeholders from $1) picks, in SKU order. */
+export async function listStockWhere(q: Queryable, where: string, params: readonly unknown[]): Promise<StockRow[]> {
+  return (await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock WHERE ${where} ORDER BY sku`, params)).rows.map(stockRow);
+}
 
 export async function listStock(q: Queryable, skus?: readonly string[]): Promise<StockRow[]> {
   const r = skus ? await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku`, [skus]) : await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock ORDER BY sku`);

@@ -6,7 +6,7 @@ import { markShipped, putStock, releaseInventory, reserveInventory, inventoryMig
 import { providerMigrations, SimulatedPaymentProvider, type CaptureOutcome, type RefundOutcome } from './payment-provider.js';
 import { paymentMigrations, recordCapture, recordFraudCheck, recordRefund } from './payment-service.js';
 import { confirmDelivery, prepareShipment, shippingMigrations } from './shipping-service.js';
-import { appendStockChanges, skusTouchedBy } from './stock-feed.js';
+import { appendStockChanges, stockTouchedBy } from './stock-feed.js';
 import type { Db } from '../../store/index.js';
 
 export type WiringMode = 'orchestration' | 'choreography';
@@ -28,7 +28,7 @@ function withStockFeed<P extends { orderId: string } | { sku: string }>(handler:
     ...handler,
     apply: async (tx, p, x, d) => {
       const events = await handler.apply(tx, p, x, d);
-      await appendStockChanges(tx, 'orderId' in p ? `inventory-${p.orderId}` : `stock-${p.sku}`, await skusTouchedBy(tx, p), d.message);
+      await appendStockChanges(tx, 'orderId' in p ? `inventory-${p.orderId}` : `stock-${p.sku}`, await stockTouchedBy(tx, p), d.message);
       return events;
     },
   });

@@ -3,6 +3,7 @@ import type { Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import type { OrderItem } from '../order-machine.js';
 import { runParticipant } from '../../verify/index.js';
+import { write } from '../staged-writes.js';
 import { ShipmentNotDeliverableError, shippingDecider, type ShipmentStatus, type ShippingCommand, type ShippingLocal } from './shipping-decider.js';
 
 type Item = z.infer<typeof OrderItem>;
@@ -55,7 +56,7 @@ async function handle(tx: Queryable, command: ShippingCommand, fails: boolean): 
   const { state, answers } = runParticipant(shippingDecider, command, { local, shared: null }, fails);
   const next = state.local;
   if (next && !local) {
-    await tx.query(`INSERT INTO shipments (order_id, status, items, tracking_number, reason, shipped_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 = 'shipped' THEN now() END)`, [
+    await write(tx, `INSERT INTO shipments (order_id, status, items, tracking_number, reason, shipped_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 = 'shipped' THEN now() END)`, [
       orderId,
       next.status,
       JSON.stringify(next.items),
@@ -63,7 +64,7 @@ async function handle(tx: Queryable, command: ShippingCommand, fails: boolean): 
       next.reason ?? null,
     ]);
   } else if (next?.status === 'delivered' && local?.status !== 'delivered') {
-    await tx.query(`UPDATE shipments SET status = 'delivered', delivered_at = now() WHERE order_id = $1`, [orderId]);
+    await write(tx, `UPDATE shipments SET status = 'delivered', delivered_at = now() WHERE order_id = $1`, [orderId]);
   }
   return answers as ServiceEvent[];
 }

@@ -1,8 +1,9 @@
 import { outgoingTraceparent } from '../../observe/index.js';
-import { appendToStream, type Db, type Queryable } from '../../store/index.js';
+import type { Db, Queryable } from '../../store/index.js';
+import { appendAny } from '../staged-writes.js';
 import type { Message } from '../../transport/index.js';
 import { topics, type StockChanged } from '../contracts.js';
-import { listStock, type StockRow } from './inventory-service.js';
+import { listStock, listStockWhere, type StockRow } from './inventory-service.js';
 
 /*
  * The inventory's stock feed: after every message the inventory service handles, the rows
@@ -15,31 +16,46 @@ import { listStock, type StockRow } from './inventory-service.js';
 
 const toEvent = (r: StockRow): StockChanged => ({ sku: r.sku, name: r.name, unitPrice: r.unitPrice, available: r.available, reserved: r.reserved, shipped: r.shipped, version: r.version });
 
-/** The SKUs a handled message names (its items or its SKU) or holds (the order's reservation). */
-export async function skusTouchedBy(tx: Queryable, payload: unknown): Promise<string[]> {
-  const p = (payload ?? {}) as { sku?: unknown; orderId?: unknown; items?: unknown };
+/** The SKUs a handled message names: its items or its SKU. */
+function skusNamedBy(payload: unknown): string[] {
+  const p = (payload ?? {}) as { sku?: unknown; items?: unknown };
   const skus = new Set<string>();
   if (typeof p.sku === 'string') skus.add(p.sku);
   if (Array.isArray(p.items)) for (const i of p.items as { sku?: unknown }[]) if (typeof i.sku === 'string') skus.add(i.sku);
-  if (typeof p.orderId === 'string') {
-    const r = await tx.query<{ items: { sku?: unknown }[] }>('SELECT items FROM reservations WHERE order_id = $1', [p.orderId]);
-    for (const i of r.rows[0]?.items ?? []) if (typeof i.sku === 'string') skus.add(i.sku);
-  }
-  return [...skus].sort();
+  return [...skus];
 }
 
 /**
- * Appends the current rows of `skus` as StockChanged to `stream` (the handled message's
+ * The stock rows of the SKUs a handled message names (its items or its SKU) or holds (the
+ * order's reservation, as this transaction sees it), in SKU order: one statement.
+ */
+export async function stockTouchedBy(tx: Queryable, payload: unknown): Promise<StockRow[]> {
+  const orderId = (payload as { orderId?: unknown } | null)?.orderId;
+  return listStockWhere(
+    tx,
+    `sku = ANY($1::text[]) OR sku IN (SELECT i.item->>'sku' FROM reservations r, jsonb_array_elements(r.items) AS i(item) WHERE r.order_id = $2 AND jsonb_typeof(i.item->'sku') = 'string')`,
+    [skusNamedBy(payload), typeof orderId === 'string' ? orderId : null],
+  );
+}
+
+/** The SKUs a handled message names (its items or its SKU) or holds (the order's reservation). */
+export async function skusTouchedBy(tx: Queryable, payload: unknown): Promise<string[]> {
+  return (await stockTouchedBy(tx, payload)).map((r) => r.sku);
+}
+
+const isSkuList = (x: readonly string[] | readonly StockRow[]): x is readonly string[] => x.every((s) => typeof s === 'string');
+
+/**
+ * Appends the current rows of `skus` (or the rows given) as StockChanged to `stream` (the handled message's
  * stream, so the append never races another order's transaction on a shared stream).
  */
-export async function appendStockChanges(tx: Queryable, stream: string, skus: readonly string[], cause?: Message): Promise<StockChanged[]> {
+export async function appendStockChanges(tx: Queryable, stream: string, skus: readonly string[] | readonly StockRow[], cause?: Message): Promise<StockChanged[]> {
   if (skus.length === 0) return [];
-  const rows = (await listStock(tx, skus)).map(toEvent);
+  const rows = (isSkuList(skus) ? await listStock(tx, skus) : skus).map(toEvent);
   if (rows.length === 0) return [];
-  await appendToStream(
+  await appendAny(
     tx,
     stream,
-    'any',
     rows.map((r) => ({
       type: 'StockChanged',
       data: r,
