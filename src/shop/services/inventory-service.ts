@@ -163,9 +163,8 @@ export async function listStockWhere(q: Queryable, where: string, params: readon
   return (await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock WHERE ${where} ORDER BY sku`, params)).rows.map(stockRow);
 }
 
-export async function listStock(q: Queryable, skus?: readonly string[]): Promise<StockRow[]> {
-  const r = skus ? await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku`, [skus]) : await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock ORDER BY sku`);
-  return r.rows.map(stockRow);
+export function listStock(q: Queryable, skus?: readonly string[]): Promise<StockRow[]> {
+  return skus ? listStockWhere(q, 'sku = ANY($1::text[])', [skus]) : listStockWhere(q, 'true', []);
 }
 
 export async function getStock(q: Queryable, sku: string): Promise<StockRow | undefined> {

@@ -38,20 +38,12 @@ export async function stockTouchedBy(tx: Queryable, payload: unknown): Promise<S
   );
 }
 
-/** The SKUs a handled message names (its items or its SKU) or holds (the order's reservation). */
-export async function skusTouchedBy(tx: Queryable, payload: unknown): Promise<string[]> {
-  return (await stockTouchedBy(tx, payload)).map((r) => r.sku);
-}
-
-const isSkuList = (x: readonly string[] | readonly StockRow[]): x is readonly string[] => x.every((s) => typeof s === 'string');
-
 /**
- * Appends the current rows of `skus` (or the rows given) as StockChanged to `stream` (the handled message's
- * stream, so the append never races another order's transaction on a shared stream).
+ * Appends `stock` (rows as this transaction sees them) as StockChanged to `stream` (the handled
+ * message's stream, so the append never races another order's transaction on a shared stream).
  */
-export async function appendStockChanges(tx: Queryable, stream: string, skus: readonly string[] | readonly StockRow[], cause?: Message): Promise<StockChanged[]> {
-  if (skus.length === 0) return [];
-  const rows = (isSkuList(skus) ? await listStock(tx, skus) : skus).map(toEvent);
+export async function appendStockChanges(tx: Queryable, stream: string, stock: readonly StockRow[], cause?: Message): Promise<StockChanged[]> {
+  const rows = stock.map(toEvent);
   if (rows.length === 0) return [];
   await appendAny(
     tx,
@@ -72,7 +64,6 @@ export async function appendStockChanges(tx: Queryable, stream: string, skus: re
  */
 export async function announceStock(db: Db): Promise<StockChanged[]> {
   return db.transaction(async (tx) => {
-    const skus = (await tx.query<{ sku: string }>('SELECT sku FROM stock ORDER BY sku')).rows.map((r) => r.sku);
-    return appendStockChanges(tx, 'inventory-stock-announcements', skus);
+    return appendStockChanges(tx, 'inventory-stock-announcements', await listStock(tx));
   });
 }
