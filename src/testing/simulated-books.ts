@@ -9,7 +9,8 @@ export function ledgerStatement(pairs: readonly (readonly [service: string, orde
   };
 }
 
-const keyOf = (service: string, orderId: string) => `${service}\u0000${orderId}`;
+/** The key of a (service, order) ledger pair in maps and sets. */
+export const ledgerKey = (service: string, orderId: string) => `${service}\u0000${orderId}`;
 
 /**
  * The simulated services' books as a batch of commands sees them: the ledger rows loaded
@@ -30,26 +31,28 @@ export class SimulatedBooks {
 
   /** `pairs`: what was asked for; `rows`: what `ledgerStatement(pairs)` returned. */
   constructor(pairs: readonly (readonly [string, string])[], rows: readonly Record<string, unknown>[]) {
-    for (const [service, orderId] of pairs) this.current.set(keyOf(service, orderId), { service, orderId, outcome: undefined });
+    for (const [service, orderId] of pairs) this.current.set(ledgerKey(service, orderId), { service, orderId, outcome: undefined });
     for (const r of rows) {
       const service = String(r['service']);
       const orderId = String(r['order_id']);
-      this.current.set(keyOf(service, orderId), { service, orderId, outcome: String(r['outcome']) });
+      this.current.set(ledgerKey(service, orderId), { service, orderId, outcome: String(r['outcome']) });
     }
     for (const [k, v] of this.current) this.loaded.set(k, v.outcome);
   }
 
   /** The ledger outcome of (service, order), as of the commands decided so far. */
   outcome(service: string, orderId: string): string | undefined {
-    const e = this.current.get(keyOf(service, orderId));
-    if (!e) throw new Error(`sim_ledger (${service}, ${orderId}) was not loaded for this batch`);
-    return e.outcome;
+    return this.entry(service, orderId).outcome;
   }
 
   setOutcome(service: string, orderId: string, outcome: string): void {
-    const e = this.current.get(keyOf(service, orderId));
+    this.entry(service, orderId).outcome = outcome;
+  }
+
+  private entry(service: string, orderId: string): { outcome: string | undefined } {
+    const e = this.current.get(ledgerKey(service, orderId));
     if (!e) throw new Error(`sim_ledger (${service}, ${orderId}) was not loaded for this batch`);
-    e.outcome = outcome;
+    return e;
   }
 
   reserve(orderId: string, reservationId: string, quantity: number): void {

@@ -1,7 +1,7 @@
-import { runStatements, type Queryable, type Statement } from '../store/index.js';
+import { runStatements, type Queryable } from '../store/index.js';
 import { STEP_FAILED, type IncomingMessage } from '../runtime/index.js';
 import { randomFor } from './seeded-random.js';
-import { ledgerStatement, SimulatedBooks } from './simulated-books.js';
+import { ledgerKey, ledgerStatement, SimulatedBooks } from './simulated-books.js';
 
 /** Chances (0..1) of each kind of trouble, rolled once per command message (seeded). */
 export interface ServiceFaults {
@@ -95,8 +95,8 @@ export class SimulatedServices {
     for (const cmd of cmds) {
       const service = serviceOf(cmd.type);
       const orderId = text(cmd.metadata['key']);
-      if (service === undefined || seen.has(`${service}\u0000${orderId}`)) continue;
-      seen.add(`${service}\u0000${orderId}`);
+      if (service === undefined || seen.has(ledgerKey(service, orderId))) continue;
+      seen.add(ledgerKey(service, orderId));
       pairs.push([service, orderId]);
     }
     return pairs;
@@ -107,14 +107,14 @@ export class SimulatedServices {
     return r ?? { fate: 'drop', replies: [] };
   }
 
-  /** Handles the commands in order in the caller's transaction: one read, then one batch of writes (`extra` statements go last in it). */
-  async handleAll(tx: Queryable, cmds: readonly SimCommand[], extra: (results: Handled[]) => Statement[] = () => []): Promise<Handled[]> {
+  /** Handles the commands in order in the caller's transaction: one read, then one batch of writes. */
+  async handleAll(tx: Queryable, cmds: readonly SimCommand[]): Promise<Handled[]> {
     const pairs = SimulatedServices.ledgerPairs(cmds);
     const load = ledgerStatement(pairs);
     const rows = pairs.length > 0 ? (await tx.query(load.sql, load.params)).rows : [];
     const books = new SimulatedBooks(pairs, rows);
     const results = cmds.map((cmd) => this.decide(books, cmd));
-    const statements = [...books.statements(), ...extra(results)];
+    const statements = books.statements();
     if (statements.length > 0) await runStatements(tx, statements);
     return results;
   }
