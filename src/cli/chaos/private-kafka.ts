@@ -112,7 +112,9 @@ export async function privateKafkaBroker(options: {
   const classpath = `${options.jars}/*`;
   if (!existsSync(join(data, 'meta.properties'))) {
     // A KRaft cluster id is 16 random bytes, base64url without padding (what StorageTool random-uuid prints).
-    const clusterId = randomBytes(16).toString('base64url');
+    // Kafka's own random ids never begin with '-' (Uuid.randomUuid draws again): the storage tool reads one that does as an option.
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     await exec(java, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '--config', props, '--cluster-id', clusterId, '--ignore-formatted'], { timeout: 120_000 });
   }
   return managedProcess({
