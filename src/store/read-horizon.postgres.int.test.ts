@@ -1,6 +1,7 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
-import { appendToStream, lastGlobalPosition, migrateStore, readAll, type Db } from './index.js';
+import { appendToStream, lastGlobalPosition, migrateStore, readAll, type Db, type Queryable } from './index.js';
 
 /*
  * Transaction ids are cluster-wide: before store migration 6 readAll read below
@@ -65,5 +66,57 @@ describe('read horizon on the PostgreSQL server', () => {
     proceed();
     await slow;
     expect((await readAll(db, from, 10)).map((m) => m.type)).toEqual(['Slow', 'Fast']);
+  });
+
+  /*
+   * Since store migration 12 the horizon learns which database holds an id from
+   * pg_stat_get_activity, which hides other roles' queries from a role without
+   * pg_read_all_stats but not their transaction ids. Run as such a role, the rule holds.
+   */
+  describe('read by a role without pg_read_all_stats, the transactions being another role\'s', () => {
+    const role = `ordo_t_horizon_reader_${process.pid}`;
+    let reader: pg.Client;
+    beforeAll(async () => {
+      await db.query(`DROP ROLE IF EXISTS ${role}`);
+      await db.query(`CREATE ROLE ${role} LOGIN`);
+      const url = new URL(ours.url);
+      url.username = role;
+      reader = new pg.Client({ connectionString: url.toString() });
+      await reader.connect();
+    });
+    afterAll(async () => {
+      await reader?.end();
+      await db.query(`DROP ROLE IF EXISTS ${role}`);
+    });
+    const horizonAbove = async (id: string): Promise<boolean> =>
+      (await reader.query<{ above: boolean }>('SELECT ordo_read_horizon() > $1::text::xid8 AS above', [id])).rows[0]!.above;
+    /** Runs `body` while a transaction of `where` holds a transaction id (given to `body`) and a later one has ended. */
+    async function whileHolding(where: Db, body: (id: string) => Promise<void>): Promise<void> {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let started!: (id: string) => void;
+      const hasId = new Promise<string>((r) => (started = r));
+      const holding = where.transaction(async (tx: Queryable) => {
+        started((await tx.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id')).rows[0]!.id);
+        await released;
+      });
+      try {
+        const id = await hasId;
+        // A later transaction ends first, so the held id is below the reader's snapshot's xmax.
+        await db.query('SELECT pg_current_xact_id()');
+        await body(id);
+      } finally {
+        release();
+        await holding;
+      }
+    }
+
+    it('is not held back by another database\'s transaction', async () => {
+      await whileHolding(other.db, async (id) => expect(await horizonAbove(id)).toBe(true));
+    });
+
+    it('is held back by its own database\'s transaction', async () => {
+      await whileHolding(db, async (id) => expect(await horizonAbove(id)).toBe(false));
+    });
   });
 });
