@@ -10,7 +10,7 @@ import { appendToStream, lastGlobalPosition, migrateStore, readAll, type Db, typ
  * connection, so nothing else is ever in progress).
  */
 describe('read horizon on the PostgreSQL server', () => {
-  let ours: FreshDatabase & { name: string };
+  let ours: FreshDatabase & { name: string; url: string };
   let other: FreshDatabase & { name: string };
   let db: Db;
   beforeAll(async () => {
