@@ -18,8 +18,13 @@ const APPENDS = 'ordo_append(';
 /** Whether `sql` appends to the log. */
 export const appendsToLog = (sql: string): boolean => sql.includes(APPENDS);
 
-/** A coalescing sender of the log's notification through `send` (one autocommit statement). */
-export function commitWakeup(send: (sql: string) => Promise<unknown>): { readonly committed: () => void } {
+/**
+ * A coalescing sender of the log's notification through `send` (one autocommit statement),
+ * its payload `sender` when given (a listener of the same Db skips it: it was woken in-process).
+ */
+export function commitWakeup(send: (sql: string) => Promise<unknown>, sender?: string): { readonly committed: () => void } {
+  if (sender !== undefined && !/^[A-Za-z0-9_-]+$/.test(sender)) throw new Error(`not a notification sender name: ${sender}`);
+  const notify = sender === undefined ? `NOTIFY ${LOG_CHANNEL}` : `NOTIFY ${LOG_CHANNEL}, '${sender}'`;
   let inFlight = false;
   let again = false;
   const committed = (): void => {
@@ -28,7 +33,7 @@ export function commitWakeup(send: (sql: string) => Promise<unknown>): { readonl
       return;
     }
     inFlight = true;
-    send(`NOTIFY ${LOG_CHANNEL}`)
+    send(notify)
       .catch(() => undefined)
       .finally(() => {
         inFlight = false;

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './db.js';
 import { runInTurn, scriptOf } from './statement-script.js';
 import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
+import { LOG_CHANNEL } from './store-migrations.js';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -25,8 +27,17 @@ export function openPostgres(options: PostgresOptions): Db {
   const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 10, application_name: options.applicationName ?? 'ordo' });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const listener = postgresListener(options.url, options.applicationName ?? 'ordo');
-  const wakeup = commitWakeup((sql) => pool.query(sql));
+  // After an appending commit this Db's own log readers are woken at once, in-process; the
+  // NOTIFY (named for this Db, which its own listener skips) wakes the other processes'.
+  const self = randomUUID();
+  const listener = postgresListener(options.url, options.applicationName ?? 'ordo', self);
+  const notify = commitWakeup((sql) => pool.query(sql), self);
+  const wakeup = {
+    committed(): void {
+      listener.wake(LOG_CHANNEL);
+      notify.committed();
+    },
+  };
   return {
     engine: 'postgres',
     describe: redact(options.url),

@@ -4,10 +4,17 @@ import pg from 'pg';
  * LISTEN for one `Db` on the PostgreSQL server: one dedicated connection shared by all
  * of its listeners, opened on the first `listen` and closed with the last. A lost
  * connection is opened again after a pause (notifications sent meanwhile are lost —
- * the callers poll as well).
+ * the callers poll as well). `wake(channel)` calls a channel's listeners here and now:
+ * the Db does so after its own commits, and names itself in its notifications' payload
+ * (`ownPayload`), which this listener then skips — they were woken already.
  */
-export function postgresListener(url: string, applicationName: string): {
+export function postgresListener(
+  url: string,
+  applicationName: string,
+  ownPayload?: string,
+): {
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  wake(channel: string): void;
   close(): Promise<void>;
 } {
   const listeners = new Map<string, Set<() => void>>();
@@ -18,11 +25,21 @@ export function postgresListener(url: string, applicationName: string): {
 
   const quote = (channel: string) => `"${channel.replace(/"/g, '""')}"`;
 
+  function wake(channel: string): void {
+    for (const fn of listeners.get(channel) ?? []) {
+      try {
+        fn();
+      } catch {
+        // a listener's own failure is its own; the others are still woken
+      }
+    }
+  }
+
   function connect(): Promise<void> {
     connecting ??= (async () => {
       const c = new pg.Client({ connectionString: url, application_name: `${applicationName} listen` });
       c.on('notification', (n) => {
-        for (const fn of listeners.get(n.channel) ?? []) fn();
+        if (ownPayload === undefined || n.payload !== ownPayload) wake(n.channel);
       });
       c.on('error', () => lost(c));
       c.on('end', () => lost(c));
@@ -82,6 +99,7 @@ export function postgresListener(url: string, applicationName: string): {
         }
       };
     },
+    wake,
     close,
   };
 }

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { appendToStream, migrateStore, openPostgres, type Db } from './index.js';
+import { LOG_CHANNEL } from './store-migrations.js';
+
+/*
+ * A Db on the server wakes its own log readers in-process as soon as an appending commit
+ * returns, and every other Db (another process's) through NOTIFY; its own NOTIFY, which
+ * comes back to its own listening connection a round trip later, does not wake them again.
+ */
+describe('wake-ups after an appending commit (PostgreSQL server)', () => {
+  let fresh: FreshDatabase & { url: string };
+  let writer: Db;
+  let other: Db;
+  beforeAll(async () => {
+    fresh = await freshPostgres('wakeup', 4);
+    await migrateStore(fresh.db);
+    writer = openPostgres({ url: fresh.url, max: 2 });
+    other = openPostgres({ url: fresh.url, max: 2 });
+  });
+  afterAll(async () => {
+    await writer?.close();
+    await other?.close();
+    await fresh?.close();
+  });
+
+  const until = async (done: () => boolean): Promise<void> => {
+    for (const end = Date.now() + 10_000; !done(); await new Promise((r) => setTimeout(r, 5))) if (Date.now() > end) throw new Error('not woken within 10 s');
+  };
+
+  /** Counts a Db's wake-ups on the log channel; `probe` waits until its listening connection has read everything sent before. */
+  async function counter(db: Db): Promise<{ readonly count: () => number; probe: () => Promise<void>; stop: () => Promise<void> }> {
+    let count = 0;
+    const probes: (() => void)[] = [];
+    const channel = `probe_${Math.random().toString(36).slice(2)}`;
+    const stopLog = await db.listen!(LOG_CHANNEL, () => void count++);
+    const stopProbe = await db.listen!(channel, () => probes.shift()?.());
+    return {
+      count: () => count,
+      // Notifications reach one connection in the order they were sent.
+      probe: async () => {
+        const heard = new Promise<void>((r) => probes.push(r));
+        await fresh.db.query(`NOTIFY ${channel}`);
+        await heard;
+      },
+      stop: async () => (await stopLog(), await stopProbe()),
+    };
+  }
+
+  for (const how of ['autocommit', 'transaction'] as const) {
+    it(`wakes its own readers once, before the ${how}'s promise settles, and the others' through NOTIFY`, async () => {
+      const mine = await counter(writer);
+      const theirs = await counter(other);
+      try {
+        const stream = `s-${how}-${Date.now()}`;
+        if (how === 'autocommit') await appendToStream(writer, stream, 0, [{ type: 'Here', data: null }]);
+        else await writer.transaction((tx) => appendToStream(tx, stream, 0, [{ type: 'Here', data: null }]));
+        expect(mine.count()).toBe(1); // no round trip yet: woken in-process
+        // The other Db hears the NOTIFY; a probe sent after that reaches the writer's listening
+        // connection after the NOTIFY too (one queue, in commit order).
+        await until(() => theirs.count() === 1);
+        await mine.probe();
+        expect(mine.count()).toBe(1); // its own NOTIFY skipped
+        await theirs.probe();
+        expect(theirs.count()).toBe(1);
+      } finally {
+        await mine.stop();
+        await theirs.stop();
+      }
+    });
+  }
+});
