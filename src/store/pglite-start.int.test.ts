@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,12 +71,49 @@ describe('starting PGlite databases from a copy of a fresh cluster', () => {
 });
 
 describe('the template cluster a new data directory is copied from', () => {
+  const cache = join(dir, 'new-installation', 'node_modules', '.cache', 'ordo', 'cluster.tar');
   it('is made on a new installation, where not even the cache folder exists yet, and the copy starts', async () => {
-    const cache = join(dir, 'new-installation', 'node_modules', '.cache', 'ordo', 'cluster.tar');
     const dataDir = join(dir, 'from-template');
     expect(await copyTemplateCluster(dataDir, cache)).toBe(true);
     expect(existsSync(join(dirname(cache), 'cluster', 'PG_VERSION'))).toBe(true);
     const db = keep(await startPglite({ dataDir }));
     expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   }, 120_000);
+
+  /** Copies the template into `dataDir` in a child process, killed `killAfterMs` after the copy began (unless undefined). */
+  async function copyInChild(dataDir: string, killAfterMs?: number): Promise<{ finished: boolean; ms: number }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', COPY_IN_CHILD, new URL('./pglite-template.ts', import.meta.url).href, dataDir, cache], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+    // Its first output is 'copying', written just before the copy starts.
+    if (killAfterMs !== undefined) child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), killAfterMs));
+    await new Promise((resolve) => child.on('exit', resolve));
+    const done = /done (\d+)/.exec(out);
+    return { finished: done !== null, ms: Number(done?.[1] ?? 0) };
+  }
+
+  it('is copied with its PG_VERSION last: a process killed during the copy leaves no database, and the next start makes a whole one', async () => {
+    await copyInChild(join(dir, 'copied-first')); // makes the template if the case above did not
+    const whole = await copyInChild(join(dir, 'copied-whole')); // how long a copy alone takes
+    expect(whole.finished).toBe(true);
+    let cutShort = 0;
+    for (const [i, share] of [0.15, 0.35, 0.55, 0.75].entries()) {
+      const dataDir = join(dir, `killed-${i}`);
+      if ((await copyInChild(dataDir, Math.round(whole.ms * share))).finished) continue;
+      cutShort += 1;
+      expect(existsSync(join(dataDir, 'PG_VERSION')), `a copy killed at ${share} of its time`).toBe(false);
+      const db = keep(await startPglite({ dataDir }));
+      expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await db.close();
+    }
+    expect(cutShort).toBeGreaterThanOrEqual(2);
+  }, 120_000);
 });
+
+const COPY_IN_CHILD = `
+const [module, dataDir, cache] = process.argv.slice(1);
+const { copyTemplateCluster } = await import(module);
+process.stdout.write('copying\\n');
+const t = Date.now();
+if (await copyTemplateCluster(dataDir, cache)) process.stdout.write('done ' + (Date.now() - t) + '\\n');
+`;

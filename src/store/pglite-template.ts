@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,12 +44,21 @@ async function makeTemplate(template: string, cacheFile: string): Promise<void> 
  * Fills the new data directory `dataDir` with a copy of the template cluster, making the
  * template first if needed. False when that cannot be done (the caller starts the
  * database another way).
+ *
+ * PG_VERSION, which marks a data directory as holding a database (pglite-start.ts), is
+ * copied last and put in place by a rename: a process killed during the copy leaves a
+ * directory without it, which the next start fills again. (A plain recursive copy wrote
+ * it first: a SIGKILL during the copy left a "database" PGlite could not start — seen in
+ * saga-crash.e2e, a worker killed while it created its data directory.)
  */
 export async function copyTemplateCluster(dataDir: string, cacheFile: string): Promise<boolean> {
   const template = cacheFile.replace(/\.tar$/, '');
+  const marker = join(template, 'PG_VERSION');
   try {
-    if (!existsSync(join(template, 'PG_VERSION'))) await makeTemplate(template, cacheFile);
-    await cp(template, dataDir, { recursive: true });
+    if (!existsSync(marker)) await makeTemplate(template, cacheFile);
+    await cp(template, dataDir, { recursive: true, filter: (src) => src !== marker });
+    await copyFile(marker, join(dataDir, 'PG_VERSION.partial'));
+    await rename(join(dataDir, 'PG_VERSION.partial'), join(dataDir, 'PG_VERSION'));
     return true;
   } catch {
     await rm(join(dataDir, 'PG_VERSION'), { force: true }); // a half copy is not a database
