@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
 import { appendToStream, migrateStore, openPostgres, type Db } from './index.js';
 import { LOG_CHANNEL } from './store-migrations.js';
@@ -23,10 +23,6 @@ describe('wake-ups after an appending commit (PostgreSQL server)', () => {
     await other?.close();
     await fresh?.close();
   });
-
-  const until = async (done: () => boolean): Promise<void> => {
-    for (const end = Date.now() + 10_000; !done(); await new Promise((r) => setTimeout(r, 5))) if (Date.now() > end) throw new Error('not woken within 10 s');
-  };
 
   /** Counts a Db's wake-ups on the log channel; `probe` waits until its listening connection has read everything sent before. */
   async function counter(db: Db): Promise<{ readonly count: () => number; probe: () => Promise<void>; stop: () => Promise<void> }> {
@@ -58,7 +54,7 @@ describe('wake-ups after an appending commit (PostgreSQL server)', () => {
         expect(mine.count()).toBe(1); // no round trip yet: woken in-process
         // The other Db hears the NOTIFY; a probe sent after that reaches the writer's listening
         // connection after the NOTIFY too (one queue, in commit order).
-        await until(() => theirs.count() === 1);
+        await vi.waitFor(() => expect(theirs.count()).toBe(1), { timeout: 10_000, interval: 5 });
         await mine.probe();
         expect(mine.count()).toBe(1); // its own NOTIFY skipped
         await theirs.probe();

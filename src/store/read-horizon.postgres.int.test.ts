@@ -24,26 +24,35 @@ describe('read horizon on the PostgreSQL server', () => {
     await other.close();
   });
 
-  it('a transaction running in another database does not hold readers of this one back', async () => {
-    const from = await lastGlobalPosition(db);
+  /** Runs `body` while a transaction of `where` holds a transaction id (given to `body`) and a later one has ended. */
+  async function whileHolding(where: Db, body: (id: string) => Promise<void>): Promise<void> {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
-    let started!: () => void;
-    const hasId = new Promise<void>((r) => (started = r));
-    const elsewhere = other.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_current_xact_id()'); // it has a transaction id, like any transaction that wrote
-      started();
+    let started!: (id: string) => void;
+    const hasId = new Promise<string>((r) => (started = r));
+    // It has a transaction id, like any transaction that wrote.
+    const holding = where.transaction(async (tx: Queryable) => {
+      started((await tx.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id')).rows[0]!.id);
       await released;
     });
-    await hasId;
     try {
+      const id = await hasId;
+      // A later transaction ends first, so the held id is below the reader's snapshot's xmax.
+      await db.query('SELECT pg_current_xact_id()');
+      await body(id);
+    } finally {
+      release();
+      await holding;
+    }
+  }
+
+  it('a transaction running in another database does not hold readers of this one back', async () => {
+    const from = await lastGlobalPosition(db);
+    await whileHolding(other.db, async () => {
       await appendToStream(db, `s-${Date.now()}`, 0, [{ type: 'Here', data: null }]);
       const read = await readAll(db, from, 10);
       expect(read.map((m) => m.type)).toEqual(['Here']);
-    } finally {
-      release();
-      await elsewhere;
-    }
+    });
   });
 
   it('a transaction of this database that has an id but has not appended yet still holds readers back', async () => {
@@ -90,27 +99,6 @@ describe('read horizon on the PostgreSQL server', () => {
     });
     const horizonAbove = async (id: string): Promise<boolean> =>
       (await reader.query<{ above: boolean }>('SELECT ordo_read_horizon() > $1::text::xid8 AS above', [id])).rows[0]!.above;
-    /** Runs `body` while a transaction of `where` holds a transaction id (given to `body`) and a later one has ended. */
-    async function whileHolding(where: Db, body: (id: string) => Promise<void>): Promise<void> {
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let started!: (id: string) => void;
-      const hasId = new Promise<string>((r) => (started = r));
-      const holding = where.transaction(async (tx: Queryable) => {
-        started((await tx.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id')).rows[0]!.id);
-        await released;
-      });
-      try {
-        const id = await hasId;
-        // A later transaction ends first, so the held id is below the reader's snapshot's xmax.
-        await db.query('SELECT pg_current_xact_id()');
-        await body(id);
-      } finally {
-        release();
-        await holding;
-      }
-    }
-
     it('is not held back by another database\'s transaction', async () => {
       await whileHolding(other.db, async (id) => expect(await horizonAbove(id)).toBe(true));
     });
