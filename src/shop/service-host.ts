@@ -39,7 +39,7 @@ export interface HostedService {
   readonly db: Db;
   /** Appends reports to the outbox as if a message had been handled (for the gateway and timers). */
   emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void>;
-  /** Wakes the outbox relay after a commit made outside a handler. */
+  /** Wakes the outbox relay after a commit made outside a handler through `db` (unless `db` woke it already). */
   notify(): void;
   /** Runs `job` in a transaction shared with the handlers' (group commit, service-batch.ts); resolves after the commit. */
   batched<T>(job: BatchJob<T>): Promise<T>;
@@ -182,7 +182,7 @@ export async function hostService(
     });
     if (wrote === undefined) return 'duplicate';
     if (wrote) {
-      relay.notify();
+      relay.committed();
       for (const l of committed) l();
     }
     return 'handled';
@@ -215,7 +215,7 @@ export async function hostService(
     name: def.name,
     db,
     emit,
-    notify: () => relay.notify(),
+    notify: () => relay.committed(),
     batched: (job) => batcher.submit(job),
     onCommitted(listener) {
       committed.add(listener);

@@ -218,7 +218,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
         const relay = startOutboxRelay({ db: gatewayDb, transport, name: 'orders-outbox', pollMs: 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), log });
         stops.push(() => relay.stop());
         const o = orders;
-        front = { ...o, notify: () => (o.notify(), relay.notify()) };
+        front = { ...o, notify: () => (o.notify(), relay.committed()) };
       }
       // In one process the first order may come at once: wait until the catalogue has what the inventory announced.
       if (announced.length > 0 && !(await catalogueCaughtUp(gatewayDb, announced, 30_000))) log.warn('the catalogue has not caught up with the inventory yet; prices may be missing for a moment');

@@ -51,5 +51,11 @@ export interface Db extends Queryable {
    * notifications sent meanwhile are lost, so a listener still polls now and then.
    */
   listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * True when this Db calls its own log-channel listeners itself as soon as a commit that
+   * appended through it returns (before its promise settles), instead of leaving it to the
+   * NOTIFY coming back: a reader listening on it needs no separate wake-up for those commits.
+   */
+  readonly wakesOwnListeners?: boolean;
   close(): Promise<void>;
 }

@@ -166,6 +166,74 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
       expect(target3.published.map((m) => m.id)).toEqual(second.map((m) => m.id));
     });
 
+    /** The Db with a count of the relay's log reads and checkpoint saves. */
+    const counting = (): { db: Db; reads: () => number; saves: () => number } => {
+      let reads = 0;
+      let saves = 0;
+      const wrapped: Db = {
+        ...db,
+        query: (sql, params) => {
+          if (sql.includes('ordo_read_horizon()')) reads++; // readAll's statement
+          if (sql.includes('UPDATE ordo_checkpoints SET tx_id')) saves++;
+          return db.query(sql, params);
+        },
+      };
+      return { db: wrapped, reads: () => reads, saves: () => saves };
+    };
+
+    it('saves its checkpoint once for a burst of rounds, and what it published since when it stops', async () => {
+      const name = `relay-${randomUUID()}`;
+      const c = counting();
+      const target = new RecordingTarget();
+      const relay = await startAtEnd({ name, transport: target, db: c.db, batchSize: 2, pollMs: 60_000, checkpointEveryMs: 60_000 });
+      const msgs = Array.from({ length: 10 }, () => out('orders'));
+      await appendToStream(db, uniqueStream(), 0, msgs);
+      relay.notify();
+      await until('all published', () => target.published.length >= 10);
+      expect(target.published.map((m) => m.id)).toEqual(msgs.map((m) => m.id));
+      // Five rounds of two; the first save came at once, the rest of the burst waits for the next one.
+      expect(c.saves()).toBe(1);
+      const saved = await loadCheckpoint(db, name);
+      expect(saved).toEqual(relay.stats.saved);
+      expect(saved).not.toEqual(relay.stats.position);
+      await relay.stop();
+      expect(c.saves()).toBe(2);
+      expect(await loadCheckpoint(db, name)).toEqual(relay.stats.position);
+    });
+
+    it('after a short batch reads again only when a commit wakes it, not at once', async () => {
+      const c = counting();
+      const target = new RecordingTarget();
+      const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target, db: c.db, pollMs: 60_000 });
+      expect(await relay.listening).toBe(true);
+      await until('first look at the log', () => c.reads() >= 1);
+      await appendToStream(db, uniqueStream(), 0, [out('orders')]);
+      await until('published', () => target.published.length >= 1);
+      await new Promise((r) => setTimeout(r, 300)); // its checkpoint save comes and goes meanwhile
+      expect(c.reads()).toBe(2); // the first look and the one that found the message
+      expect(c.saves()).toBe(1);
+      await appendToStream(db, uniqueStream(), 0, [out('orders')]);
+      await until('published again', () => target.published.length >= 2);
+      expect(c.reads()).toBe(3);
+      await relay.stop();
+    });
+
+    it('committed() after an append through its own Db wakes it once: not again where the Db woke it already', async () => {
+      const c = counting();
+      const target = new RecordingTarget();
+      const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target, db: c.db, pollMs: 60_000 });
+      expect(await relay.listening).toBe(true);
+      await until('first look at the log', () => c.reads() >= 1);
+      await appendToStream(c.db, uniqueStream(), 0, [out('orders')]);
+      relay.committed();
+      await until('published', () => target.published.length >= 1);
+      await new Promise((r) => setTimeout(r, 300));
+      // A Db that wakes its own listeners did so inside the commit: committed() adds nothing.
+      if (db.wakesOwnListeners) expect(c.reads()).toBe(2);
+      else expect(c.reads()).toBeGreaterThanOrEqual(2);
+      await relay.stop();
+    });
+
     it('wakes when any connection commits an append to the log, without notify() and long before its poll', async () => {
       const target = new RecordingTarget();
       const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target, pollMs: 600_000 });

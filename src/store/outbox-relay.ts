@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Db } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 import type { StructuredLogger } from './logger.js';
-import { globalPositionOf, readAll, type GlobalPosition } from './read-all.js';
+import { compareGlobalPositions, globalPositionOf, LOG_START, readAll, type GlobalPosition } from './read-all.js';
 import { claimLease, releaseLease, saveLeasedCheckpoint } from './relay-lease.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 import type { StoredMessage } from './stored-message.js';
@@ -39,6 +39,13 @@ export interface OutboxRelayOptions {
   readonly batchSize?: number;
   /** How often to look for new messages when not woken by `notify()` (default 200 ms; at most every 1 s while it listens for commits, which wake it). */
   readonly pollMs?: number;
+  /**
+   * How long a published batch may wait for its checkpoint save (default 100 ms): the rounds of
+   * a burst share one save. A crash republishes at most what was published meanwhile; the
+   * broker's dedup window and the consumers' inbox absorb it (at-least-once, as ever).
+   * Stopping saves at once.
+   */
+  readonly checkpointEveryMs?: number;
   /** Retry delays after a failure: doubling from `initialMs` up to `maxMs` (default 100 ms … 10 s). */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** How long the publishing relay's claim lasts without renewal (default 15 s): a standby takes over after a crash. */
@@ -49,8 +56,14 @@ export interface OutboxRelayOptions {
 }
 
 export interface OutboxRelay {
-  /** Look for new messages now (call after committing an append) instead of waiting for the next poll. */
+  /** Look for new messages now instead of waiting for the next poll (or for a commit to wake it). */
   notify(): void;
+  /**
+   * Call after committing an append through the relay's own Db: wakes it, unless that Db
+   * woke it already (it listens on a Db that wakes its own listeners, `Db.wakesOwnListeners`),
+   * so one commit costs one read, not two.
+   */
+  committed(): void;
   /** Finishes the round in progress (a publish under way is awaited), then stops; nothing is lost. */
   stop(): Promise<void>;
   /** Resolves true once it listens for the log's commits (false: it only polls and takes `notify()`). */
@@ -60,8 +73,10 @@ export interface OutboxRelay {
 }
 
 export interface OutboxRelayStats {
-  /** The checkpoint: everything up to here has been published. */
+  /** Everything up to here has been published. */
   position: GlobalPosition;
+  /** The checkpoint saved: where a restart resumes (at most `checkpointEveryMs` behind `position` while it runs). */
+  saved: GlobalPosition;
   /** Whether this relay holds the lease (publishes) or stands by. */
   leader: boolean;
   published: number;
@@ -110,9 +125,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const map = options.toMessages ?? defaultRelayMessage;
   const log = options.log ?? stderrLog;
   const leaseMs = positiveInt('leaseMs', options.leaseMs ?? 15_000);
+  const checkpointMs = positiveInt('checkpointEveryMs', options.checkpointEveryMs ?? 100);
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
-  const stats: OutboxRelayStats = { position: { txId: 0n, position: 0n }, leader: false, published: 0, failures: 0 };
+  const stats: OutboxRelayStats = { position: LOG_START, saved: LOG_START, leader: false, published: 0, failures: 0 };
   const wakeup = createWakeup();
   const delay = (attempt: number): number => Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
 
@@ -133,11 +149,67 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return false;
   }
 
-  async function run(): Promise<void> {
-    let leaseValidUntil = 0; // local clock, conservative: measured from before the claim
+  let leaseValidUntil = 0; // local clock, conservative: measured from before the claim or save
+  let lastSaveAt = 0;
+  const unsaved = (): boolean => compareGlobalPositions(stats.position, stats.saved) > 0;
+  const renewalDue = (): boolean => Date.now() > leaseValidUntil - leaseMs / 3;
+  const saveDue = (): boolean => stats.leader && unsaved() && (Date.now() - lastSaveAt >= checkpointMs || renewalDue());
+
+  /** Saves what was published as the checkpoint, renewing the lease. 'lost': another relay took over; 'stopped': stopped first. */
+  async function saveNow(): Promise<'saved' | 'lost' | 'stopped'> {
+    const at = stats.position;
+    const t0 = Date.now();
+    let saved = false;
+    const save = async (): Promise<void> => void (saved = await saveLeasedCheckpoint(db, name, owner, leaseMs, at));
+    // One attempt even when stopping: a batch published but not recorded is published again after a restart.
+    const attempted = await save().then(
+      () => true,
+      () => retrying('saving the checkpoint (database unreachable?)', save),
+    );
+    if (!attempted) return 'stopped';
+    lastSaveAt = t0;
+    if (!saved) {
+      // Our lease ran out (a long publish) and another relay took over: it republishes from its checkpoint.
+      leaseValidUntil = 0;
+      return 'lost';
+    }
+    stats.saved = at;
+    leaseValidUntil = t0 + leaseMs;
+    return 'saved';
+  }
+
+  /**
+   * Sleeps until a commit wakes it or the poll is due, saving the checkpoint on the way when
+   * its time comes (so a burst of rounds costs one save, not one each). False: stop.
+   */
+  async function idle(): Promise<boolean> {
+    // Woken by every appending commit while listening: then the poll only covers a lost notification.
+    const pollUntil = Date.now() + (listeningNow ? Math.max(pollMs, LISTENING_POLL_MS) : pollMs);
     while (!wakeup.stopped) {
+      const untilSave = stats.leader && unsaved() ? Math.max(0, lastSaveAt + checkpointMs - Date.now()) : Infinity;
+      const untilPoll = pollUntil - Date.now();
+      if (untilPoll <= 0) return true;
+      if (untilSave < untilPoll) {
+        if (untilSave > 0 && (await wakeup.sleep(untilSave))) return true;
+        if (wakeup.stopped) return false;
+        const r = await saveNow();
+        if (r !== 'saved') return r === 'lost';
+        continue;
+      }
+      await wakeup.sleep(untilPoll);
+      return !wakeup.stopped;
+    }
+    return false;
+  }
+
+  async function run(): Promise<void> {
+    while (!wakeup.stopped) {
+      if (saveDue()) {
+        const r = await saveNow();
+        if (r === 'stopped') return;
+      }
       // Renew well before the lease runs out, so a standby never sees it expire while this one works.
-      if (Date.now() > leaseValidUntil - leaseMs / 3) {
+      if (renewalDue()) {
         const t0 = Date.now();
         let claimed: GlobalPosition | null = null;
         if (!(await retrying('claiming the relay lease (database unreachable?)', async () => void (claimed = await claimLease(db, name, owner, leaseMs))))) return;
@@ -150,43 +222,33 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (!stats.leader) log.info({ relay: name, owner }, 'holding the lease; publishing');
         stats.leader = true;
         stats.position = claimed;
+        stats.saved = claimed;
         leaseValidUntil = t0 + leaseMs;
       }
+      // A commit that woke it before this read is seen by the read: only later ones should wake the next sleep.
+      wakeup.clear();
       let batch: StoredMessage[] = [];
       if (!(await retrying('reading the message log (database unreachable?)', async () => void (batch = await readAll(db, stats.position, batchSize))))) return;
       const last = batch[batch.length - 1];
       if (!last) {
-        // Woken by every appending commit while listening: then the poll only covers a lost notification.
-        await wakeup.sleep(listeningNow ? Math.max(pollMs, LISTENING_POLL_MS) : pollMs);
+        if (!(await idle())) return;
         continue;
       }
       let out: RelayMessage[] = [];
       if (!(await retrying('mapping log messages (toMessages threw)', () => Promise.resolve(void (out = batch.map(map).filter((m) => m !== null)))))) return;
       if (out.length > 0 && !(await retrying('publishing to the transport (transport unreachable?)', () => transport.publish(out)))) return;
       stats.published += out.length;
-      const next = globalPositionOf(last);
-      const t0 = Date.now();
-      let saved = false;
-      const save = async (): Promise<void> => void (saved = await saveLeasedCheckpoint(db, name, owner, leaseMs, next));
-      // One attempt even when stopping: a batch published but not recorded is published again after a restart.
-      const attempted = await save().then(
-        () => true,
-        () => retrying('saving the checkpoint (database unreachable?)', save),
-      );
-      if (!attempted) return;
-      if (!saved) {
-        // Our lease ran out (a long publish) and another relay took over: it republishes from its checkpoint.
-        leaseValidUntil = 0;
-        continue;
-      }
-      stats.position = next;
-      leaseValidUntil = t0 + leaseMs;
+      stats.position = globalPositionOf(last);
+      // A short batch was all there was when it read: read again when a commit says so (a full one: at once).
+      if (batch.length < batchSize && !(await idle())) return;
     }
   }
 
   async function runAndRelease(): Promise<void> {
     try {
       await run();
+      // What was published since the last save is recorded on the way out (one attempt when stopping).
+      if (stats.leader && unsaved()) await saveNow();
     } finally {
       if (stats.leader) {
         stats.leader = false;
@@ -216,6 +278,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   return {
     notify: notifyNow,
+    committed: () => {
+      if (!(listeningNow && db.wakesOwnListeners === true)) notifyNow();
+    },
     async stop() {
       wakeup.stop();
       await running;

@@ -119,6 +119,7 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
         set.add(own);
         return Promise.resolve(() => Promise.resolve(void set.delete(own)));
       },
+      wakesOwnListeners: true,
       close: async () => {
         if (done) return;
         done = true;

@@ -103,6 +103,7 @@ export function openPostgres(options: PostgresOptions): Db {
       }
     },
     listen: (channel, onNotify) => listener.listen(channel, onNotify),
+    wakesOwnListeners: true,
     close: async () => {
       await listener.close();
       await pool.end();

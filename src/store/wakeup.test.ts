@@ -3,7 +3,7 @@ import { createWakeup } from './wakeup.js';
 
 const LONG = 3_600_000;
 /** Whether the promise settled within a few turns of the event loop (no clock involved). */
-async function settled(p: Promise<void>): Promise<boolean> {
+async function settled(p: Promise<unknown>): Promise<boolean> {
   let done = false;
   void p.then(() => (done = true));
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
@@ -43,5 +43,33 @@ describe('wakeup (the sleep of the relay and the projector loops)', () => {
     await backoff;
     expect(await settled(w.sleep(LONG))).toBe(true);
     w.stop();
+  });
+
+  it('clear forgets a notify kept while awake, and a notify after it is kept again', async () => {
+    const w = createWakeup();
+    w.notify();
+    w.clear();
+    const sleeping = w.sleep(LONG);
+    expect(await settled(sleeping)).toBe(false);
+    w.notify();
+    expect(await settled(sleeping)).toBe(true);
+    w.notify();
+    w.clear();
+    w.notify();
+    expect(await settled(w.sleep(LONG))).toBe(true);
+    w.stop();
+  });
+
+  it('a sleep says whether a notify ended it: true for a notify (kept or new), false for the time or stop', async () => {
+    const w = createWakeup();
+    expect(await w.sleep(1)).toBe(false);
+    const sleeping = w.sleep(LONG);
+    w.notify();
+    expect(await sleeping).toBe(true);
+    w.notify();
+    expect(await w.sleep(LONG)).toBe(true);
+    const stopped = w.sleep(LONG);
+    w.stop();
+    expect(await stopped).toBe(false);
   });
 });

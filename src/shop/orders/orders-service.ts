@@ -48,7 +48,7 @@ export interface OrdersService {
   readonly machine: typeof orderMachine | typeof orderMachineV2;
   /** Feeds `order_view` (GET /orders) from the log, behind it by one poll at the most. */
   readonly orderView: Projector;
-  /** Wakes the outbox relay and the order_view projector (call after a commit that appended to the log). */
+  /** Wakes the outbox relay (unless its Db did) and the order_view projector: call after a commit through `db` that appended to the log. */
   notify(): void;
   stop(): Promise<void>;
 }
@@ -95,7 +95,7 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
 
   let relay: OutboxRelay | undefined;
   const notify = (): void => {
-    relay?.notify();
+    relay?.committed();
     orderView.notify();
   };
   let unwatch = (): void => undefined;
