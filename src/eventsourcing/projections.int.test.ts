@@ -111,6 +111,36 @@ describe.each(engines)('projections on %s', (engine, open) => {
     expect(seen.rows[0]?.n).toBe(logged.rows[0]?.n);
   });
 
+  it('two projectors of one projection (two processes) apply every message once, whoever takes each batch', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS es_test_applied (id text PRIMARY KEY, n integer NOT NULL)');
+    const counted = defineProjection({
+      name: 'counted_twice_over',
+      table: 'es_test_applied',
+      canHandle: ['Tick'],
+      setup: () => Promise.resolve(),
+      async handle(messages, { q }) {
+        // A message applied again (a batch read from a checkpoint that had moved on) counts 2.
+        for (const m of messages) await q.query('INSERT INTO es_test_applied VALUES ($1, 1) ON CONFLICT (id) DO UPDATE SET n = es_test_applied.n + 1', [m.id]);
+      },
+    });
+    const a = startProjector(db, counted, { batchSize: 5, pollMs: 5 });
+    const b = startProjector(db, counted, { batchSize: 5, pollMs: 5 });
+    try {
+      for (let i = 0; i < 40; i++) {
+        await appendToStream(db, `ticks-${i}`, 0, Array.from({ length: 5 }, () => ({ type: 'Tick', data: {} })));
+        a.notify();
+        b.notify();
+      }
+      await a.catchUp();
+      await b.catchUp();
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+    const r = await db.query<{ rows: number; applied: number }>('SELECT count(*)::int AS rows, coalesce(sum(n), 0)::int AS applied FROM es_test_applied');
+    expect(r.rows[0]).toEqual({ rows: 200, applied: 200 });
+  });
+
   it('refuses bad queries with the field at fault', async () => {
     await expect(listOrders(db, { limit: 0 })).rejects.toMatchObject({ field: 'limit' });
     await expect(listOrders(db, { status: 'LOST' })).rejects.toMatchObject({ field: 'status' });

@@ -1,4 +1,4 @@
-import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpoint, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition, type Queryable } from '../store/index.js';
+import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpointStatement, LOG_START, readAll, runStatements, saveCheckpoint, type Db, type GlobalPosition, type Queryable, type QueryResult } from '../store/index.js';
 import { applyProjection, type Projection } from './projection.js';
 import { noUpcasters, type Upcasters } from './upcasters.js';
 
@@ -35,8 +35,9 @@ export interface Projector {
 
 /** Serialises the batches of one projection across processes (two projectors never interleave). */
 export async function lockProjection(tx: Queryable, name: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [`ordo.projection:${name}`]);
+  await tx.query(LOCK_SQL, [`ordo.projection:${name}`]);
 }
+const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`;
 
 /**
  * Projects one batch after the projection's checkpoint: reads in global order, applies
@@ -46,8 +47,11 @@ export async function lockProjection(tx: Queryable, name: string): Promise<void>
 export async function projectBatch(db: Db, projection: Projection, options: Pick<ProjectorOptions, 'batchSize' | 'upcasters'> = {}): Promise<{ read: number; position: GlobalPosition }> {
   const upcasters = options.upcasters ?? noUpcasters;
   return db.transaction(async (tx) => {
-    await lockProjection(tx, projection.name);
-    const from = await loadCheckpoint(tx, projection.name);
+    // The lock, then the checkpoint, in one round trip (with BEGIN): a statement of its own, so
+    // read after the lock is held (each statement sees what committed before it started).
+    const checkpoint = loadCheckpointStatement(projection.name);
+    const [, loaded] = await runStatements(tx, [{ sql: LOCK_SQL, params: [`ordo.projection:${projection.name}`] }, checkpoint.statement]);
+    const from = checkpoint.read(loaded as QueryResult<Record<string, unknown>>);
     const batch = await readAll(tx, from, options.batchSize ?? 500);
     const last = batch.at(-1);
     if (!last) return { read: 0, position: from };
@@ -78,6 +82,8 @@ export function startProjector(db: Db, projection: Projection, options: Projecto
     while (!wakeup.stopped) {
       try {
         for (;;) {
+          // A notify from before this batch is covered by it (its commit came first).
+          wakeup.clear();
           const r = await projectBatch(db, projection, { batchSize, upcasters: options.upcasters ?? noUpcasters });
           position = r.position;
           if (r.read > 0) {

@@ -4,6 +4,7 @@ import type { Db, Queryable, QueryResult } from './db.js';
 import { runInTurn, scriptOf } from './statement-script.js';
 import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
+import { preparedName } from './prepared.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 export interface PostgresOptions {
@@ -18,7 +19,9 @@ function redact(url: string): string {
 }
 
 async function run<R extends object>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-  const r = await client.query<R>(sql, params as unknown[] | undefined);
+  // A marked statement is parsed and planned once per connection (prepared.ts).
+  const name = params === undefined ? undefined : preparedName(sql);
+  const r = name === undefined ? await client.query<R>(sql, params as unknown[] | undefined) : await client.query<R>({ name, text: sql, values: params as unknown[] });
   return { rows: r.rows, rowCount: r.rowCount ?? 0 };
 }
 

@@ -1,5 +1,6 @@
 import type { Queryable } from './db.js';
 import { InvalidStoreInputError, whenNotMigrated } from './errors.js';
+import { preparedStatement } from './prepared.js';
 import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored-message.js';
 
 /** A place in the global order of the log: the writing transaction's id, then the position. */
@@ -30,12 +31,12 @@ export function globalPositionOf(m: Pick<StoredMessage, 'txId' | 'position'>): G
  * time and the transaction holding a lower one may commit after a higher one was read.
  * The horizon is computed once per statement, from the statement's own snapshot. See README.md.
  */
-const READ_ALL_SQL = `
+const READ_ALL_SQL = preparedStatement(`
 SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
 WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
   AND m.tx_id < (SELECT ordo_read_horizon())
 ORDER BY m.tx_id, m.position
-LIMIT $3`;
+LIMIT $3`);
 
 /**
  * Up to `limit` messages strictly after `after` in global order (transaction id, then

@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { preparedStatement } from './prepared.js';
 import type { GlobalPosition } from './read-all.js';
 
 /*
@@ -6,6 +7,13 @@ import type { GlobalPosition } from './read-all.js';
  * processes running the outbox relay under one name, one publishes at a time. The lease
  * is renewed by every checkpoint save; a crashed holder's lease simply runs out.
  */
+
+// Every relay round that published saves through this: prepared once per connection.
+const SAVE_SQL = preparedStatement(
+  `UPDATE ordo_checkpoints SET tx_id = $3::text::xid8, position = $4::bigint, updated_at = now(),
+     lease_until = now() + $5::integer * interval '1 millisecond'
+   WHERE name = $1 AND owner = $2 RETURNING 1 AS saved`,
+);
 
 /** Takes or renews the lease; returns the checkpoint when this owner holds it, null when another does. */
 export async function claimLease(q: Queryable, name: string, owner: string, leaseMs: number): Promise<GlobalPosition | null> {
@@ -22,12 +30,7 @@ export async function claimLease(q: Queryable, name: string, owner: string, leas
 
 /** Saves the checkpoint and renews the lease, only while this owner still holds it (false: it was taken over). */
 export async function saveLeasedCheckpoint(q: Queryable, name: string, owner: string, leaseMs: number, at: GlobalPosition): Promise<boolean> {
-  const r = await q.query(
-    `UPDATE ordo_checkpoints SET tx_id = $3::text::xid8, position = $4::bigint, updated_at = now(),
-       lease_until = now() + $5::integer * interval '1 millisecond'
-     WHERE name = $1 AND owner = $2 RETURNING 1 AS saved`,
-    [name, owner, at.txId.toString(), at.position.toString(), leaseMs],
-  );
+  const r = await q.query(SAVE_SQL, [name, owner, at.txId.toString(), at.position.toString(), leaseMs]);
   return r.rows.length === 1;
 }
 
