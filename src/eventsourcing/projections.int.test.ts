@@ -141,6 +141,34 @@ describe.each(engines)('projections on %s', (engine, open) => {
     expect(r.rows[0]).toEqual({ rows: 200, applied: 200 });
   });
 
+  it('with gatherMs, the commits notified within the window share one batch', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS es_test_gathered (id text PRIMARY KEY)');
+    const gathered = defineProjection({
+      name: 'gathered',
+      table: 'es_test_gathered',
+      canHandle: ['Gathered'],
+      setup: () => Promise.resolve(),
+      async handle(messages, { q }) {
+        for (const m of messages) await q.query('INSERT INTO es_test_gathered VALUES ($1)', [m.id]);
+      },
+    });
+    const projector = startProjector(db, gathered, { pollMs: 600_000, gatherMs: 1_000 });
+    try {
+      await projector.catchUp(); // whatever the log held before: its own batch
+      const before = projector.stats().batches;
+      for (let i = 0; i < 5; i++) {
+        await appendToStream(db, `gathered-${i}`, 0, [{ type: 'Gathered', data: {} }]);
+        projector.notify();
+      }
+      await projector.catchUp();
+      expect(projector.stats().batches - before).toBe(1);
+      expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM es_test_gathered')).rows[0]?.n).toBe(5);
+    } finally {
+      await projector.stop();
+    }
+    expect(() => startProjector(db, gathered, { gatherMs: -1 })).toThrow(RangeError);
+  });
+
   it('refuses bad queries with the field at fault', async () => {
     await expect(listOrders(db, { limit: 0 })).rejects.toMatchObject({ field: 'limit' });
     await expect(listOrders(db, { status: 'LOST' })).rejects.toMatchObject({ field: 'status' });

@@ -8,6 +8,12 @@ export interface ProjectorOptions {
   /** How long to sleep when caught up, unless woken by `notify()` (default 500 ms). */
   readonly pollMs?: number;
   readonly upcasters?: Upcasters;
+  /**
+   * After a wake-up, wait this long before the batch (default 0), so that the commits of a
+   * busy moment share one batch — one transaction — instead of one each: the view lags by
+   * up to this much more. A poll that finds work does not wait.
+   */
+  readonly gatherMs?: number;
   /** Called when a batch fails; the projector waits `pollMs` and tries the same batch again. */
   readonly onError?: (error: unknown) => void;
 }
@@ -66,6 +72,8 @@ export async function projectBatch(db: Db, projection: Projection, options: Pick
 export function startProjector(db: Db, projection: Projection, options: ProjectorOptions = {}): Projector {
   const batchSize = options.batchSize ?? 500;
   const pollMs = options.pollMs ?? 500;
+  const gatherMs = options.gatherMs ?? 0;
+  if (!Number.isFinite(gatherMs) || gatherMs < 0) throw new RangeError(`gatherMs must be a number ≥ 0, got ${String(gatherMs)}`);
   const wakeup = createWakeup();
   let batches = 0;
   let messages = 0;
@@ -97,7 +105,9 @@ export function startProjector(db: Db, projection: Projection, options: Projecto
         errors += 1;
         options.onError?.(err);
       }
-      await wakeup.sleep(waiters.length > 0 ? Math.min(pollMs, 20) : pollMs);
+      const woken = await wakeup.sleep(waiters.length > 0 ? Math.min(pollMs, 20) : pollMs);
+      // Not wakeable: later notifies are kept, and the batch (which clears them) covers their commits.
+      if (woken && gatherMs > 0) await wakeup.sleep(gatherMs, { wakeable: false });
     }
     for (const w of waiters) w.resolve();
     waiters = [];
