@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
-import { appendToStream, migrateStore, openPostgres, type Db } from './index.js';
+import { appendToStream, appendToStreamsStatement, migrateStore, openPostgres, readStream, type Db } from './index.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 /*
@@ -65,4 +65,23 @@ describe('wake-ups after an appending commit (PostgreSQL server)', () => {
       }
     });
   }
+
+  it('wakes them too when the function throws after its last batch committed the append', async () => {
+    const mine = await counter(writer);
+    const theirs = await counter(other);
+    try {
+      const stream = `s-thrown-${Date.now()}`;
+      const failed = writer.transaction(async (tx) => {
+        await tx.batch!([appendToStreamsStatement([{ stream, expectedVersion: 0, messages: [{ type: 'Here', data: null }] }]).statement], { commit: true });
+        throw new Error('after the commit');
+      });
+      await expect(failed).rejects.toThrow('after the commit');
+      expect((await readStream(writer, stream)).map((m) => m.type)).toEqual(['Here']); // committed all the same
+      expect(mine.count()).toBe(1);
+      await vi.waitFor(() => expect(theirs.count()).toBe(1), { timeout: 10_000, interval: 5 });
+    } finally {
+      await mine.stop();
+      await theirs.stop();
+    }
+  });
 });

@@ -91,8 +91,8 @@ export function openPostgres(options: PostgresOptions): Db {
           return all.slice(withBegin ? 1 : 0, withBegin ? 1 + statements.length : statements.length).map((r) => ({ rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 }));
         },
       };
+      const noticed = noticingAppends(own);
       try {
-        const noticed = noticingAppends(own);
         const result = await fn(noticed.tx);
         if (begun && !committed) await client.query('COMMIT');
         committed = true;
@@ -100,6 +100,8 @@ export function openPostgres(options: PostgresOptions): Db {
         return result;
       } catch (err) {
         if (begun && !committed) await client.query('ROLLBACK').catch(() => undefined);
+        // Its last batch committed before it threw: what it appended is there, so wake its readers.
+        else if (committed && noticed.appended()) wakeup.committed();
         throw err;
       } finally {
         client.release();
