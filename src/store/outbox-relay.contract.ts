@@ -322,6 +322,33 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
       expect(target.published.map((m) => m.id)).toEqual([...first, ...second].map((m) => m.id)); // each once, in order
     });
 
+    it('a relay standing by is not woken by commits: it asks for the lease every pollMs only', async () => {
+      const name = `relay-${randomUUID()}`;
+      await saveCheckpoint(db, name, await lastGlobalPosition(db));
+      const target = new RecordingTarget();
+      const leader = start({ name, transport: target });
+      await until('it holds the lease', () => leader.stats.leader);
+      let claims = 0;
+      const counted: Db = {
+        ...db,
+        query: (sql, params) => {
+          if (sql.includes('SET owner = $2')) claims++; // claimLease's UPDATE
+          return db.query(sql, params);
+        },
+      };
+      const standby = start({ name, transport: target, db: counted, pollMs: 60_000 });
+      await until('asked once', () => claims >= 1);
+      for (let i = 0; i < 5; i++) {
+        await appendToStream(db, uniqueStream(), 0, [out('orders')]);
+        standby.notify();
+      }
+      await until('published', () => target.published.length >= 5);
+      expect(claims).toBe(1);
+      expect(standby.stats.leader).toBe(false);
+      await standby.stop();
+      await leader.stop();
+    });
+
     it('rejects bad options with a typed error', () => {
       const target = new RecordingTarget();
       expect(() => startOutboxRelay({ db, transport: target, name: '' })).toThrow(/name/);

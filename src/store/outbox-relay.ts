@@ -216,7 +216,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (claimed === null) {
           if (stats.leader) log.warn({ relay: name }, 'another relay took over the lease; standing by');
           stats.leader = false;
-          await wakeup.sleep(pollMs);
+          // Commits do not free the lease: a standby looks every pollMs, not at every commit.
+          await wakeup.sleep(pollMs, { wakeable: false });
           continue;
         }
         if (!stats.leader) log.info({ relay: name, owner }, 'holding the lease; publishing');
