@@ -1,4 +1,4 @@
-import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpointStatement, LOG_START, readAll, runStatements, saveCheckpoint, type Db, type GlobalPosition, type Queryable, type QueryResult } from '../store/index.js';
+import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpointStatement, LOG_START, readAll, runStatements, saveCheckpointStatement, type Db, type GlobalPosition, type Queryable, type QueryResult } from '../store/index.js';
 import { applyProjection, type Projection } from './projection.js';
 import { noUpcasters, type Upcasters } from './upcasters.js';
 
@@ -63,7 +63,8 @@ export async function projectBatch(db: Db, projection: Projection, options: Pick
     if (!last) return { read: 0, position: from };
     await applyProjection(projection, batch.map((m) => upcasters.upcast(m)), tx);
     const position = globalPositionOf(last);
-    await saveCheckpoint(tx, projection.name, position);
+    // The checkpoint goes with the COMMIT, in one round trip where the database allows.
+    await runStatements(tx, [saveCheckpointStatement(projection.name, position)], { commit: true });
     return { read: batch.length, position };
   });
 }

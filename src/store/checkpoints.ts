@@ -1,4 +1,4 @@
-import type { Queryable, ReadingStatement } from './db.js';
+import type { Queryable, ReadingStatement, Statement } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 import { preparedStatement } from './prepared.js';
 import { LOG_START, type GlobalPosition } from './read-all.js';
@@ -32,9 +32,15 @@ export function loadCheckpointStatement(name: string): ReadingStatement<GlobalPo
 
 /** Records the reader's position; pass the transaction that applied its effects so both commit together. */
 export async function saveCheckpoint(tx: Queryable, name: string, at: GlobalPosition): Promise<void> {
+  const s = saveCheckpointStatement(name, at);
+  await tx.query(s.sql, s.params);
+}
+
+/** `saveCheckpoint` as a statement, to go with others (or with the COMMIT) in one round trip. */
+export function saveCheckpointStatement(name: string, at: GlobalPosition): Statement {
   checkName(name);
   if (typeof at?.txId !== 'bigint' || typeof at.position !== 'bigint') throw new InvalidStoreInputError('at', 'must be a GlobalPosition');
-  await tx.query(SAVE_SQL, [name, at.txId.toString(), at.position.toString()]);
+  return { sql: SAVE_SQL, params: [name, at.txId.toString(), at.position.toString()] };
 }
 
 function checkName(name: string): void {
