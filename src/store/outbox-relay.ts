@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Db } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 import type { StructuredLogger } from './logger.js';
-import { compareGlobalPositions, globalPositionOf, LOG_START, readAll, type GlobalPosition } from './read-all.js';
+import { compareGlobalPositions, globalPositionOf, LOG_START, readAllNotingHeld, type GlobalPosition } from './read-all.js';
 import { claimLease, releaseLease, saveLeasedCheckpoint } from './relay-lease.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 import type { StoredMessage } from './stored-message.js';
@@ -202,6 +202,17 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return false;
   }
 
+  /**
+   * A committed message is held back by an older transaction still running, which may end
+   * without appending (no wake-up comes): look again after 5, 10, 20 … ms (up to pollMs), or
+   * at the next commit. False: stop.
+   */
+  let heldMs = 0;
+  async function waitHeld(): Promise<boolean> {
+    await wakeup.sleep(heldMs);
+    return !wakeup.stopped;
+  }
+
   async function run(): Promise<void> {
     while (!wakeup.stopped) {
       if (saveDue()) {
@@ -229,10 +240,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       // A commit that woke it before this read is seen by the read: only later ones should wake the next sleep.
       wakeup.clear();
       let batch: StoredMessage[] = [];
-      if (!(await retrying('reading the message log (database unreachable?)', async () => void (batch = await readAll(db, stats.position, batchSize))))) return;
+      let heldBack = false;
+      if (!(await retrying('reading the message log (database unreachable?)', async () => void ({ messages: batch, heldBack } = await readAllNotingHeld(db, stats.position, batchSize))))) return;
+      heldMs = heldBack ? Math.min(pollMs, heldMs === 0 ? 5 : heldMs * 2) : 0;
       const last = batch[batch.length - 1];
       if (!last) {
-        if (!(await idle())) return;
+        if (!(await (heldBack ? waitHeld() : idle()))) return;
         continue;
       }
       let out: RelayMessage[] = [];
@@ -241,7 +254,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stats.published += out.length;
       stats.position = globalPositionOf(last);
       // A short batch was all there was when it read: read again when a commit says so (a full one: at once).
-      if (batch.length < batchSize && !(await idle())) return;
+      if (batch.length < batchSize && !(await (heldBack ? waitHeld() : idle()))) return;
     }
   }
 

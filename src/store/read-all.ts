@@ -47,6 +47,41 @@ export function readAll(q: Queryable, after: GlobalPosition, limit: number): Pro
   return readAfter(q, READ_ALL_SQL, after, limit);
 }
 
+/*
+ * readAll, and whether it was held back: a committed message after `after` that the horizon
+ * keeps out (an older transaction of this database is still running). A reader woken by a
+ * commit that finds its message held back looks again soon instead of waiting for the next
+ * commit — the transaction holding it back may commit without appending, and wake no one.
+ * The marker row (held_back true, every other column null) is not a message.
+ */
+const READ_NOTING_SQL = preparedStatement(`
+WITH h AS MATERIALIZED (SELECT ordo_read_horizon() AS x),
+page AS (
+  SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
+  WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
+    AND m.tx_id < (SELECT x FROM h)
+  ORDER BY m.tx_id, m.position
+  LIMIT $3)
+SELECT page.*, false AS held_back FROM page
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true FROM h
+WHERE EXISTS (SELECT 1 FROM ordo_messages m WHERE (m.tx_id, m.position) > (
+  -- after both the horizon and the reader's position: one row bound for the index scan
+  CASE WHEN h.x > $1::text::xid8 THEN h.x ELSE $1::text::xid8 END,
+  CASE WHEN h.x > $1::text::xid8 THEN -1::bigint ELSE $2::bigint END))`);
+
+/** `readAll`, and whether a committed message after `after` is held back by an older transaction still running. */
+export async function readAllNotingHeld(q: Queryable, after: GlobalPosition, limit: number): Promise<{ messages: StoredMessage[]; heldBack: boolean }> {
+  checkRead(after, limit);
+  const r = await q.query<MessageRow & { held_back: boolean }>(READ_NOTING_SQL, [after.txId.toString(), after.position.toString(), limit]).catch((err: unknown) => {
+    throw whenNotMigrated(err);
+  });
+  const messages = r.rows.filter((row) => !row.held_back).map(toStoredMessage);
+  // A UNION ALL's rows come in no promised order: global order is put back here.
+  messages.sort((a, b) => compareGlobalPositions(globalPositionOf(a), globalPositionOf(b)));
+  return { messages, heldBack: r.rows.some((row) => row.held_back) };
+}
+
 const READ_VISIBLE_SQL = `
 SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
 WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
@@ -63,11 +98,15 @@ export function readAllVisible(q: Queryable, after: GlobalPosition, limit: numbe
   return readAfter(q, READ_VISIBLE_SQL, after, limit);
 }
 
-async function readAfter(q: Queryable, sql: string, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
+function checkRead(after: GlobalPosition, limit: number): void {
   if (typeof after?.txId !== 'bigint' || typeof after.position !== 'bigint' || after.txId < 0n || after.position < 0n) {
     throw new InvalidStoreInputError('after', 'must be a GlobalPosition { txId: bigint, position: bigint } (LOG_START to begin)');
   }
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidStoreInputError('limit', `must be a positive integer, got ${String(limit)}`);
+}
+
+async function readAfter(q: Queryable, sql: string, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
+  checkRead(after, limit);
   const r = await q.query<MessageRow>(sql, [after.txId.toString(), after.position.toString(), limit]).catch((err: unknown) => {
     throw whenNotMigrated(err);
   });
