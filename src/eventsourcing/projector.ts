@@ -1,4 +1,4 @@
-import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpointStatement, LOG_START, readAll, runStatements, saveCheckpointStatement, type Db, type GlobalPosition, type Queryable, type QueryResult } from '../store/index.js';
+import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpointStatement, LOG_START, readAll, runStatements, saveCheckpointStatement, type Db, type GlobalPosition, type Queryable, type QueryResult, type Statement } from '../store/index.js';
 import { applyProjection, type Projection } from './projection.js';
 import { noUpcasters, type Upcasters } from './upcasters.js';
 
@@ -41,9 +41,14 @@ export interface Projector {
 
 /** Serialises the batches of one projection across processes (two projectors never interleave). */
 export async function lockProjection(tx: Queryable, name: string): Promise<void> {
-  await tx.query(LOCK_SQL, [`ordo.projection:${name}`]);
+  const s = lockProjectionStatement(name);
+  await tx.query(s.sql, s.params);
 }
-const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`;
+
+/** `lockProjection` as a statement, to go with others in one round trip. */
+function lockProjectionStatement(name: string): Statement {
+  return { sql: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 11))', params: [`ordo.projection:${name}`] };
+}
 
 /**
  * Projects one batch after the projection's checkpoint: reads in global order, applies
@@ -56,7 +61,7 @@ export async function projectBatch(db: Db, projection: Projection, options: Pick
     // The lock, then the checkpoint, in one round trip (with BEGIN): a statement of its own, so
     // read after the lock is held (each statement sees what committed before it started).
     const checkpoint = loadCheckpointStatement(projection.name);
-    const [, loaded] = await runStatements(tx, [{ sql: LOCK_SQL, params: [`ordo.projection:${projection.name}`] }, checkpoint.statement]);
+    const [, loaded] = await runStatements(tx, [lockProjectionStatement(projection.name), checkpoint.statement]);
     const from = checkpoint.read(loaded as QueryResult<Record<string, unknown>>);
     const batch = await readAll(tx, from, options.batchSize ?? 500);
     const last = batch.at(-1);

@@ -12,10 +12,8 @@ const SAVE_SQL = preparedStatement(
 
 /** Where the reader `name` (a projection, the outbox relay) stopped; LOG_START when it never ran. */
 export async function loadCheckpoint(q: Queryable, name: string): Promise<GlobalPosition> {
-  checkName(name);
-  const r = await q.query<{ tx_id: string; position: string }>(LOAD_SQL, [name]);
-  const row = r.rows[0];
-  return row ? { txId: BigInt(row.tx_id), position: BigInt(row.position) } : LOG_START;
+  const s = loadCheckpointStatement(name);
+  return s.read(await q.query(s.statement.sql, s.statement.params));
 }
 
 /** `loadCheckpoint` as a statement, to go with others in one round trip (`runStatements`). */

@@ -1,4 +1,4 @@
-import type { Queryable } from './db.js';
+import type { Queryable, QueryResult } from './db.js';
 import { InvalidStoreInputError, whenNotMigrated } from './errors.js';
 import { preparedStatement } from './prepared.js';
 import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored-message.js';
@@ -72,10 +72,7 @@ WHERE EXISTS (SELECT 1 FROM ordo_messages m WHERE (m.tx_id, m.position) > (
 
 /** `readAll`, and whether a committed message after `after` is held back by an older transaction still running. */
 export async function readAllNotingHeld(q: Queryable, after: GlobalPosition, limit: number): Promise<{ messages: StoredMessage[]; heldBack: boolean }> {
-  checkRead(after, limit);
-  const r = await q.query<MessageRow & { held_back: boolean }>(READ_NOTING_SQL, [after.txId.toString(), after.position.toString(), limit]).catch((err: unknown) => {
-    throw whenNotMigrated(err);
-  });
+  const r = await queryAfter<MessageRow & { held_back: boolean }>(q, READ_NOTING_SQL, after, limit);
   const messages = r.rows.filter((row) => !row.held_back).map(toStoredMessage);
   // A UNION ALL's rows come in no promised order: global order is put back here.
   messages.sort((a, b) => compareGlobalPositions(globalPositionOf(a), globalPositionOf(b)));
@@ -98,18 +95,19 @@ export function readAllVisible(q: Queryable, after: GlobalPosition, limit: numbe
   return readAfter(q, READ_VISIBLE_SQL, after, limit);
 }
 
-function checkRead(after: GlobalPosition, limit: number): void {
+/** Runs a read of the log after `after` ($1, $2) of at most `limit` ($3) messages, its arguments checked. */
+function queryAfter<R extends object>(q: Queryable, sql: string, after: GlobalPosition, limit: number): Promise<QueryResult<R>> {
   if (typeof after?.txId !== 'bigint' || typeof after.position !== 'bigint' || after.txId < 0n || after.position < 0n) {
     throw new InvalidStoreInputError('after', 'must be a GlobalPosition { txId: bigint, position: bigint } (LOG_START to begin)');
   }
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidStoreInputError('limit', `must be a positive integer, got ${String(limit)}`);
+  return q.query<R>(sql, [after.txId.toString(), after.position.toString(), limit]).catch((err: unknown) => {
+    throw whenNotMigrated(err);
+  });
 }
 
 async function readAfter(q: Queryable, sql: string, after: GlobalPosition, limit: number): Promise<StoredMessage[]> {
-  checkRead(after, limit);
-  const r = await q.query<MessageRow>(sql, [after.txId.toString(), after.position.toString(), limit]).catch((err: unknown) => {
-    throw whenNotMigrated(err);
-  });
+  const r = await queryAfter<MessageRow>(q, sql, after, limit);
   return r.rows.map(toStoredMessage);
 }
 
