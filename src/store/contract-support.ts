@@ -8,6 +8,30 @@ import { LOG_START, StoreNotMigratedError, appendToStream, globalPositionOf, mig
  * stream names, and waiting helpers for the global order.
  */
 
+/**
+ * Runs `body` while a transaction of `where` holds a transaction id (given to `body`), as a
+ * transaction that wrote does, and a later transaction of `reader` has ended (so the held id
+ * is below a reader's snapshot's xmax); the held one commits when `body` is done. Servers only.
+ */
+export async function whileHolding(where: Db, body: (id: string) => Promise<void>, reader: Db = where): Promise<void> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let started!: (id: string) => void;
+  const hasId = new Promise<string>((r) => (started = r));
+  const holding = where.transaction(async (tx: Queryable) => {
+    started((await tx.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id')).rows[0]!.id);
+    await released;
+  });
+  try {
+    const id = await hasId;
+    await reader.query('SELECT pg_current_xact_id()');
+    await body(id);
+  } finally {
+    release();
+    await holding;
+  }
+}
+
 /** A stream name no other test uses. */
 export const uniqueStream = (prefix = 's'): string => `${prefix}-${randomUUID()}`;
 

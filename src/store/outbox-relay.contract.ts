@@ -13,7 +13,7 @@ import {
   type RelayMessage,
   type RelayTarget,
 } from './index.js';
-import { migratedForSuite, uniqueStream, type ContractDatabase, type EngineCapabilities } from './contract-support.js';
+import { migratedForSuite, uniqueStream, whileHolding, type ContractDatabase, type EngineCapabilities } from './contract-support.js';
 
 /** A broker stand-in that records what was published and can be made to fail. */
 class RecordingTarget implements RelayTarget {
@@ -302,23 +302,13 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
       // No poll to fall back on: only a commit, or its own look-again, can find the message.
       const relay = await startAtEnd({ name: `relay-${randomUUID()}`, transport: target, pollMs: 600_000 });
       expect(await relay.listening).toBe(true);
-      let release!: () => void;
-      const held = new Promise<void>((r) => (release = r));
-      let started!: () => void;
-      const holding = new Promise<void>((r) => (started = r));
-      // A transaction with an id (as a projection batch has) that commits without appending: no wake-up.
-      const older = db.transaction(async (tx) => {
-        await tx.query('SELECT pg_current_xact_id()::text AS id');
-        started();
-        await held;
-      });
-      await holding;
       const m = out('orders');
-      await appendToStream(db, uniqueStream(), 0, [m]); // wakes the relay: held back
-      await new Promise((r) => setTimeout(r, 100));
-      expect(target.published).toEqual([]);
-      release();
-      await older;
+      // A transaction with an id (as a projection batch has) that commits without appending: no wake-up.
+      await whileHolding(db, async () => {
+        await appendToStream(db, uniqueStream(), 0, [m]); // wakes the relay: held back
+        await new Promise((r) => setTimeout(r, 100));
+        expect(target.published).toEqual([]);
+      });
       await until('published without another commit', () => target.published.length === 1);
       expect(target.published[0]?.id).toBe(m.id);
       await relay.stop();

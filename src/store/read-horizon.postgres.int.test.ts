@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
-import { appendToStream, lastGlobalPosition, migrateStore, readAll, type Db, type Queryable } from './index.js';
+import { whileHolding } from './contract-support.js';
+import { appendToStream, lastGlobalPosition, migrateStore, readAll, type Db } from './index.js';
 
 /*
  * Transaction ids are cluster-wide: before store migration 6 readAll read below
@@ -24,31 +25,12 @@ describe('read horizon on the PostgreSQL server', () => {
     await other.close();
   });
 
-  /** Runs `body` while a transaction of `where` holds a transaction id (given to `body`) and a later one has ended. */
-  async function whileHolding(where: Db, body: (id: string) => Promise<void>): Promise<void> {
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    let started!: (id: string) => void;
-    const hasId = new Promise<string>((r) => (started = r));
-    // It has a transaction id, like any transaction that wrote.
-    const holding = where.transaction(async (tx: Queryable) => {
-      started((await tx.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id')).rows[0]!.id);
-      await released;
-    });
-    try {
-      const id = await hasId;
-      // A later transaction ends first, so the held id is below the reader's snapshot's xmax.
-      await db.query('SELECT pg_current_xact_id()');
-      await body(id);
-    } finally {
-      release();
-      await holding;
-    }
-  }
+  /** `whileHolding` with this suite's database as the reader. */
+  const holdingIn = (where: Db, body: (id: string) => Promise<void>): Promise<void> => whileHolding(where, body, db);
 
   it('a transaction running in another database does not hold readers of this one back', async () => {
     const from = await lastGlobalPosition(db);
-    await whileHolding(other.db, async () => {
+    await holdingIn(other.db, async () => {
       await appendToStream(db, `s-${Date.now()}`, 0, [{ type: 'Here', data: null }]);
       const read = await readAll(db, from, 10);
       expect(read.map((m) => m.type)).toEqual(['Here']);
@@ -100,11 +82,11 @@ describe('read horizon on the PostgreSQL server', () => {
     const horizonAbove = async (id: string): Promise<boolean> =>
       (await reader.query<{ above: boolean }>('SELECT ordo_read_horizon() > $1::text::xid8 AS above', [id])).rows[0]!.above;
     it('is not held back by another database\'s transaction', async () => {
-      await whileHolding(other.db, async (id) => expect(await horizonAbove(id)).toBe(true));
+      await holdingIn(other.db, async (id) => expect(await horizonAbove(id)).toBe(true));
     });
 
     it('is held back by its own database\'s transaction', async () => {
-      await whileHolding(db, async (id) => expect(await horizonAbove(id)).toBe(false));
+      await holdingIn(db, async (id) => expect(await horizonAbove(id)).toBe(false));
     });
   });
 });
