@@ -89,11 +89,14 @@ export function timerAndAlertStatements(ws: readonly WorkingInstance[]): Stateme
   }
   const out: Statement[] = [];
   if (clearAll.length > 0 || clearStep.length > 0 || cancelSaga.length > 0) {
+    // The leading `saga_id = ANY($5)` (every saga named) lets the primary key find the rows:
+    // an OR of the three conditions alone is a sequential scan of every saga's timers.
     out.push({
-      sql: `${resolve.length > 0 ? `WITH resolved AS (${RESOLVE_ALERTS.replace('$1', '$5')}) ` : ''}DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($1::text[])
-         OR (t.kind = 'step' AND t.saga_id = ANY($2::text[]))
-         OR (t.saga_id, t.timer_id) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
-      params: [clearAll, clearStep, cancelSaga, cancelTimer, ...(resolve.length > 0 ? [resolve] : [])],
+      sql: `${resolve.length > 0 ? `WITH resolved AS (${RESOLVE_ALERTS.replace('$1', '$6')}) ` : ''}DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($5::text[])
+         AND (t.saga_id = ANY($1::text[])
+           OR (t.kind = 'step' AND t.saga_id = ANY($2::text[]))
+           OR (t.saga_id, t.timer_id) IN (SELECT * FROM unnest($3::text[], $4::text[])))`,
+      params: [clearAll, clearStep, cancelSaga, cancelTimer, [...new Set([...clearAll, ...clearStep, ...cancelSaga])], ...(resolve.length > 0 ? [resolve] : [])],
     });
   } else if (resolve.length > 0) {
     out.push({ sql: RESOLVE_ALERTS, params: [resolve] });
