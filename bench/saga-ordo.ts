@@ -1,4 +1,4 @@
-import { globalPositionOf, LOG_START, readAll, saveCheckpoint, type Db, type GlobalPosition } from '../src/store/index.js';
+import { createWakeup, globalPositionOf, LOG_CHANNEL, LOG_START, readAllNotingHeld, saveCheckpoint, type Db, type GlobalPosition } from '../src/store/index.js';
 import { createSagaEngine, type IncomingMessage, type SagaEngine } from '../src/runtime/index.js';
 import { orderMachine } from '../src/shop/index.js';
 import { summarise, type BenchRun } from './result.js';
@@ -27,32 +27,42 @@ const REPLIES: Record<string, (orderId: string) => { type: string; payload: obje
 
 /**
  * Instant services: follow the log, answer every command, and notice finished orders.
- * With `checkpoint`, the position is saved as a reader's checkpoint (retention waits for it).
+ * Woken by the log's commits as a relay is (in-process on the Db that committed, LISTEN
+ * elsewhere), looking again soon while an older transaction holds committed messages back;
+ * a 50 ms poll stays as the fallback. With `checkpoint`, the position is saved as a
+ * reader's checkpoint (retention waits for it).
  */
 export async function serviceLoop(db: Db, engine: SagaEngine, onDelivered: (orderId: string) => void, stop: () => boolean, checkpoint?: string): Promise<void> {
   let at: GlobalPosition = LOG_START;
   const inflight: Promise<unknown>[] = [];
-  while (!stop()) {
-    const messages = await readAll(db, at, 2000);
-    const last = messages.at(-1);
-    if (!last) {
-      await new Promise((r) => setTimeout(r, 1));
-      continue;
+  const wakeup = createWakeup();
+  const unlisten = await db.listen?.(LOG_CHANNEL, () => wakeup.notify());
+  try {
+    while (!stop()) {
+      wakeup.clear(); // the read sees every commit notified so far
+      const { messages, heldBack } = await readAllNotingHeld(db, at, 2000);
+      const last = messages.at(-1);
+      if (!last) {
+        await wakeup.sleep(heldBack || !unlisten ? 1 : 50);
+        continue;
+      }
+      at = globalPositionOf(last);
+      if (checkpoint) await saveCheckpoint(db, checkpoint, at);
+      const replies: IncomingMessage[] = [];
+      for (const m of messages) {
+        const key = typeof m.metadata['key'] === 'string' ? m.metadata['key'] : '';
+        if (m.type === 'OrderDelivered') onDelivered(key);
+        const answer = m.metadata['kind'] === 'command' ? REPLIES[m.type] : undefined;
+        if (answer) for (const r of answer(key)) replies.push({ id: `${m.id}:${r.type}`, key, type: r.type, payload: r.payload });
+      }
+      // Do not wait: the engine groups these with the next round's replies.
+      if (replies.length > 0) inflight.push(engine.deliver(replies));
+      if (inflight.length > 8) await inflight.shift();
     }
-    at = globalPositionOf(last);
-    if (checkpoint) await saveCheckpoint(db, checkpoint, at);
-    const replies: IncomingMessage[] = [];
-    for (const m of messages) {
-      const key = typeof m.metadata['key'] === 'string' ? m.metadata['key'] : '';
-      if (m.type === 'OrderDelivered') onDelivered(key);
-      const answer = m.metadata['kind'] === 'command' ? REPLIES[m.type] : undefined;
-      if (answer) for (const r of answer(key)) replies.push({ id: `${m.id}:${r.type}`, key, type: r.type, payload: r.payload });
-    }
-    // Do not wait: the engine groups these with the next round's replies.
-    if (replies.length > 0) inflight.push(engine.deliver(replies));
-    if (inflight.length > 8) await inflight.shift();
+    await Promise.all(inflight);
+  } finally {
+    await unlisten?.();
   }
-  await Promise.all(inflight);
 }
 
 /** Closed loop: `inFlight` sagas at a time, a new one as soon as one is DELIVERED, for `seconds`. */
