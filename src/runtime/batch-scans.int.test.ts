@@ -3,28 +3,19 @@ import { migrate, migrateStore, type Db, type Queryable } from '../store/index.j
 import { orderMachine } from '../shop/index.js';
 import { sampleOrder, VirtualClock } from '../testing/index.js';
 import { databasePerTest } from '../testing/suite-database.js';
+import { seqTuplesReadBy } from '../testing/table-reads.js';
 import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from './index.js';
 
 /*
  * A batch touches its own sagas' rows, found by index, however many other sagas wait: a
  * sequential scan in a batch statement costs every batch time in proportion to everything
  * stored (the timer deletion once read every saga's timers). Each batch's transaction reports
- * what it read (pg_stat_xact_user_tables, the backend's counts not yet flushed) before it commits.
+ * what it read by sequential scan before it commits.
  */
 
 async function prepare(db: Db): Promise<void> {
   await migrateStore(db);
   await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
-}
-
-interface Reads {
-  readonly relname: string;
-  readonly seq_tup_read: string;
-}
-
-async function seqReads(tx: Queryable): Promise<Map<string, number>> {
-  const r = await tx.query<Reads>("SELECT relname, seq_tup_read::text AS seq_tup_read FROM pg_stat_xact_user_tables WHERE relname LIKE 'ordo_%'");
-  return new Map(r.rows.map((row) => [row.relname, Number(row.seq_tup_read)]));
 }
 
 /** `db` whose transactions commit only after noting the rows they read by sequential scan, per table. */
@@ -39,11 +30,8 @@ function readingDb(db: Db, noted: Map<string, number>[]): Db {
           // Without the commit: the reads are looked at after the function, in the same transaction.
           ...(tx.batch ? { batch: (statements) => tx.batch!(statements) } : {}),
         };
-        // The view also holds what earlier transactions of this connection read, until it is flushed: the difference counts.
-        const before = await seqReads(tx);
-        const result = await fn(own);
-        const after = await seqReads(tx);
-        noted.push(new Map([...after].map(([table, n]) => [table, n - (before.get(table) ?? 0)])));
+        const { result, reads } = await seqTuplesReadBy(tx, () => fn(own));
+        noted.push(reads);
         return result;
       }),
   };
