@@ -121,12 +121,13 @@ export async function opsSample(dbs: OpsDbs, machineId: string): Promise<OpsSamp
   let finished = 0;
   let latency: OpsSample['latency'] = { p50: null, p90: null, p99: null };
   if (dbs.orders) {
+    // Instances changed in the last minute, by index (runtime migration 4); one created in it was last changed in it too.
     const r = await dbs.orders.query<{ started: number; finished: number; p: (number | null)[] | null }>(
       `SELECT count(*) FILTER (WHERE created_at > now() - interval '1 minute')::int AS started,
               count(*) FILTER (WHERE status = 'final' AND updated_at > now() - interval '1 minute')::int AS finished,
               (SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]::float8[]) WITHIN GROUP (ORDER BY extract(epoch FROM updated_at - created_at))
                  FROM ordo_saga_instances WHERE machine_id = $1 AND status = 'final' AND updated_at > now() - interval '1 minute') AS p
-         FROM ordo_saga_instances WHERE machine_id = $1 AND (created_at > now() - interval '1 minute' OR updated_at > now() - interval '1 minute')`,
+         FROM ordo_saga_instances WHERE machine_id = $1 AND updated_at > now() - interval '1 minute'`,
       [machineId],
     );
     const row = r.rows[0];
