@@ -101,8 +101,10 @@ async function handle(messages: readonly StoredMessage[], { q, table: t }: { q: 
     await q.query(
       `UPDATE ${t} AS v SET status = u.status, failure_reason = coalesce(u.failure_reason, v.failure_reason), version = u.version, updated_at = u.updated_at
        FROM jsonb_to_recordset($1::text::jsonb) AS u(stream text, status text, failure_reason text, version integer, updated_at timestamptz)
-       WHERE v.stream = u.stream AND v.version < u.version`,
-      [JSON.stringify(updated)],
+       WHERE v.stream = ANY($2::text[]) AND v.stream = u.stream AND v.version < u.version`,
+      // The streams again as an array: the planner finds those rows by index. Joined to the
+      // record set alone (of unknown size to it), it read the whole table at every batch.
+      [JSON.stringify(updated), updated.map((u) => u.stream)],
     );
   }
 }

@@ -2,13 +2,13 @@ import type { Queryable } from '../store/index.js';
 
 /*
  * For tests that a statement finds its rows by index however much else is stored: the rows
- * each ordo table gave to sequential scans in this connection (pg_stat_xact_user_tables:
+ * each table gave to sequential scans in this connection (pg_stat_xact_user_tables:
  * the backend's counts not yet flushed, this transaction's included). Take it before and
  * after, in one transaction; the difference is what ran in between.
  */
 
 export async function seqTuplesRead(tx: Queryable): Promise<Map<string, number>> {
-  const r = await tx.query<{ relname: string; n: string }>("SELECT relname, seq_tup_read::text AS n FROM pg_stat_xact_user_tables WHERE relname LIKE 'ordo_%'");
+  const r = await tx.query<{ relname: string; n: string }>("SELECT relname, seq_tup_read::text AS n FROM pg_stat_xact_user_tables");
   return new Map(r.rows.map((row) => [row.relname, Number(row.n)]));
 }
 
