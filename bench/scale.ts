@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createSagaEngine, runSagaRetention, startRetention } from '../src/runtime/index.js';
+import { createSagaEngine, runSagaRetention, startRetention, type SagaEngine } from '../src/runtime/index.js';
 import { progressBar } from '../src/cli/progress-bar.js';
 import { orderMachine } from '../src/shop/index.js';
 import { dropPostgresDatabase, ensurePostgresDatabase, LOG_START, openPostgres, saveCheckpoint, type Db } from '../src/store/index.js';
@@ -11,7 +11,8 @@ import { serviceLoop, startOrderSaga, STEPS_PER_SAGA } from './saga-ordo.js';
  * `ordo bench scale`: the order saga driven to a million completed sagas (at --scale 1) on
  * the PostgreSQL server, 256 in flight, with retention running beside it as a service
  * would run it (finished sagas leave after 10 s, inbox entries after 60 s). Reported per
- * 100k sagas: throughput, latency, table sizes and the process's RSS. The reference is
+ * 100k sagas: throughput, latency, table sizes and the process's RSS, beside 100k sagas that
+ * wait all through the run (at --scale 1; open orders). The reference is
  * the run's own first 100k: a store that grows with its history slows down, one with
  * retention should not (targets: last ≥ 90% of first, RSS flat after warm-up).
  */
@@ -38,8 +39,32 @@ async function tableSizes(db: Db): Promise<Record<string, number>> {
 
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
+/**
+ * Sagas that wait all through the run, as a shop's open orders do (for a payment, a
+ * carrier): copies of one saga started and left in its first state, each with its timer
+ * moved to tomorrow. They never finish, so retention keeps them; every batch runs beside them.
+ */
+async function addWaitingSagas(engine: SagaEngine, db: Db, n: number): Promise<void> {
+  const template = 'waiting-template';
+  await startOrderSaga(engine, template);
+  await db.query(
+    `INSERT INTO ordo_saga_instances (id, machine_id, machine_version, state, status, snapshot, pending, revision, stream_version)
+     SELECT 'waiting-' || g, machine_id, machine_version, state, status, snapshot, pending, revision, stream_version
+     FROM ordo_saga_instances, generate_series(1, $2::integer) AS g WHERE id = $1`,
+    [template, n],
+  );
+  await db.query(
+    `INSERT INTO ordo_saga_timers (saga_id, timer_id, kind, purpose, due_at)
+     SELECT 'waiting-' || g, timer_id, kind, purpose, due_at + 86400000 FROM ordo_saga_timers, generate_series(1, $2::integer) AS g WHERE saga_id = $1`,
+    [template, n],
+  );
+  await db.query('ANALYZE ordo_saga_instances, ordo_saga_timers');
+}
+
 export default async function scaleBench(options: BenchOptions): Promise<BenchResult> {
   const total = Math.max(20_000, Math.round(1_000_000 * options.scale));
+  // ORDO_BENCH_SCALE_WAITING: sagas left waiting beside the run (default 100k at --scale 1).
+  const waiting = Math.max(0, Math.round(Number(process.env['ORDO_BENCH_SCALE_WAITING'] ?? 100_000 * options.scale)));
   const slice = Math.max(10_000, Math.round(total / 10));
   const name = `ordo_bench_scale_${randomBytes(3).toString('hex')}`;
   const url = await ensurePostgresDatabase(options.postgresUrl, name);
@@ -49,6 +74,10 @@ export default async function scaleBench(options: BenchOptions): Promise<BenchRe
   try {
     const engine = createSagaEngine({ db, machines: [orderMachine], pollIntervalMs: 200, batchSize: 500, concurrency: 4 });
     await engine.start();
+    if (waiting > 0) {
+      progress(`${waiting} sagas waiting beside the run (a timer due tomorrow each)`);
+      await addWaitingSagas(engine, db, waiting);
+    }
     await saveCheckpoint(db, 'bench-services', LOG_START);
     const policy = { finishedAfterMs: 10_000, inboxAfterMs: 60_000, mode: 'delete' as const, batchSize: 2000 };
     let retired = 0;
@@ -145,6 +174,7 @@ export default async function scaleBench(options: BenchOptions): Promise<BenchRe
     },
     notes: [
       `${total} order sagas (${STEPS_PER_SAGA} steps each), ${IN_FLIGHT} in flight, reported per ${slice}; the reference is the first slice of the same run`,
+      `${waiting} more sagas wait all through the run, each with a timer due tomorrow (ORDO_BENCH_SCALE_WAITING): every batch runs beside them, as beside a shop's open orders`,
       'retention beside it: finished sagas leave 10 s after they finish (delete mode), inbox entries after 60 s, and the round vacuums the tables where autovacuum does not; the instant services keep a checkpoint like a relay',
       `target throughput: last slice ≥ 90% of the first: lastVsFirstSlice ${lastVsFirst.toFixed(2)}, ${met(throughputMet)}`,
       `target RSS flat after warm-up (the first slice): rssGrowth = RSS at the end ÷ RSS after the first slice = ${rssGrowth.toFixed(2)}, within ±10%: ${met(rssMet)}`,
