@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dropPostgresDatabase, ensurePostgresDatabase, openPostgres } from '../src/store/index.js';
 import { machineDescription, progress, type BenchResult, type BenchRun } from './result.js';
+import { meteringCpu } from './cpu-meter.js';
 import { runRawPostgres } from './raw-postgres.js';
 import { runDbos, startDbos, stopDbos } from './saga-dbos.js';
 import { runOrdoSagas, STEPS_PER_SAGA } from './saga-ordo.js';
@@ -39,14 +40,14 @@ export default async function sagaBench(options: BenchOptions): Promise<BenchRes
     const say = (what: string) => progress(`[${++step}/${steps}] ${what}, ${seconds.toFixed(0)} s`);
     for (const n of LEVELS) {
       say(`raw PostgreSQL, ${n} in flight`);
-      runs.push(await runRawPostgres(rawUrl, n, seconds));
+      runs.push(await meteringCpu(() => runRawPostgres(rawUrl, n, seconds)));
       say(`DBOS workflows, ${n} in flight`);
-      runs.push(await runDbos(n, seconds, `dbos-${id}-${n}`));
+      runs.push(await meteringCpu(() => runDbos(n, seconds, `dbos-${id}-${n}`)));
       say(`ordo sagas, ${n} in flight`);
-      runs.push(await runOrdoSagas(db, n, seconds, `ordo-${id}-${n}`));
+      runs.push(await meteringCpu(() => runOrdoSagas(db, n, seconds, `ordo-${id}-${n}`)));
     }
     say(`ordo sagas, ${ORDO_ONLY_LEVEL} in flight`);
-    runs.push(await runOrdoSagas(db, ORDO_ONLY_LEVEL, seconds, `ordo-${id}-${ORDO_ONLY_LEVEL}`));
+    runs.push(await meteringCpu(() => runOrdoSagas(db, ORDO_ONLY_LEVEL, seconds, `ordo-${id}-${ORDO_ONLY_LEVEL}`)));
   } finally {
     if (dbosStarted) await stopDbos();
     await db.close();
@@ -63,6 +64,13 @@ export default async function sagaBench(options: BenchOptions): Promise<BenchRes
   const ordo16 = at(runs, 'ordo', 16);
   const dbos16 = at(runs, 'dbos', 16);
   if (ordo16 && dbos16 && ordo16.p99Ms > 0) ratios['dbosP50VsOrdoP99@16'] = dbos16.p50Ms / ordo16.p99Ms;
+  // CPU per saga (this process + PostgreSQL), DBOS's over ordo's: above 1, ordo's saga costs less.
+  const cpuOf = (r: BenchRun | undefined) => (r && typeof r['postgresCpuMsPerOp'] === 'number' ? Number(r['nodeCpuMsPerOp']) + r['postgresCpuMsPerOp'] : undefined);
+  for (const n of [...LEVELS]) {
+    const o = cpuOf(at(runs, 'ordo', n));
+    const d = cpuOf(at(runs, 'dbos', n));
+    if (o && d) ratios[`cpuPerSagaDbosVsOrdo@${n}`] = d / o;
+  }
   const bestRaw = runs.filter((r) => r['system'] === 'raw').reduce((a, b) => (b.opsPerSec > a.opsPerSec ? b : a));
   const bestOrdo = runs.filter((r) => r['system'] === 'ordo').reduce((a, b) => (Number(b['stepsPerSec']) > Number(a['stepsPerSec']) ? b : a));
   ratios['stepsVsRawPostgres'] = Number(bestOrdo['stepsPerSec']) / bestRaw.opsPerSec;
@@ -77,6 +85,7 @@ export default async function sagaBench(options: BenchOptions): Promise<BenchRes
       `sagasVsDbos = ordo sagas/s ÷ DBOS workflows/s at 16 in flight (per level: sagasVsDbos@N); dbosP50VsOrdoP99@16 above 1 means ordo's p99 is below DBOS's p50`,
       `stepsVsRawPostgres = ordo's best steps/s (${Number(bestOrdo['stepsPerSec']).toFixed(0)} at ${String(bestOrdo['inFlight'])} in flight) ÷ the best raw transaction rate (${bestRaw.opsPerSec.toFixed(0)}/s at ${String(bestRaw['inFlight'])} in flight)`,
       'each ordo step also writes its inbox entry, its timeline + outbox messages and its timers, in the same transaction',
+      'nodeCpuMsPerOp / postgresCpuMsPerOp: CPU per saga (workflow, transaction) of this process (all its threads) and of the local PostgreSQL server (from /proc; absent elsewhere), over the whole run, its start and stop included; cpuPerSagaDbosVsOrdo@N above 1 means an ordo saga costs less CPU than a DBOS workflow. Both systems share this machine\'s cores with PostgreSQL: where they are busy, sagas/s follows CPU per saga',
       `closed loop: each of N callers starts a new saga/workflow when its last one finished, for ${seconds.toFixed(0)} s per run`,
     ],
   };
