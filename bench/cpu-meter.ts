@@ -10,7 +10,7 @@ import type { BenchRun } from './result.js';
 
 const TICK_MS = 10; // USER_HZ 100
 
-interface ProcStat {
+export interface ProcStat {
   readonly comm: string;
   readonly ppid: number;
   /** utime + stime, and cutime + cstime (children reaped: a backend that exited). */
@@ -18,7 +18,8 @@ interface ProcStat {
   readonly children: number;
 }
 
-function stat(pid: string): ProcStat | undefined {
+/** A process's name, parent and CPU from /proc/<pid>/stat (Linux); undefined when gone or not there. */
+export function procStat(pid: string | number): ProcStat | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = text.lastIndexOf(')');
@@ -39,7 +40,7 @@ export function postgresCpuMs(): number | undefined {
   }
   const all = new Map<number, ProcStat>();
   for (const p of pids) {
-    const s = stat(p);
+    const s = procStat(p);
     if (s?.comm === 'postgres') all.set(Number(p), s);
   }
   if (all.size === 0) return undefined;

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { managedProcess, type ManagedProcess } from '../src/cli/chaos/managed-process.js';
 import { freePort } from '../src/transport/free-port.js';
 import { dropPostgresDatabase } from '../src/store/index.js';
 import { packageRoot } from '../src/cli/package-root.js';
+import { procStat } from './cpu-meter.js';
 
 const ROOT = packageRoot();
 const SERVICES = ['orders', 'inventory', 'payment', 'shipping'] as const;
@@ -19,17 +20,6 @@ export interface RunningShop {
   /** CPU time (user + system) the shop process has used so far, in ms; undefined where /proc is not there. */
   cpuMs(): number | undefined;
   stop(): Promise<void>;
-}
-
-/** utime + stime of a process from /proc (Linux), in ms (clock ticks of 10 ms). */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
 }
 
 /** No failures injected, the carrier confirms at once: the bench measures ordo, not the simulators. */
@@ -62,7 +52,7 @@ export async function startShopProcess(layout: ShopLayout, postgresUrl: string):
     url: `http://127.0.0.1:${port}`,
     adminToken,
     describe,
-    cpuMs: () => processCpuMs(child.pid),
+    cpuMs: () => (child.pid === undefined ? undefined : procStat(child.pid)?.own),
     async stop() {
       await child.stop(10_000);
       if (layout.kind !== 'embedded') for (const s of SERVICES) await dropPostgresDatabase(postgresUrl, `${namespace}_${s}`).catch(() => undefined);
