@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSagaEngine, runSagaRetention, startRetention, type SagaEngine } from '../src/runtime/index.js';
 import { progressBar } from '../src/cli/progress-bar.js';
+import { failUsage } from '../src/cli/usage-error.js';
 import { orderMachine } from '../src/shop/index.js';
 import { dropPostgresDatabase, ensurePostgresDatabase, LOG_START, openPostgres, saveCheckpoint, type Db } from '../src/store/index.js';
 import type { BenchOptions } from './bench-options.js';
@@ -64,7 +65,8 @@ async function addWaitingSagas(engine: SagaEngine, db: Db, n: number): Promise<v
 export default async function scaleBench(options: BenchOptions): Promise<BenchResult> {
   const total = Math.max(20_000, Math.round(1_000_000 * options.scale));
   // ORDO_BENCH_SCALE_WAITING: sagas left waiting beside the run (default 100k at --scale 1).
-  const waiting = Math.max(0, Math.round(Number(process.env['ORDO_BENCH_SCALE_WAITING'] ?? 100_000 * options.scale)));
+  const waiting = Number(process.env['ORDO_BENCH_SCALE_WAITING'] ?? Math.round(100_000 * options.scale));
+  if (!Number.isInteger(waiting) || waiting < 0) failUsage(`ORDO_BENCH_SCALE_WAITING must be a whole number ≥ 0, got "${String(process.env['ORDO_BENCH_SCALE_WAITING'])}"`);
   const slice = Math.max(10_000, Math.round(total / 10));
   const name = `ordo_bench_scale_${randomBytes(3).toString('hex')}`;
   const url = await ensurePostgresDatabase(options.postgresUrl, name);
