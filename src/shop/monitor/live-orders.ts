@@ -1,7 +1,8 @@
 import type { Queryable } from '../../store/index.js';
 import type { LiveKey, LiveSnapshot } from '../../verify/index.js';
 import type { ServiceViews } from '../reconcile/check-deps.js';
-import { readInventory } from '../services/inventory-service.js';
+import type { InventoryLocal } from '../services/inventory-decider.js';
+import { readInventory, readReservations } from '../services/inventory-service.js';
 import { readCharges } from '../services/payment-service.js';
 import { readShipments } from '../services/shipping-service.js';
 
@@ -31,22 +32,39 @@ export interface LiveOrders {
 export async function readLiveOrders(orders: { readonly db: Queryable; readonly machine: OrderMachineShape }, views: ServiceViews, graceMs: number): Promise<LiveOrders> {
   const inventory = await readInventory(views.inventory);
   const rows = (
-    await orders.db.query<{ id: string; state: string; version: number; settled: boolean }>(
+    await orders.db.query<InstanceRow>(
       `SELECT id, state, machine_version AS version, updated_at < now() - $2::double precision * interval '1 millisecond' AS settled FROM ordo_saga_instances WHERE machine_id = $1 ORDER BY id`,
       [orders.machine.id, graceMs],
     )
   ).rows;
-  const ids = rows.map((r) => r.id);
-  const [charges, shipments] = await Promise.all([readCharges(views.payment, ids), readShipments(views.shipping, ids)]);
-  const states = orders.machine.states as Readonly<Record<string, { final?: boolean } | undefined>>;
-  const keys: LiveKey[] = rows.map((r) => {
-    const final = states[r.state]?.final === true;
-    return { id: r.id, state: r.state, version: r.version, final, quiet: final && r.settled, locals: { inventory: inventory.reservations.get(r.id), payment: charges.get(r.id), shipping: shipments.get(r.id) } };
-  });
-  const known = new Set(ids);
+  const keys = await keysOf(orders.machine, views, rows, inventory.reservations);
+  const known = new Set(rows.map((r) => r.id));
   const strays = [...inventory.reservations.keys()].filter((id) => !known.has(id)).length;
   return {
     snapshot: { keys, shared: { inventory: inventory.stock, payment: null, shipping: null }, ...(strays > 0 ? { incomplete: `${strays} reservation(s) of orders the orders database does not list (archived, or placed during the read)` } : {}) },
     initial: Object.fromEntries(Object.entries(inventory.initial).map(([sku, n]) => [sku, { available: n, reserved: 0, shipped: 0 }])),
   };
+}
+
+/** An order's instance as the monitor reads it: `settled` = unchanged for the grace period. */
+export interface InstanceRow {
+  readonly id: string;
+  readonly state: string;
+  readonly version: number;
+  readonly settled: boolean;
+}
+
+/**
+ * The keys of the given orders with each participant's local state, read by order id
+ * (reservations too, unless the caller read them all already): what a round judges
+ * per key costs the orders it judges, whatever else is stored.
+ */
+export async function keysOf(machine: OrderMachineShape, views: ServiceViews, rows: readonly InstanceRow[], reservations?: ReadonlyMap<string, InventoryLocal>): Promise<LiveKey[]> {
+  const ids = rows.map((r) => r.id);
+  const [held, charges, shipments] = await Promise.all([reservations ?? readReservations(views.inventory, ids), readCharges(views.payment, ids), readShipments(views.shipping, ids)]);
+  const states = machine.states as Readonly<Record<string, { final?: boolean } | undefined>>;
+  return rows.map((r) => {
+    const final = states[r.state]?.final === true;
+    return { id: r.id, state: r.state, version: r.version, final, quiet: final && r.settled, locals: { inventory: held.get(r.id), payment: charges.get(r.id), shipping: shipments.get(r.id) } };
+  });
 }

@@ -99,9 +99,22 @@ async function loadReservationAndStock(tx: Queryable, orderId: string, items?: r
  */
 export async function readInventory(q: Queryable): Promise<{ stock: InventoryShared; initial: Record<string, number>; reservations: Map<string, InventoryLocal> }> {
   // Stock first: a reservation committed after this read shows up below as an order the monitor sees in flight.
+  const stock = await readStock(q);
+  return { ...stock, reservations: await readReservations(q) };
+}
+
+/** Every stock row as the decider's shared state, and each SKU's `initial` (a small table: one row per SKU). */
+export async function readStock(q: Queryable): Promise<{ stock: InventoryShared; initial: Record<string, number> }> {
   const rows = (await q.query<SkuStock & { sku: string; initial: number }>('SELECT sku, initial, available, reserved, shipped FROM stock ORDER BY sku')).rows;
-  const r = await q.query<ReservationRow & { order_id: string }>(`SELECT order_id, ${RESERVATION_COLUMNS} FROM reservations`);
-  return { stock: skuStockOf(rows), initial: Object.fromEntries(rows.map((x) => [x.sku, x.initial])), reservations: new Map(r.rows.map((row) => [row.order_id, reservationOf(row)])) };
+  return { stock: skuStockOf(rows), initial: Object.fromEntries(rows.map((x) => [x.sku, x.initial])) };
+}
+
+/** Reservations by order id: of the given orders (by primary key), or of every order. */
+export async function readReservations(q: Queryable, orderIds?: readonly string[]): Promise<Map<string, InventoryLocal>> {
+  const r = orderIds
+    ? await q.query<ReservationRow & { order_id: string }>(`SELECT order_id, ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = ANY($1::text[])`, [[...orderIds]])
+    : await q.query<ReservationRow & { order_id: string }>(`SELECT order_id, ${RESERVATION_COLUMNS} FROM reservations`);
+  return new Map(r.rows.map((row) => [row.order_id, reservationOf(row)]));
 }
 
 /**
