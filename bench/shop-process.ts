@@ -6,6 +6,7 @@ import { managedProcess, type ManagedProcess } from '../src/cli/chaos/managed-pr
 import { freePort } from '../src/transport/free-port.js';
 import { dropPostgresDatabase } from '../src/store/index.js';
 import { packageRoot } from '../src/cli/package-root.js';
+import pg from 'pg';
 import { procStat } from './cpu-meter.js';
 
 const ROOT = packageRoot();
@@ -19,6 +20,8 @@ export interface RunningShop {
   readonly describe: string;
   /** CPU time (user + system) the shop process has used so far, in ms; undefined where /proc is not there. */
   cpuMs(): number | undefined;
+  /** Transactions committed so far in the shop's PostgreSQL databases (server layouts; undefined embedded). */
+  commits(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -53,10 +56,25 @@ export async function startShopProcess(layout: ShopLayout, postgresUrl: string):
     adminToken,
     describe,
     cpuMs: () => (child.pid === undefined ? undefined : procStat(child.pid)?.own),
+    commits: () => (layout.kind === 'embedded' ? Promise.resolve(undefined) : commitsIn(postgresUrl, namespace)),
     async stop() {
       await child.stop(10_000);
       if (layout.kind !== 'embedded') for (const s of SERVICES) await dropPostgresDatabase(postgresUrl, `${namespace}_${s}`).catch(() => undefined);
       rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** xact_commit summed over the namespace's databases (the statistics a backend flushes within a second of its commits). */
+async function commitsIn(postgresUrl: string, namespace: string): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  try {
+    await client.connect();
+    const r = await client.query<{ n: string | null }>(`SELECT sum(xact_commit)::text AS n FROM pg_stat_database WHERE datname LIKE $1`, [`${namespace}\\_%`]);
+    return r.rows[0]?.n == null ? undefined : Number(r.rows[0].n);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -2,6 +2,7 @@ import { progressBar } from '../src/cli/progress-bar.js';
 import { machineDescription, progress, type BenchResult, type BenchRun } from './result.js';
 import { runHopFloor, SHOP_HOPS } from './hop-floor.js';
 import { runRate, stockUp, type RateStep } from './shop-load.js';
+import { postgresCpuMs } from './cpu-meter.js';
 import { startShopProcess, type ShopLayout } from './shop-process.js';
 import type { BenchOptions } from './bench-options.js';
 
@@ -44,12 +45,21 @@ async function ramp(layout: ShopLayout, label: string, rates: readonly number[],
     for (const rate of RATES_OVERRIDE && RATES_OVERRIDE.length > 0 ? RATES_OVERRIDE : rates) {
       const bar = progressBar(`  ${label} ${String(rate).padStart(4)}/s`, Math.round(rate * seconds));
       const cpuBefore = shop.cpuMs();
+      const pgBefore = layout.kind === 'embedded' ? undefined : postgresCpuMs();
+      const commitsBefore = await shop.commits();
       const step = await runRate(shop.url, shop.adminToken, rate, seconds, 30_000, (done) => bar.update(done));
       const cpuAfter = shop.cpuMs();
-      // The shop process's CPU per accepted order (placing and draining): what a rate costs, whatever else the machine runs.
-      const cpuMsPerOrder = cpuBefore !== undefined && cpuAfter !== undefined && step.accepted > 0 ? (cpuAfter - cpuBefore) / step.accepted : undefined;
+      const pgAfter = layout.kind === 'embedded' ? undefined : postgresCpuMs();
+      await new Promise((r) => setTimeout(r, 1100)); // backends flush their statistics within a second of going idle
+      const commitsAfter = await shop.commits();
+      // What a rate costs per accepted order (placing and draining), whatever else the machine runs:
+      // the shop process's CPU, the local PostgreSQL server's, and the transactions it committed.
+      const perOrder = (before: number | undefined, after: number | undefined) => (before !== undefined && after !== undefined && step.accepted > 0 ? Math.round(((after - before) / step.accepted) * 10) / 10 : undefined);
+      const cpuMsPerOrder = perOrder(cpuBefore, cpuAfter);
+      const postgresCpuMsPerOrder = perOrder(pgBefore, pgAfter);
+      const commitsPerOrder = perOrder(commitsBefore, commitsAfter);
       const ok = passes(step);
-      bar.end(`p50 ${step.completionP50Ms.toFixed(0)} ms, p99 ${step.completionP99Ms.toFixed(0)} ms, ${step.arrivalPerSec.toFixed(1)} accepted/s${cpuMsPerOrder === undefined ? '' : `, ${cpuMsPerOrder.toFixed(1)} ms CPU/order`}${step.notDelivered ? `, ${step.notDelivered} not delivered` : ''}${ok ? '' : ALL_RATES ? '  (over the limit)' : '  (over the limit: ramp ends)'}`);
+      bar.end(`p50 ${step.completionP50Ms.toFixed(0)} ms, p99 ${step.completionP99Ms.toFixed(0)} ms, ${step.arrivalPerSec.toFixed(1)} accepted/s${cpuMsPerOrder === undefined ? '' : `, CPU/order ${cpuMsPerOrder.toFixed(1)} ms shop${postgresCpuMsPerOrder === undefined ? '' : ` + ${postgresCpuMsPerOrder.toFixed(1)} ms PostgreSQL`}`}${commitsPerOrder === undefined ? '' : `, ${commitsPerOrder} commits/order`}${step.notDelivered ? `, ${step.notDelivered} not delivered` : ''}${ok ? '' : ALL_RATES ? '  (over the limit)' : '  (over the limit: ramp ends)'}`);
       runs.push({
         name: `ordo shop, ${shop.describe}, ${rate} orders/s`,
         opsPerSec: step.arrivalPerSec,
@@ -58,6 +68,8 @@ async function ramp(layout: ShopLayout, label: string, rates: readonly number[],
         layout: label,
         ...step,
         ...(cpuMsPerOrder === undefined ? {} : { cpuMsPerOrder }),
+        ...(postgresCpuMsPerOrder === undefined ? {} : { postgresCpuMsPerOrder }),
+        ...(commitsPerOrder === undefined ? {} : { commitsPerOrder }),
       });
       if (!ok) {
         failed = true;
@@ -95,7 +107,7 @@ export default async function shopBench(options: BenchOptions): Promise<BenchRes
     ratios,
     notes: [
       `sustained (p99 < ${P99_LIMIT_MS} ms, every order DELIVERED, arrivals kept up): PostgreSQL + NATS ${said(nats)}, PostgreSQL + Kafka ${said(kafka)}, embedded ${said(embedded)}`,
-      `completion = created → DELIVERED from each order's timeline; opsPerSec of a rate run = accepted orders/s; cpuMsPerOrder = the shop process's CPU time (user + system) per accepted order over the run and its drain`,
+      `completion = created → DELIVERED from each order's timeline; opsPerSec of a rate run = accepted orders/s; cpuMsPerOrder = the shop process's CPU time (user + system) per accepted order over the run and its drain (the bench's own polling of the orders included); postgresCpuMsPerOrder = the local PostgreSQL server's (every database: the machine's other users too); commitsPerOrder = transactions committed in the shop's databases per order`,
       `the ratios compare ordo's completion latency at 10 orders/s with ${SHOP_HOPS} raw durable hops at the same rate (below 1: ordo is slower than the floor, as it must be)`,
     ],
   };
