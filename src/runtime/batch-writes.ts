@@ -1,4 +1,4 @@
-import { appendToStreamsStatement, runStatements, type Queryable, type Statement } from '../store/index.js';
+import { appendToStreamsStatement, preparedStatement, runStatements, type Queryable, type Statement } from '../store/index.js';
 import { RevisionConflictError } from './errors.js';
 import { netTimerOps, type WorkingInstance } from './working-instance.js';
 
@@ -10,6 +10,26 @@ import { netTimerOps, type WorkingInstance } from './working-instance.js';
 
 /** The message `ordo_conflict` raises when an instance was not at the revision the batch loaded. */
 const REVISION_CONFLICT = 'ordo: saga revision conflict';
+
+/*
+ * Fixed texts, marked prepared (store/prepared.ts): a server connection parses and plans each
+ * once, and a batch script runs them as EXECUTE (store/script-prepared.ts).
+ */
+const INSERT_INSTANCES_SQL = preparedStatement(`INSERT INTO ordo_saga_instances (id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version)
+       SELECT id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::text[])
+         AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, machine_id)`);
+
+const UPDATE_INSTANCES_SQL = preparedStatement(`WITH updated AS (
+         UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version,
+           machine_version = v.machine_version, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::integer[])
+           AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, loaded_revision)
+         WHERE i.id = v.id AND i.revision = v.loaded_revision
+         RETURNING i.id)
+       SELECT CASE WHEN count(*) = cardinality($1::text[]) THEN count(*)
+         ELSE ordo_conflict('${REVISION_CONFLICT}', (SELECT json_agg(json_build_object('id', v.id, 'revision', v.r)) FROM unnest($1::text[], $9::integer[]) AS v(id, r) WHERE v.id NOT IN (SELECT id FROM updated))::text) END AS updated
+       FROM updated`);
 
 /** Inserts of the new instances and updates of the changed ones, each update guarded by the revision it was loaded at (a lost guard raises). */
 export function instanceStatements(items: readonly { w: WorkingInstance; streamVersion: number }[]): Statement[] {
@@ -28,25 +48,13 @@ export function instanceStatements(items: readonly { w: WorkingInstance; streamV
   const out: Statement[] = [];
   if (created.length > 0) {
     out.push({
-      sql: `INSERT INTO ordo_saga_instances (id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version)
-       SELECT id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::text[])
-         AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, machine_id)`,
+      sql: INSERT_INSTANCES_SQL,
       params: [...cols(created), created.map((i) => i.w.machineId)],
     });
   }
   if (changed.length > 0) {
     out.push({
-      sql: `WITH updated AS (
-         UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version,
-           machine_version = v.machine_version, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::integer[])
-           AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, loaded_revision)
-         WHERE i.id = v.id AND i.revision = v.loaded_revision
-         RETURNING i.id)
-       SELECT CASE WHEN count(*) = cardinality($1::text[]) THEN count(*)
-         ELSE ordo_conflict('${REVISION_CONFLICT}', (SELECT json_agg(json_build_object('id', v.id, 'revision', v.r)) FROM unnest($1::text[], $9::integer[]) AS v(id, r) WHERE v.id NOT IN (SELECT id FROM updated))::text) END AS updated
-       FROM updated`,
+      sql: UPDATE_INSTANCES_SQL,
       params: [...cols(changed), changed.map((i) => i.w.loaded?.revision ?? 0)],
     });
   }
@@ -61,7 +69,27 @@ export function revisionConflict(err: unknown): unknown {
   return new RevisionConflictError(lost?.id ?? '?', lost?.revision ?? 0);
 }
 
-const RESOLVE_ALERTS = 'UPDATE ordo_saga_alerts SET resolved_at = now() WHERE saga_id = ANY($1::text[]) AND resolved_at IS NULL';
+const RESOLVE_ALERTS = preparedStatement('UPDATE ordo_saga_alerts SET resolved_at = now() WHERE saga_id = ANY($1::text[]) AND resolved_at IS NULL');
+
+// The leading `saga_id = ANY($5)` (every saga named) lets the primary key find the rows:
+// an OR of the three conditions alone is a sequential scan of every saga's timers.
+const deleteTimersSql = (resolving: boolean) =>
+  preparedStatement(`${resolving ? `WITH resolved AS (${RESOLVE_ALERTS.replace('$1', '$6')}) ` : ''}DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($5::text[])
+         AND (t.saga_id = ANY($1::text[])
+           OR (t.kind = 'step' AND t.saga_id = ANY($2::text[]))
+           OR (t.saga_id, t.timer_id) IN (SELECT * FROM unnest($3::text[], $4::text[])))`);
+const DELETE_TIMERS_SQL = deleteTimersSql(false);
+const DELETE_TIMERS_RESOLVING_SQL = deleteTimersSql(true);
+
+const SET_TIMERS_SQL = preparedStatement(`INSERT INTO ordo_saga_timers (saga_id, timer_id, kind, purpose, due_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+       ON CONFLICT (saga_id, timer_id) DO UPDATE SET kind = excluded.kind, purpose = excluded.purpose, due_at = excluded.due_at`);
+
+const INSERT_ATTEMPTS_SQL = preparedStatement(`INSERT INTO ordo_command_attempts (saga_id, step, compensation, seq, attempt, retryable, error, retry_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::integer[], $5::integer[], $6::boolean[], $7::text[], $8::bigint[])
+       ON CONFLICT DO NOTHING`);
+
+const INSERT_ALERTS_SQL = preparedStatement('INSERT INTO ordo_saga_alerts (saga_id, kind, detail) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]::jsonb[])');
 
 /**
  * Every instance's net timer changes (deletions first, then one upsert for all new
@@ -89,13 +117,8 @@ export function timerAndAlertStatements(ws: readonly WorkingInstance[]): Stateme
   }
   const out: Statement[] = [];
   if (clearAll.length > 0 || clearStep.length > 0 || cancelSaga.length > 0) {
-    // The leading `saga_id = ANY($5)` (every saga named) lets the primary key find the rows:
-    // an OR of the three conditions alone is a sequential scan of every saga's timers.
     out.push({
-      sql: `${resolve.length > 0 ? `WITH resolved AS (${RESOLVE_ALERTS.replace('$1', '$6')}) ` : ''}DELETE FROM ordo_saga_timers t WHERE t.saga_id = ANY($5::text[])
-         AND (t.saga_id = ANY($1::text[])
-           OR (t.kind = 'step' AND t.saga_id = ANY($2::text[]))
-           OR (t.saga_id, t.timer_id) IN (SELECT * FROM unnest($3::text[], $4::text[])))`,
+      sql: resolve.length > 0 ? DELETE_TIMERS_RESOLVING_SQL : DELETE_TIMERS_SQL,
       params: [clearAll, clearStep, cancelSaga, cancelTimer, [...new Set([...clearAll, ...clearStep, ...cancelSaga])], ...(resolve.length > 0 ? [resolve] : [])],
     });
   } else if (resolve.length > 0) {
@@ -103,9 +126,7 @@ export function timerAndAlertStatements(ws: readonly WorkingInstance[]): Stateme
   }
   if (set.length > 0) {
     out.push({
-      sql: `INSERT INTO ordo_saga_timers (saga_id, timer_id, kind, purpose, due_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-       ON CONFLICT (saga_id, timer_id) DO UPDATE SET kind = excluded.kind, purpose = excluded.purpose, due_at = excluded.due_at`,
+      sql: SET_TIMERS_SQL,
       params: [set.map((s) => s.saga), set.map((s) => s.timer), set.map((s) => s.kind), set.map((s) => s.purpose), set.map((s) => s.due)],
     });
   }
@@ -119,9 +140,7 @@ export function attemptAndAlertStatements(ws: readonly WorkingInstance[]): State
   const out: Statement[] = [];
   if (attempts.length > 0) {
     out.push({
-      sql: `INSERT INTO ordo_command_attempts (saga_id, step, compensation, seq, attempt, retryable, error, retry_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::integer[], $5::integer[], $6::boolean[], $7::text[], $8::bigint[])
-       ON CONFLICT DO NOTHING`,
+      sql: INSERT_ATTEMPTS_SQL,
       params: [
         attempts.map((x) => x.w.id),
         attempts.map((x) => x.a.step),
@@ -136,7 +155,7 @@ export function attemptAndAlertStatements(ws: readonly WorkingInstance[]): State
   }
   if (alerts.length > 0) {
     out.push({
-      sql: 'INSERT INTO ordo_saga_alerts (saga_id, kind, detail) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]::jsonb[])',
+      sql: INSERT_ALERTS_SQL,
       params: [alerts.map((x) => x.w.id), alerts.map((x) => x.a.kind), alerts.map((x) => JSON.stringify(x.a.detail))],
     });
   }

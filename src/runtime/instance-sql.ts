@@ -1,4 +1,4 @@
-import type { Queryable, ReadingStatement } from '../store/index.js';
+import { preparedStatement, type Queryable, type ReadingStatement } from '../store/index.js';
 import type { InstanceRow } from './working-instance.js';
 
 const INSTANCE_COLUMNS = 'id, machine_id, machine_version, status, snapshot, pending, revision, stream_version';
@@ -13,13 +13,18 @@ export async function lockInstances(tx: Queryable, ids: readonly string[], skipL
   return s ? s.read(await tx.query(s.statement.sql, s.statement.params)) : new Map();
 }
 
+const lockSql = (skipLocked: boolean) =>
+  preparedStatement(`SELECT ${INSTANCE_COLUMNS}, extract(epoch FROM now() - created_at)::float8 AS age_seconds
+       FROM ordo_saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`);
+const LOCK_SQL = lockSql(false);
+const LOCK_SKIPPING_SQL = lockSql(true);
+
 /** `lockInstances` as a statement (undefined when there are no ids). */
 export function lockInstancesStatement(ids: readonly string[], skipLocked = false): ReadingStatement<Map<string, InstanceRow>> | undefined {
   if (ids.length === 0) return undefined;
   return {
     statement: {
-      sql: `SELECT ${INSTANCE_COLUMNS}, extract(epoch FROM now() - created_at)::float8 AS age_seconds
-       FROM ordo_saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
+      sql: skipLocked ? LOCK_SKIPPING_SQL : LOCK_SQL,
       params: [[...new Set(ids)].sort()],
     },
     read: (r) => {

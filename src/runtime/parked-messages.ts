@@ -1,4 +1,4 @@
-import type { Queryable, ReadingStatement } from '../store/index.js';
+import { preparedStatement, type Queryable, type ReadingStatement } from '../store/index.js';
 import type { IncomingMessage } from './work-item.js';
 
 /*
@@ -40,10 +40,12 @@ export async function parkMessage(tx: Queryable, p: { message: IncomingMessage; 
 }
 
 /** The parked messages of these sagas, oldest first, locked for this transaction (undefined when there are no sagas). */
+const LOAD_PARKED_SQL = preparedStatement(`SELECT ${PARKED_COLUMNS} FROM ordo_parked_messages WHERE saga_id = ANY($1::text[]) ORDER BY id FOR UPDATE`);
+
 export function loadParkedStatement(sagaIds: readonly string[]): ReadingStatement<ParkedRow[]> | undefined {
   if (sagaIds.length === 0) return undefined;
   return {
-    statement: { sql: `SELECT ${PARKED_COLUMNS} FROM ordo_parked_messages WHERE saga_id = ANY($1::text[]) ORDER BY id FOR UPDATE`, params: [[...sagaIds]] },
+    statement: { sql: LOAD_PARKED_SQL, params: [[...sagaIds]] },
     read: (r) => r.rows.map(parkedRow),
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Queryable, Statement } from './db.js';
 import { DuplicateMessageIdError, ExpectedVersionConflictError, InvalidStoreInputError, whenNotMigrated, type ExpectedVersion } from './errors.js';
 import type { NewMessage } from './stored-message.js';
+import { preparedStatement } from './prepared.js';
 
 export interface AppendResult {
   /** The stream's version after the append: pass it as `expectedVersion` next time. */
@@ -73,6 +74,12 @@ const APPEND_MANY_SQL = `SELECT a.version, a.in_order, a.positions
 /** The message `ordo_conflict` raises for a stream (appendToStreamsStatement). */
 const STREAM_CONFLICT = 'ordo: stream version conflict';
 
+const APPEND_STATEMENT_SQL = preparedStatement(`SELECT CASE WHEN a.in_order AND a.positions IS NOT NULL THEN a.version
+      ELSE ordo_conflict('${STREAM_CONFLICT}', json_build_object('stream', s.stream, 'expected', s.expected, 'version', a.version, 'inOrder', a.in_order)::text) END AS version
+    FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
+    LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
+    ORDER BY s.ord`);
+
 /**
  * `appendToStreams` as a statement to run in a script that may also commit (Queryable.batch):
  * the version and transaction-order checks happen in the statement (`ordo_conflict` raises
@@ -81,11 +88,7 @@ const STREAM_CONFLICT = 'ordo: stream version conflict';
  */
 export function appendToStreamsStatement(appends: readonly StreamAppend[]): { readonly statement: Statement; readonly translate: (err: unknown) => unknown } {
   const { streams, expected, payloads, ids } = checkAppends(appends);
-  const sql = `SELECT CASE WHEN a.in_order AND a.positions IS NOT NULL THEN a.version
-      ELSE ordo_conflict('${STREAM_CONFLICT}', json_build_object('stream', s.stream, 'expected', s.expected, 'version', a.version, 'inOrder', a.in_order)::text) END AS version
-    FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
-    LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
-    ORDER BY s.ord`;
+  const sql = APPEND_STATEMENT_SQL;
   const translate = (err: unknown): unknown => {
     const e = err as { code?: string; message?: string; detail?: string };
     if (e.code === '40001' && e.message === STREAM_CONFLICT && typeof e.detail === 'string') {

@@ -1,6 +1,6 @@
 import type { Db, Queryable, ReadingStatement } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
-
+import { preparedStatement } from './prepared.js';
 /**
  * Records that `consumer` handled `messageId`, in the handler's transaction. Returns true
  * the first time and false for a duplicate; a concurrent duplicate waits for the first
@@ -39,6 +39,8 @@ export async function recordInboxMany(tx: Queryable, consumer: string, messageId
   return s.read(await tx.query(s.statement.sql, s.statement.params));
 }
 
+const RECORD_MANY_SQL = preparedStatement('INSERT INTO ordo_inbox (consumer, message_id) SELECT $1::text, m FROM unnest($2::text[]) AS m ORDER BY m ON CONFLICT DO NOTHING RETURNING message_id');
+
 /** `recordInboxMany` as a statement (undefined when there are no ids). */
 export function recordInboxStatement(consumer: string, messageIds: readonly string[]): ReadingStatement<Set<string>> | undefined {
   if (typeof consumer !== 'string' || consumer.length === 0) throw new InvalidStoreInputError('consumer', 'must be a non-empty string');
@@ -49,7 +51,7 @@ export function recordInboxStatement(consumer: string, messageIds: readonly stri
   if (messageIds.length === 0) return undefined;
   return {
     statement: {
-      sql: 'INSERT INTO ordo_inbox (consumer, message_id) SELECT $1, m FROM unnest($2::text[]) AS m ORDER BY m ON CONFLICT DO NOTHING RETURNING message_id',
+      sql: RECORD_MANY_SQL,
       params: [consumer, messageIds],
     },
     read: (r) => new Set(r.rows.map((row) => String(row['message_id']))),

@@ -5,6 +5,7 @@ import { runInTurn, scriptOf } from './statement-script.js';
 import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
 import { preparedName } from './prepared.js';
+import { GENERIC_PLANS, PLANS_AS_BEFORE, prepareForScript } from './script-prepared.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 export interface PostgresOptions {
@@ -64,16 +65,19 @@ export function openPostgres(options: PostgresOptions): Db {
       };
       const own: Queryable = {
         async query(sql, params) {
-          const script = begun ? undefined : scriptOf([{ sql, params }]);
+          const executeAs = begun ? undefined : await prepareForScript(client, [{ sql, params }], false);
+          const script = executeAs ? scriptOf([{ sql, params }], executeAs) : undefined;
           if (script === undefined) return (await begin(), run(client, sql, params));
           begun = true;
-          const raw = (await client.query(`BEGIN;\n${script}`)) as pg.QueryResult | pg.QueryResult[];
-          const r = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+          const generic = executeAs?.(sql) !== undefined;
+          const raw = (await client.query(generic ? `BEGIN;\n${GENERIC_PLANS};\n${script};\n${PLANS_AS_BEFORE}` : `BEGIN;\n${script}`)) as pg.QueryResult | pg.QueryResult[];
+          const r = Array.isArray(raw) ? raw[generic ? 2 : 1] : raw;
           return { rows: (r?.rows ?? []) as never[], rowCount: r?.rowCount ?? 0 };
         },
         exec: async (sql) => (await begin(), void (await client.query(sql))),
         async batch(statements, options) {
-          const script = scriptOf(statements);
+          const executeAs = await prepareForScript(client, statements, begun);
+          const script = scriptOf(statements, executeAs);
           if (script === undefined) {
             await begin();
             const results = await runInTurn(own, statements);
@@ -85,10 +89,14 @@ export function openPostgres(options: PostgresOptions): Db {
           }
           const withBegin = !begun;
           begun = true;
-          const raw = (await client.query(`${withBegin ? 'BEGIN;\n' : ''}${script}${options?.commit ? ';\nCOMMIT' : ''}`)) as pg.QueryResult | pg.QueryResult[];
+          // Around prepared statements, their generic plan (script-prepared.ts), for this script only.
+          const generic = statements.some((s) => executeAs(s.sql) !== undefined);
+          const before = [...(withBegin ? ['BEGIN'] : []), ...(generic ? [GENERIC_PLANS] : [])];
+          const after = [...(generic ? [PLANS_AS_BEFORE] : []), ...(options?.commit ? ['COMMIT'] : [])];
+          const raw = (await client.query([...before, script, ...after].join(';\n'))) as pg.QueryResult | pg.QueryResult[];
           if (options?.commit) committed = true;
           const all = Array.isArray(raw) ? raw : [raw];
-          return all.slice(withBegin ? 1 : 0, withBegin ? 1 + statements.length : statements.length).map((r) => ({ rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 }));
+          return all.slice(before.length, before.length + statements.length).map((r) => ({ rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 }));
         },
       };
       const noticed = noticingAppends(own);

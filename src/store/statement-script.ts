@@ -62,15 +62,32 @@ export function inlineParameters(sql: string, params: readonly unknown[] = []): 
  */
 const SKIPPED_OR_PLACEHOLDER = /\b[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$(\d+)|\$|\/\*/g;
 
-/** The statements as one script, or undefined when one of them cannot be inlined. */
-export function scriptOf(statements: readonly Statement[]): string | undefined {
+/**
+ * The statements as one script, or undefined when one of them cannot be inlined. A
+ * statement `executeAs` names (prepared on the connection under that name, with SQL
+ * PREPARE) is run as `EXECUTE name(literals…)`: parsed and planned once per connection,
+ * not at every script.
+ */
+export function scriptOf(statements: readonly Statement[], executeAs?: (sql: string) => string | undefined): string | undefined {
   const parts: string[] = [];
   for (const s of statements) {
-    const inlined = inlineParameters(s.sql, s.params);
+    const name = executeAs?.(s.sql);
+    const inlined = name === undefined ? inlineParameters(s.sql, s.params) : executeOf(name, s.params);
     if (inlined === undefined) return undefined;
     parts.push(inlined.trim().replace(/;+$/, ''));
   }
   return parts.join(';\n');
+}
+
+/** `EXECUTE name(…)` with the parameters as literals, or undefined when one cannot be. */
+function executeOf(name: string, params: readonly unknown[] = []): string | undefined {
+  const literals: string[] = [];
+  for (const p of params) {
+    const l = literalOf(p);
+    if (l === undefined) return undefined;
+    literals.push(l);
+  }
+  return literals.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${literals.join(', ')})`;
 }
 
 /** Runs statements one after another through `q` (the way that always works). */

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { preparedName, preparedStatement } from './prepared.js';
+import { runStatements } from './statement-script.js';
+
+/*
+ * A marked statement in a batch script is PREPAREd once per connection and run as EXECUTE:
+ * planned once, not at every script (the server's planning was as costly as running an
+ * engine batch's writes). On the server only: PGlite runs scripts inlined.
+ */
+describe('marked statements in batch scripts on the PostgreSQL server', () => {
+  let fresh: FreshDatabase;
+  const UPSERT = preparedStatement(`INSERT INTO t_script (k, v) SELECT * FROM unnest($1::text[], $2::integer[]) ON CONFLICT (k) DO UPDATE SET v = t_script.v + excluded.v RETURNING k, v`);
+  const UNPREPARABLE = preparedStatement('SELECT $1 IS NULL AS missing'); // PREPARE cannot type $1; inlined, the literal is fine
+  const scriptName = (sql: string) => `${preparedName(sql)}_s`;
+
+  beforeAll(async () => {
+    fresh = await freshPostgres('script_prepared', 1); // one connection: every batch runs on it
+    await fresh.db.query('CREATE TABLE t_script (k text PRIMARY KEY, v integer NOT NULL)');
+  });
+  afterAll(async () => fresh?.close());
+
+  const prepared = async () =>
+    (await fresh.db.query<{ name: string; generic: number; custom: number }>(`SELECT name, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name LIKE 'ordo\\_%\\_s' ORDER BY name`)).rows;
+
+  it('runs the statement as EXECUTE of one PREPARE per connection, with the same results, committing in the same script', async () => {
+    for (let i = 1; i <= 8; i++) {
+      const [r] = await fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['a', 'b'], [1, 10]] }], { commit: true }));
+      expect(r?.rows).toEqual([
+        { k: 'a', v: i },
+        { k: 'b', v: 10 * i },
+      ]);
+    }
+    // Executed eight times from one prepared statement with its generic plan: planned once, not eight times.
+    expect(await prepared()).toEqual([{ name: scriptName(UPSERT), generic: 8, custom: 0 }]);
+    // The setting is back to its default for the rest of the transaction, and after it.
+    const after = await fresh.db.transaction(async (tx) => {
+      await runStatements(tx, [{ sql: UPSERT, params: [['z'], [1]] }]);
+      return (await tx.query<{ mode: string }>("SELECT current_setting('plan_cache_mode') AS mode")).rows[0]?.mode;
+    });
+    expect(after).toBe('auto');
+  });
+
+  it('a statement that cannot be prepared is inlined as before, and the transaction goes on', async () => {
+    const out = await fresh.db.transaction(async (tx) => {
+      await tx.query("INSERT INTO t_script (k, v) VALUES ('c', 1)"); // the transaction has begun: the PREPARE runs under a savepoint
+      const [missing, upserted] = await runStatements(tx, [
+        { sql: UNPREPARABLE, params: ['x'] },
+        { sql: UPSERT, params: [['c'], [2]] },
+      ]);
+      return { missing: missing?.rows, upserted: upserted?.rows };
+    });
+    expect(out).toEqual({ missing: [{ missing: false }], upserted: [{ k: 'c', v: 3 }] });
+    expect((await prepared()).map((p) => p.name)).toEqual([scriptName(UPSERT)]);
+  });
+
+  it('a rolled-back transaction leaves the statement prepared, and the next script runs it', async () => {
+    await expect(
+      fresh.db.transaction(async (tx) => {
+        await runStatements(tx, [{ sql: UPSERT, params: [['d'], [1]] }]);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    const [r] = await fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['d'], [5]] }], { commit: true }));
+    expect(r?.rows).toEqual([{ k: 'd', v: 5 }]);
+    // A script that fails in the server (a parameter of the wrong type) leaves the connection usable.
+    await expect(fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['e'], ['not a number']] }], { commit: true }))).rejects.toThrow(/invalid input syntax/);
+    const [again] = await fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['e'], [7]] }], { commit: true }));
+    expect(again?.rows).toEqual([{ k: 'e', v: 7 }]);
+  });
+});

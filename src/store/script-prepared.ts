@@ -1,0 +1,57 @@
+import type { Statement } from './db.js';
+import { preparedName } from './prepared.js';
+
+/*
+ * Marked statements (prepared.ts) inside scripts. A script is one simple-protocol message,
+ * which takes no parameters, so its statements are parsed and planned at every run — for
+ * an engine batch, planning its writes costs the server about as much as running them. A
+ * statement PREPAREd once on the connection (SQL PREPARE, under its name + `_s`; the
+ * protocol-level one node-postgres makes for a query keeps the plain name) is run in the
+ * script as `EXECUTE name(literals…)` instead: the script stays one round trip and the
+ * server keeps the plan. PREPARE is not transactional (it outlives a rollback), so a
+ * statement is known prepared exactly when its PREPARE returned; one that cannot be
+ * prepared is inlined as before.
+ */
+
+/*
+ * Kept to themselves, PostgreSQL's plan cache re-plans these statements at every run: the
+ * custom plan for a batch's arrays (a row or two) always looks cheaper than the generic
+ * one, so the PREPARE would save only the parse. Every marked statement finds its rows by
+ * key (primary or unique index) whatever the arrays hold — the tests of what a batch reads
+ * pass with generic plans forced — so a script runs them with the generic plan, planned
+ * once per connection: SET LOCAL before them, back to the setting's default after them
+ * (the rest of the transaction plans as it would have).
+ */
+export const GENERIC_PLANS = 'SET LOCAL plan_cache_mode = force_generic_plan';
+export const PLANS_AS_BEFORE = 'SET LOCAL plan_cache_mode = DEFAULT';
+
+export interface ScriptConnection {
+  query(sql: string): Promise<unknown>;
+}
+
+/** Per connection: each marked text's script name, or null when it could not be prepared there. */
+const prepared = new WeakMap<ScriptConnection, Map<string, string | null>>();
+
+/**
+ * Prepares on `client` the marked statements among `statements` it has not seen yet (one
+ * round trip each, once per connection; inside a transaction under a savepoint, so a
+ * refusal does not abort it) and returns what `scriptOf` runs them as.
+ */
+export async function prepareForScript(client: ScriptConnection, statements: readonly Statement[], inTransaction: boolean): Promise<(sql: string) => string | undefined> {
+  let known = prepared.get(client);
+  if (!known) prepared.set(client, (known = new Map<string, string | null>()));
+  for (const s of statements) {
+    const name = preparedName(s.sql);
+    if (name === undefined || known.has(s.sql)) continue;
+    const as = `${name}_s`;
+    try {
+      await client.query(inTransaction ? `SAVEPOINT ordo_prepare;\nPREPARE ${as} AS ${s.sql};\nRELEASE SAVEPOINT ordo_prepare` : `PREPARE ${as} AS ${s.sql}`);
+      known.set(s.sql, as);
+    } catch {
+      if (inTransaction) await client.query('ROLLBACK TO SAVEPOINT ordo_prepare;\nRELEASE SAVEPOINT ordo_prepare');
+      known.set(s.sql, null);
+    }
+  }
+  const names = known;
+  return (sql) => names.get(sql) ?? undefined;
+}
