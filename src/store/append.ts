@@ -181,7 +181,7 @@ function translateMany(err: unknown, appends: readonly StreamAppend[], ids: Read
 /** The number of messages in a stream (0 when it does not exist). */
 export async function streamVersion(q: Queryable, stream: string): Promise<number> {
   checkStream(stream);
-  const r = await q.query<{ v: number }>('SELECT coalesce(max(stream_version), 0) AS v FROM ordo_messages WHERE stream = $1', [stream]);
+  const r = await q.query<{ v: number }>(preparedStatement('SELECT coalesce(max(stream_version), 0) AS v FROM ordo_messages WHERE stream = $1'), [stream]);
   return Number(r.rows[0]?.v ?? 0);
 }
 

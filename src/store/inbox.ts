@@ -24,7 +24,7 @@ export async function recordInbox(tx: Queryable, consumer: string, messageId: st
 export async function inboxContains(q: Queryable, consumer: string, messageId: string): Promise<boolean> {
   if (typeof consumer !== 'string' || consumer.length === 0) throw new InvalidStoreInputError('consumer', 'must be a non-empty string');
   if (typeof messageId !== 'string' || messageId.length === 0) throw new InvalidStoreInputError('messageId', 'must be a non-empty string');
-  const r = await q.query('SELECT 1 FROM ordo_inbox WHERE consumer = $1 AND message_id = $2', [consumer, messageId]);
+  const r = await q.query(preparedStatement('SELECT 1 FROM ordo_inbox WHERE consumer = $1 AND message_id = $2'), [consumer, messageId]);
   return r.rows.length > 0;
 }
 

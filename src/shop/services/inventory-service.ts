@@ -1,4 +1,4 @@
-import { runStatements, type Queryable } from '../../store/index.js';
+import { preparedStatement, runStatements, type Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import type { OrderItem } from '../order-machine.js';
 import { moneyFromSql } from '../money.js';
@@ -80,11 +80,11 @@ const skuStockOf = (rows: readonly (SkuStock & { sku: string })[]): InventorySha
 async function loadReservationAndStock(tx: Queryable, orderId: string, items?: readonly Item[]): Promise<{ local: InventoryLocal; shared: InventoryShared }> {
   const skus = items ? [...new Set(items.map((i) => i.sku))].sort() : undefined;
   const [reservation, stock] = await runStatements(tx, [
-    { sql: `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = $1 FOR UPDATE`, params: [orderId] },
+    { sql: preparedStatement(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = $1 FOR UPDATE`), params: [orderId] },
     skus
-      ? { sql: 'SELECT sku, available, reserved, shipped FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', params: [skus] }
+      ? { sql: preparedStatement('SELECT sku, available, reserved, shipped FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE'), params: [skus] }
       : {
-          sql: `SELECT sku, available, reserved, shipped FROM stock WHERE sku IN (SELECT i.item->>'sku' FROM reservations r, jsonb_array_elements(r.items) AS i(item) WHERE r.order_id = $1) ORDER BY sku FOR UPDATE`,
+          sql: preparedStatement(`SELECT sku, available, reserved, shipped FROM stock WHERE sku IN (SELECT i.item->>'sku' FROM reservations r, jsonb_array_elements(r.items) AS i(item) WHERE r.order_id = $1) ORDER BY sku FOR UPDATE`),
           params: [orderId],
         },
   ]);
@@ -130,14 +130,14 @@ async function handle(tx: Queryable, command: InventoryCommand, items?: readonly
     const before = shared[sku];
     const after = state.shared[sku];
     if (!before || !after || (before.available === after.available && before.reserved === after.reserved && before.shipped === after.shipped)) continue;
-    await write(tx, 'UPDATE stock SET available = $2, reserved = $3, shipped = $4, updated_at = now() WHERE sku = $1', [sku, after.available, after.reserved, after.shipped]);
+    await write(tx, preparedStatement('UPDATE stock SET available = $2, reserved = $3, shipped = $4, updated_at = now() WHERE sku = $1'), [sku, after.available, after.reserved, after.shipped]);
   }
   const next = state.local;
   if (next && !local) {
     const stored = next.status === 'released' ? [] : (items ?? []);
-    await write(tx, 'INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, $2, $3, $4)', [orderId, next.status, JSON.stringify(stored), next.reason ?? null]);
+    await write(tx, preparedStatement('INSERT INTO reservations (order_id, status, items, reason) VALUES ($1, $2, $3, $4)'), [orderId, next.status, JSON.stringify(stored), next.reason ?? null]);
   } else if (next && local && next.status !== local.status) {
-    await write(tx, 'UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1', [orderId, next.status]);
+    await write(tx, preparedStatement('UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1'), [orderId, next.status]);
   }
   return answers as ServiceEvent[];
 }

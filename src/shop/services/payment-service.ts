@@ -1,4 +1,4 @@
-import { runStatements, type Queryable } from '../../store/index.js';
+import { preparedStatement, runStatements, type Queryable } from '../../store/index.js';
 import { write } from '../staged-writes.js';
 import type { ServiceEvent } from '../contracts.js';
 import { runParticipant } from '../../verify/index.js';
@@ -68,8 +68,8 @@ function chargeOf(c: ChargeRow | undefined, f: FraudVerdict | undefined): Paymen
 /** The order's charge (locked) and fraud verdict, in one round trip. */
 async function loadCharge(tx: Queryable, orderId: string): Promise<PaymentLocal> {
   const [charges, frauds] = await runStatements(tx, [
-    { sql: `SELECT ${CHARGE_COLUMNS} FROM charges WHERE order_id = $1 FOR UPDATE`, params: [orderId] },
-    { sql: 'SELECT verdict, reason FROM fraud_checks WHERE order_id = $1', params: [orderId] },
+    { sql: preparedStatement(`SELECT ${CHARGE_COLUMNS} FROM charges WHERE order_id = $1 FOR UPDATE`), params: [orderId] },
+    { sql: preparedStatement('SELECT verdict, reason FROM fraud_checks WHERE order_id = $1'), params: [orderId] },
   ]);
   const c = charges?.rows[0] as ChargeRow | undefined;
   const f = frauds?.rows[0] as FraudRow | undefined;
@@ -92,11 +92,11 @@ async function handle(tx: Queryable, command: PaymentCommand, answer: ProviderAn
   const local = await loadCharge(tx, orderId);
   const { state, answers } = runParticipant(paymentDecider, command, { local, shared: null }, answer);
   const next = state.local;
-  if (next?.fraud && !local?.fraud) await write(tx, 'INSERT INTO fraud_checks (order_id, verdict, reason) VALUES ($1, $2, $3)', [orderId, next.fraud.verdict, next.fraud.reason ?? null]);
+  if (next?.fraud && !local?.fraud) await write(tx, preparedStatement('INSERT INTO fraud_checks (order_id, verdict, reason) VALUES ($1, $2, $3)'), [orderId, next.fraud.verdict, next.fraud.reason ?? null]);
   if (charge(next) && !charge(local)) {
-    await write(tx, 'INSERT INTO charges (order_id, customer_id, amount, status, payment_id, reason) VALUES ($1, $2, $3, $4, $5, $6)', [orderId, customerId, amount, next.status, next.paymentId ?? null, next.reason ?? null]);
+    await write(tx, preparedStatement('INSERT INTO charges (order_id, customer_id, amount, status, payment_id, reason) VALUES ($1, $2, $3, $4, $5, $6)'), [orderId, customerId, amount, next.status, next.paymentId ?? null, next.reason ?? null]);
   } else if (charge(next) && charge(local) && (next.status !== local.status || next.reason !== local.reason)) {
-    await write(tx, 'UPDATE charges SET status = $2, reason = $3, updated_at = now() WHERE order_id = $1', [orderId, next.status, next.reason ?? null]);
+    await write(tx, preparedStatement('UPDATE charges SET status = $2, reason = $3, updated_at = now() WHERE order_id = $1'), [orderId, next.status, next.reason ?? null]);
   }
   return answers as ServiceEvent[];
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Queryable } from '../../store/index.js';
+import { preparedStatement, type Queryable } from '../../store/index.js';
 import type { ServiceEvent } from '../contracts.js';
 import type { OrderItem } from '../order-machine.js';
 import { runParticipant } from '../../verify/index.js';
@@ -39,7 +39,7 @@ const SHIPMENT_COLUMNS = 'status, tracking_number, reason, items';
 const shipmentOf = (r: ShipmentRow): ShippingLocal => ({ status: r.status, items: r.items, ...(r.tracking_number === null ? {} : { trackingNumber: r.tracking_number }), ...(r.reason === null ? {} : { reason: r.reason }) });
 
 async function loadShipment(tx: Queryable, orderId: string): Promise<ShippingLocal> {
-  const r = (await tx.query<ShipmentRow>(`SELECT ${SHIPMENT_COLUMNS} FROM shipments WHERE order_id = $1 FOR UPDATE`, [orderId])).rows[0];
+  const r = (await tx.query<ShipmentRow>(preparedStatement(`SELECT ${SHIPMENT_COLUMNS} FROM shipments WHERE order_id = $1 FOR UPDATE`), [orderId])).rows[0];
   return r ? shipmentOf(r) : undefined;
 }
 
@@ -56,7 +56,7 @@ async function handle(tx: Queryable, command: ShippingCommand, fails: boolean): 
   const { state, answers } = runParticipant(shippingDecider, command, { local, shared: null }, fails);
   const next = state.local;
   if (next && !local) {
-    await write(tx, `INSERT INTO shipments (order_id, status, items, tracking_number, reason, shipped_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 = 'shipped' THEN now() END)`, [
+    await write(tx, preparedStatement(`INSERT INTO shipments (order_id, status, items, tracking_number, reason, shipped_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 = 'shipped' THEN now() END)`), [
       orderId,
       next.status,
       JSON.stringify(next.items),
@@ -64,7 +64,7 @@ async function handle(tx: Queryable, command: ShippingCommand, fails: boolean): 
       next.reason ?? null,
     ]);
   } else if (next?.status === 'delivered' && local?.status !== 'delivered') {
-    await write(tx, `UPDATE shipments SET status = 'delivered', delivered_at = now() WHERE order_id = $1`, [orderId]);
+    await write(tx, preparedStatement(`UPDATE shipments SET status = 'delivered', delivered_at = now() WHERE order_id = $1`), [orderId]);
   }
   return answers as ServiceEvent[];
 }
