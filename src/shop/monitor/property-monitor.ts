@@ -10,6 +10,8 @@ import { keysOf, readLiveOrders, type OrderMachineShape } from './live-orders.js
 import { inFlight, instancesOf, moreThan, newlyQuiet, QUIET_START, sweepQuiet, type QuietCursor } from './quiet-keys.js';
 
 export const PROPERTY_ALERT = 'property-violated';
+/** Orders in flight are counted up to this many (by index) to say why system-wide properties wait. */
+const IN_FLIGHT_COUNTED = 10_000;
 /** The alert's saga id for a system-wide property (no single order breaks it). */
 export const SYSTEM_SUBJECT = 'system';
 
@@ -83,7 +85,7 @@ export function createPropertyMonitor(o: PropertyMonitorOptions): PropertyMonito
 
   /** Everything, when nothing moves and it is small enough; else what changed, a slice of the rest and the open alerts' orders. */
   async function read(): Promise<{ keys: readonly LiveKey[]; shared: Record<string, unknown>; initial: InventoryShared; incomplete?: string; advance?: () => void }> {
-    const moving = await inFlight(db, machineId, graceMs, systemMaxKeys + 1);
+    const moving = await inFlight(db, machineId, graceMs, IN_FLIGHT_COUNTED);
     if (moving === 0 && !(await moreThan(db, machineId, systemMaxKeys))) {
       const live = await readLiveOrders(o.orders, o.views, graceMs);
       return { ...live.snapshot, initial: live.initial };
@@ -102,7 +104,7 @@ export function createPropertyMonitor(o: PropertyMonitorOptions): PropertyMonito
         quietCursor = fresh.next;
         sweepCursor = swept.next;
       },
-      incomplete: moving > 0 ? `${moving > systemMaxKeys ? 'more than ' : ''}${Math.min(moving, systemMaxKeys)} key(s) in flight` : `more than ${systemMaxKeys} keys: too many to read at once`,
+      incomplete: moving > 0 ? `${moving >= IN_FLIGHT_COUNTED ? `${IN_FLIGHT_COUNTED} or more` : moving} key(s) in flight` : `more than ${systemMaxKeys} keys: too many to read at once`,
     };
   }
 
