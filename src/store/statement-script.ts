@@ -29,6 +29,17 @@ function literalOf(value: unknown): string | undefined {
   return quoteLiteral(prepared);
 }
 
+/** Every parameter as a literal, or undefined when one cannot be. */
+function literalsOf(params: readonly unknown[]): string[] | undefined {
+  const literals: string[] = [];
+  for (const p of params) {
+    const l = literalOf(p);
+    if (l === undefined) return undefined;
+    literals.push(l);
+  }
+  return literals;
+}
+
 /**
  * `sql` with `$n` replaced by its parameter as a literal, or undefined when that is not
  * safe. Placeholders inside quoted strings, quoted identifiers and comments are left as
@@ -36,12 +47,8 @@ function literalOf(value: unknown): string | undefined {
  */
 export function inlineParameters(sql: string, params: readonly unknown[] = []): string | undefined {
   if (sql.includes('\0')) return undefined;
-  const literals: string[] = [];
-  for (const p of params) {
-    const l = literalOf(p);
-    if (l === undefined) return undefined;
-    literals.push(l);
-  }
+  const literals = literalsOf(params);
+  if (literals === undefined) return undefined;
   let safe = true;
   const out = sql.replace(SKIPPED_OR_PLACEHOLDER, (match: string, index: string | undefined) => {
     if (index === undefined) {
@@ -81,12 +88,8 @@ export function scriptOf(statements: readonly Statement[], executeAs?: (sql: str
 
 /** `EXECUTE name(…)` with the parameters as literals, or undefined when one cannot be. */
 function executeOf(name: string, params: readonly unknown[] = []): string | undefined {
-  const literals: string[] = [];
-  for (const p of params) {
-    const l = literalOf(p);
-    if (l === undefined) return undefined;
-    literals.push(l);
-  }
+  const literals = literalsOf(params);
+  if (literals === undefined) return undefined;
   return literals.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${literals.join(', ')})`;
 }
 
