@@ -48,7 +48,7 @@ export function engineObservation(o: EngineObservationOptions) {
       for (const item of items) tag(item, (item.kind === 'message' ? item.message.headers?.['traceparent'] : undefined) ?? active);
     },
     /** Timers continue the trace of their saga: the newest traceparent in its stream. */
-    async traceTimers(tx: Queryable, items: readonly WorkItem[], rows: ReadonlyMap<string, InstanceRow>): Promise<void> {
+    async traceTimers(tx: Queryable, items: readonly WorkItem[], rows: ReadonlyMap<string, Pick<InstanceRow, 'id' | 'machine_id'>>): Promise<void> {
       const streams = [...rows.values()].map((r) => o.streamOf(r.machine_id, r.id));
       if (streams.length === 0) return;
       const r = await tx.query<{ stream: string; traceparent: string }>(

@@ -69,4 +69,34 @@ describe.each(['PGlite', 'PostgreSQL server'])('a saga batch among many waiting 
       expect(reads.get('ordo_saga_instances') ?? 0).toBeLessThan(100);
     }
   });
+
+  it(`fires thousands of timers due at once (after downtime) by index, not through the ${OTHERS} other sagas' rows`, async () => {
+    const d = await fresh();
+    const engine = createSagaEngine({ db: d.db, machines: [orderMachine], clock: new VirtualClock(), pollIntervalMs: false, migrate: false });
+    await engine.start();
+    cleanup(() => d.close(), () => engine.stop());
+    // One real saga waiting for its payment; 2,000 copies of it overdue (their streams start
+    // empty) beside 20,000 that wait for tomorrow, analysed.
+    await engine.startSaga('o1', 'order', sampleOrder('o1'), { first: { id: 'o1:created', type: 'OrderCreated' } });
+    await engine.deliver([{ id: 'r-o1', key: 'o1', type: 'InventoryReserved', payload: { reservationId: 'res-o1' } }]);
+    const copy = (prefix: string, n: number, dueAt: string) =>
+      d.db.query(
+        `WITH c AS (INSERT INTO ordo_saga_instances (id, machine_id, machine_version, state, status, snapshot, pending, revision, stream_version)
+           SELECT '${prefix}-' || g, machine_id, machine_version, state, status, snapshot, pending, revision, 0 FROM ordo_saga_instances, generate_series(1, ${n}) g WHERE id = 'o1' RETURNING id)
+         INSERT INTO ordo_saga_timers (saga_id, timer_id, kind, purpose, due_at) SELECT c.id, t.timer_id, t.kind, t.purpose, ${dueAt} FROM c, ordo_saga_timers t WHERE t.saga_id = 'o1'`,
+      );
+    await copy('late', 2_000, '0');
+    await copy('later', OTHERS, '9000000000000');
+    await d.db.query('ANALYZE ordo_saga_instances, ordo_saga_timers');
+    const noted: Map<string, number>[] = [];
+    const reading = createSagaEngine({ db: readingDb(d.db, noted), machines: [orderMachine], clock: new VirtualClock(), pollIntervalMs: false, migrate: false });
+    await reading.start();
+    cleanup(() => reading.stop());
+
+    expect(await reading.fireDueTimers()).toBe(2_000);
+    const left = await d.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ordo_saga_timers WHERE due_at < 9000000000000 AND saga_id LIKE 'late-%' AND timer_id LIKE 'PAYMENT_PROCESSING/%'`);
+    expect(left.rows[0]?.n).toBe(0);
+    expect(noted.length).toBeGreaterThanOrEqual(10); // 200 sagas per batch
+    for (const reads of noted) expect(reads.get('ordo_saga_instances') ?? 0).toBeLessThan(100);
+  });
 });

@@ -3,28 +3,16 @@ import type { InstanceRow } from './working-instance.js';
 
 const INSTANCE_COLUMNS = 'id, machine_id, machine_version, status, snapshot, pending, revision, stream_version';
 
-/**
- * Locks the instances for this transaction, in id order so that concurrent batches
- * never wait on each other in a cycle. `skipLocked`: take only the free ones (timer
- * claims shared by several engine processes).
- */
-export async function lockInstances(tx: Queryable, ids: readonly string[], skipLocked = false): Promise<Map<string, InstanceRow>> {
-  const s = lockInstancesStatement(ids, skipLocked);
-  return s ? s.read(await tx.query(s.statement.sql, s.statement.params)) : new Map();
-}
+/** Locks the instances for this transaction, in id order so that concurrent batches never wait on each other in a cycle. */
+const LOCK_SQL = preparedStatement(`SELECT ${INSTANCE_COLUMNS}, extract(epoch FROM now() - created_at)::float8 AS age_seconds
+       FROM ordo_saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`);
 
-const lockSql = (skipLocked: boolean) =>
-  preparedStatement(`SELECT ${INSTANCE_COLUMNS}, extract(epoch FROM now() - created_at)::float8 AS age_seconds
-       FROM ordo_saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`);
-const LOCK_SQL = lockSql(false);
-const LOCK_SKIPPING_SQL = lockSql(true);
-
-/** `lockInstances` as a statement (undefined when there are no ids). */
-export function lockInstancesStatement(ids: readonly string[], skipLocked = false): ReadingStatement<Map<string, InstanceRow>> | undefined {
+/** The batch's lock of its instances, as a statement (undefined when there are no ids). */
+export function lockInstancesStatement(ids: readonly string[]): ReadingStatement<Map<string, InstanceRow>> | undefined {
   if (ids.length === 0) return undefined;
   return {
     statement: {
-      sql: skipLocked ? LOCK_SKIPPING_SQL : LOCK_SQL,
+      sql: LOCK_SQL,
       params: [[...new Set(ids)].sort()],
     },
     read: (r) => {

@@ -22,7 +22,7 @@ export interface InstanceRow {
   readonly pending: PendingCommand[];
   readonly revision: number;
   readonly stream_version: number;
-  /** Seconds since the instance was created, by the database clock (read by `lockInstances`, for the latency metric). */
+  /** Seconds since the instance was created, by the database clock (read by the batch's lock of its instances, for the latency metric). */
   readonly age_seconds?: number;
 }
 
