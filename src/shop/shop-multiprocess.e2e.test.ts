@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../store/index.js';
 import { dropServerShop, http, openServerShopDbs, placeOrders, timelineProblems, waitForQuiet } from './e2e-support.js';
+import { freePort } from '../transport/free-port.js';
 import type { OrderDetails } from './gateway/schemas.js';
 import type { ShopDbs } from './shop-invariants.js';
 
@@ -34,13 +35,16 @@ function startPart(service: string, ns: string, mode: string, port: number, toke
 describe.each(['orchestration', 'choreography'] as const)('the shop as five processes on PostgreSQL + NATS, %s', (mode) => {
   const ns = `ordo_mp_${mode.slice(0, 4)}_${randomBytes(3).toString('hex')}`;
   const token = `adm_test_${randomBytes(8).toString('hex')}`;
-  const port = 3400 + Math.floor(Math.random() * 500);
-  const base = `http://127.0.0.1:${port}`;
+  // A port the OS says is free (a random one in a fixed range once landed on NATS's 4222).
+  let port = 0;
+  let base = '';
   const children: ChildProcess[] = [];
   const logs: string[] = [];
   let dbs: ShopDbs;
 
   beforeAll(async () => {
+    port = await freePort();
+    base = `http://127.0.0.1:${port}`;
     // Create the databases first so the five processes do not race to create them.
     dbs = await openServerShopDbs(PG, ns);
     for (const s of ['inventory', 'payment', 'shipping', 'orders', 'gateway']) children.push(startPart(s, ns, mode, port, token, logs));

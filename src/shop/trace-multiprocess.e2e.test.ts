@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePostgresDatabase } from '../store/index.js';
 import { dropServerShop, http, metricSamples, promtoolCheckMetrics } from './e2e-support.js';
+import { freePort } from '../transport/free-port.js';
 
 const PG = process.env['ORDO_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS = process.env['ORDO_TEST_NATS'] ?? 'nats://127.0.0.1:4222';
@@ -55,14 +56,18 @@ function otlpReceiver(): Promise<{ server: Server; url: string; spans: ReceivedS
 describe('one order is one trace across the five processes (PostgreSQL + NATS, OTLP/HTTP export)', () => {
   const ns = `ordo_tr_${randomBytes(3).toString('hex')}`;
   const token = `adm_test_${randomBytes(8).toString('hex')}`;
-  const port = 3900 + Math.floor(Math.random() * 500);
-  const base = `http://127.0.0.1:${port}`;
-  const metricsPorts: Record<string, number> = { orders: port + 1, inventory: port + 2, payment: port + 3, shipping: port + 4 };
+  // Ports the OS says are free: a random one in a fixed range once landed on NATS's 4222.
+  let port = 0;
+  let base = '';
+  const metricsPorts: Record<string, number> = {};
   const children: ChildProcess[] = [];
   const logs: string[] = [];
   let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
 
   beforeAll(async () => {
+    port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    for (const s of ['orders', 'inventory', 'payment', 'shipping']) metricsPorts[s] = await freePort();
     receiver = await otlpReceiver();
     await Promise.all(['orders', 'inventory', 'payment', 'shipping'].map((s) => ensurePostgresDatabase(PG, `${ns}_${s}`)));
     for (const service of ['inventory', 'payment', 'shipping', 'orders', 'gateway']) {
