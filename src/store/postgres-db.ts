@@ -5,7 +5,7 @@ import { runInTurn, scriptOf } from './statement-script.js';
 import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
 import { preparedName } from './prepared.js';
-import { GENERIC_PLANS, PLANS_AS_BEFORE, prepareForScript } from './script-prepared.js';
+import { forgetStalePrepared, GENERIC_PLANS, PLANS_AS_BEFORE, prepareForScript } from './script-prepared.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 export interface PostgresOptions {
@@ -110,6 +110,7 @@ export function openPostgres(options: PostgresOptions): Db {
         if (begun && !committed) await client.query('ROLLBACK').catch(() => undefined);
         // Its last batch committed before it threw: what it appended is there, so wake its readers.
         else if (committed && noticed.appended()) wakeup.committed();
+        await forgetStalePrepared(client, err);
         throw err;
       } finally {
         client.release();

@@ -68,4 +68,13 @@ describe('marked statements in batch scripts on the PostgreSQL server', () => {
     const [again] = await fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['e'], [7]] }], { commit: true }));
     expect(again?.rows).toEqual([{ k: 'e', v: 7 }]);
   });
+
+  it('a migration that changes a returned column\'s type fails one transaction on the connection, and the next prepares again', async () => {
+    const [before] = await fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['f'], [1]] }], { commit: true }));
+    expect(before?.rows).toEqual([{ k: 'f', v: 1 }]);
+    await fresh.db.query('ALTER TABLE t_script ALTER COLUMN v TYPE bigint');
+    await expect(fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['f'], [1]] }], { commit: true }))).rejects.toThrow('cached plan must not change result type');
+    const [after] = await fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['f'], [1]] }], { commit: true }));
+    expect(after?.rows).toEqual([{ k: 'f', v: '2' }]); // bigint comes back as a string
+  });
 });

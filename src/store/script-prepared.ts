@@ -55,3 +55,18 @@ export async function prepareForScript(client: ScriptConnection, statements: rea
   const names = known;
   return (sql) => names.get(sql) ?? undefined;
 }
+
+/** What PostgreSQL says when a table a prepared statement reads changed the type of a column it returns. */
+const STALE_RESULT = 'cached plan must not change result type';
+
+/**
+ * After a transaction failed (and rolled back): if a prepared statement's result type went
+ * stale (a migration changed a column it returns), its PREPAREs on `client` are dropped, so
+ * the next script prepares them again instead of failing on this connection for ever.
+ */
+export async function forgetStalePrepared(client: ScriptConnection, err: unknown): Promise<void> {
+  if ((err as { message?: unknown } | undefined)?.message !== STALE_RESULT) return;
+  const known = prepared.get(client);
+  prepared.delete(client);
+  for (const name of known?.values() ?? []) if (name !== null) await client.query(`DEALLOCATE ${name}`).catch(() => undefined);
+}
