@@ -42,8 +42,13 @@ export async function readLiveOrders(orders: { readonly db: Queryable; readonly 
   const strays = [...inventory.reservations.keys()].filter((id) => !known.has(id)).length;
   return {
     snapshot: { keys, shared: { inventory: inventory.stock, payment: null, shipping: null }, ...(strays > 0 ? { incomplete: `${strays} reservation(s) of orders the orders database does not list (archived, or placed during the read)` } : {}) },
-    initial: Object.fromEntries(Object.entries(inventory.initial).map(([sku, n]) => [sku, { available: n, reserved: 0, shipped: 0 }])),
+    initial: initialStockOf(inventory.initial),
   };
+}
+
+/** Each SKU's `initial` from the stock table as the invariants take their initial stock (all of it available). */
+export function initialStockOf(initial: Readonly<Record<string, number>>): LiveOrders['initial'] {
+  return Object.fromEntries(Object.entries(initial).map(([sku, n]) => [sku, { available: n, reserved: 0, shipped: 0 }]));
 }
 
 /** An order's instance as the monitor reads it: `settled` = unchanged for the grace period. */

@@ -6,7 +6,7 @@ import type { ServiceViews } from '../reconcile/check-deps.js';
 import type { InventoryShared } from '../services/inventory-decider.js';
 import { readStock } from '../services/inventory-service.js';
 import { orderInvariants } from '../system/order-properties.js';
-import { keysOf, readLiveOrders, type OrderMachineShape } from './live-orders.js';
+import { initialStockOf, keysOf, readLiveOrders, type OrderMachineShape } from './live-orders.js';
 import { inFlight, instancesOf, moreThan, newlyQuiet, QUIET_START, sweepQuiet, type QuietCursor } from './quiet-keys.js';
 
 export const PROPERTY_ALERT = 'property-violated';
@@ -98,7 +98,7 @@ export function createPropertyMonitor(o: PropertyMonitorOptions): PropertyMonito
     return {
       keys: await keysOf(o.orders.machine, o.views, [...rows.values()]),
       shared: { inventory: stock.stock, payment: null, shipping: null },
-      initial: Object.fromEntries(Object.entries(stock.initial).map(([sku, n]) => [sku, { available: n, reserved: 0, shipped: 0 }])),
+      initial: initialStockOf(stock.initial),
       // The cursors move once the round has judged and alerted: a round that fails is read again.
       advance: () => {
         quietCursor = fresh.next;
