@@ -1,6 +1,7 @@
 import type { Db, Queryable, ReadingStatement } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 import { preparedStatement } from './prepared.js';
+
 /**
  * Records that `consumer` handled `messageId`, in the handler's transaction. Returns true
  * the first time and false for a duplicate; a concurrent duplicate waits for the first
