@@ -87,7 +87,9 @@ async function crashAndRecover(config: SimulationWorkerConfig, openForCheck: () 
   }
 }
 
-describe('saga engine survives SIGKILL', () => {
+// The two run side by side: each kills only its own worker, on a database of its own, and most of
+// a run is the random waits between kills.
+describe.concurrent('saga engine survives SIGKILL', () => {
   it(`on the PostgreSQL server: ${ORDERS} sagas, ${KILLS} kills`, { timeout: 240_000 }, async () => {
     const d = await freshPostgres('runtime_crash');
     await d.db.close();
