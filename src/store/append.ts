@@ -3,6 +3,7 @@ import type { Db, Queryable, Statement } from './db.js';
 import { DuplicateMessageIdError, ExpectedVersionConflictError, InvalidStoreInputError, whenNotMigrated, type ExpectedVersion } from './errors.js';
 import type { NewMessage } from './stored-message.js';
 import { preparedStatement } from './prepared.js';
+import { APPEND_SET_SQL, appendSetParams, appendSetStatementSql, functionPayload, type EncodedMessage } from './append-set.js';
 
 export interface AppendResult {
   /** The stream's version after the append: pass it as `expectedVersion` next time. */
@@ -46,7 +47,7 @@ export async function appendToStream(
   }
   let row: { version: number; in_order: boolean; positions: string | null } | undefined;
   try {
-    const r = await tx.query<{ version: number; in_order: boolean; positions: string | null }>(APPEND_SQL, [stream, expected, payload.json]);
+    const r = await tx.query<{ version: number; in_order: boolean; positions: string | null }>(APPEND_SQL, [stream, expected, functionPayload(payload.messages)]);
     row = r.rows[0];
   } catch (err) {
     throw translate(err, stream, expectedVersion, payload.ids);
@@ -65,7 +66,7 @@ export interface StreamAppend {
   readonly messages: readonly NewMessage[];
 }
 
-/* `ordo_append` once per stream, in the order given, inside one statement. */
+/* `ordo_append` once per stream, in the order given, inside one statement (a call naming a stream with 'any'; else append-set.ts). */
 const APPEND_MANY_SQL = `SELECT a.version, a.in_order, a.positions
   FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
   LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
@@ -73,6 +74,8 @@ const APPEND_MANY_SQL = `SELECT a.version, a.in_order, a.positions
 
 /** The message `ordo_conflict` raises for a stream (appendToStreamsStatement). */
 const STREAM_CONFLICT = 'ordo: stream version conflict';
+
+const APPEND_SET_STATEMENT_SQL = appendSetStatementSql(STREAM_CONFLICT);
 
 const APPEND_STATEMENT_SQL = preparedStatement(`SELECT CASE WHEN a.in_order AND a.positions IS NOT NULL THEN a.version
       ELSE ordo_conflict('${STREAM_CONFLICT}', json_build_object('stream', s.stream, 'expected', s.expected, 'version', a.version, 'inOrder', a.in_order)::text) END AS version
@@ -87,8 +90,9 @@ const APPEND_STATEMENT_SQL = preparedStatement(`SELECT CASE WHEN a.in_order AND 
  * error `appendToStreams` throws. Each row of the result is one stream's new version.
  */
 export function appendToStreamsStatement(appends: readonly StreamAppend[]): { readonly statement: Statement; readonly translate: (err: unknown) => unknown } {
-  const { streams, expected, payloads, ids } = checkAppends(appends);
-  const sql = APPEND_STATEMENT_SQL;
+  const checked = checkAppends(appends);
+  const { ids } = checked;
+  const set = appendSetParams(checked.encoded);
   const translate = (err: unknown): unknown => {
     const e = err as { code?: string; message?: string; detail?: string };
     if (e.code === '40001' && e.message === STREAM_CONFLICT && typeof e.detail === 'string') {
@@ -98,16 +102,23 @@ export function appendToStreamsStatement(appends: readonly StreamAppend[]): { re
     }
     return translateMany(err, appends, ids);
   };
-  return { statement: { sql, params: [streams, expected, payloads] }, translate };
+  const statement = set ? { sql: APPEND_SET_STATEMENT_SQL, params: set } : { sql: APPEND_STATEMENT_SQL, params: functionParams(checked) };
+  return { statement, translate };
 }
 
 /** Checks and encodes the appends of one call: a stream once, every message id once. */
-function checkAppends(appends: readonly StreamAppend[]): { streams: string[]; expected: (number | null)[]; payloads: string[]; ids: Map<string, string> } {
+interface CheckedAppends {
+  readonly encoded: { stream: string; expected: number | null; messages: EncodedMessage[] }[];
+  readonly expected: (number | null)[];
+  readonly ids: Map<string, string>;
+}
+
+function checkAppends(appends: readonly StreamAppend[]): CheckedAppends {
   if (!isArray(appends)) throw new InvalidStoreInputError('appends', 'must be an array');
   const streams = new Set<string>();
   const allIds = new Map<string, string>(); // message id -> stream
   const expected: (number | null)[] = [];
-  const payloads: string[] = [];
+  const encoded: CheckedAppends['encoded'] = [];
   appends.forEach((a, i) => {
     if (typeof a !== 'object' || a === null) throw new InvalidStoreInputError(`appends[${i}]`, 'must be an object');
     checkStream(a.stream);
@@ -119,9 +130,14 @@ function checkAppends(appends: readonly StreamAppend[]): { streams: string[]; ex
       if (allIds.has(id)) throw new InvalidStoreInputError(`appends[${i}].messages`, `id ${id} appears twice in one call`);
       allIds.set(id, a.stream);
     }
-    payloads.push(payload.json);
+    encoded.push({ stream: a.stream, expected: expected[i] ?? null, messages: payload.messages });
   });
-  return { streams: [...streams], expected, payloads, ids: allIds };
+  return { encoded, expected, ids: allIds };
+}
+
+/** The parameters of APPEND_MANY_SQL / APPEND_STATEMENT_SQL: streams, expected versions, each stream's messages as one JSON array. */
+function functionParams(c: CheckedAppends): unknown[] {
+  return [c.encoded.map((e) => e.stream), c.expected, c.encoded.map((e) => functionPayload(e.messages))];
 }
 
 /**
@@ -134,10 +150,12 @@ export async function appendToStreams(q: Queryable | Db, appends: readonly Strea
   if (!isArray(appends)) throw new InvalidStoreInputError('appends', 'must be an array');
   if (appends.length === 0) return [];
   if (isDb(q)) return q.transaction((tx) => appendToStreams(tx, appends));
-  const { streams, expected, payloads, ids: allIds } = checkAppends(appends);
+  const checked = checkAppends(appends);
+  const { expected, ids: allIds } = checked;
+  const set = appendSetParams(checked.encoded);
   let rows: { version: number; in_order: boolean; positions: string | null }[];
   try {
-    rows = (await q.query<{ version: number; in_order: boolean; positions: string | null }>(APPEND_MANY_SQL, [streams, expected, payloads])).rows;
+    rows = (await q.query<{ version: number; in_order: boolean; positions: string | null }>(set ? APPEND_SET_SQL : APPEND_MANY_SQL, set ?? functionParams(checked))).rows;
   } catch (err) {
     throw translateMany(err, appends, allIds);
   }
@@ -199,10 +217,10 @@ function expectedNumber(e: ExpectedVersion): number | null {
   return e;
 }
 
-function encode(messages: readonly NewMessage[]): { json: string; ids: string[] } {
+function encode(messages: readonly NewMessage[]): { messages: EncodedMessage[]; ids: string[] } {
   if (!Array.isArray(messages)) throw new InvalidStoreInputError('messages', 'must be an array');
   const ids = new Set<string>();
-  const rows = messages.map((m: NewMessage, i) => {
+  const encoded = messages.map((m: NewMessage, i): EncodedMessage => {
     const at = `messages[${i}]`;
     if (typeof m !== 'object' || m === null) throw new InvalidStoreInputError(at, 'must be an object');
     if (typeof m.type !== 'string' || m.type.length === 0) throw new InvalidStoreInputError(`${at}.type`, 'must be a non-empty string');
@@ -213,13 +231,21 @@ function encode(messages: readonly NewMessage[]): { json: string; ids: string[] 
     const id = m.id ?? randomUUID();
     if (ids.has(id)) throw new InvalidStoreInputError(`${at}.id`, `${id} appears twice in one append`);
     ids.add(id);
-    return { id, type: m.type, data: m.data ?? null, metadata: m.metadata ?? {} };
+    return { id, type: m.type, data: json(m.data ?? null, `${at}.data`), metadata: json(m.metadata ?? {}, `${at}.metadata`) };
   });
+  return { messages: encoded, ids: [...ids] };
+}
+
+/** JSON text of a message's part (a value JSON has no text for, e.g. a function, is refused); errors name the field `messages`. */
+function json(value: unknown, at: string): string {
+  let text: string | undefined;
   try {
-    return { json: JSON.stringify(rows), ids: [...ids] };
+    text = JSON.stringify(value); // undefined for a function or a symbol, whatever its type says
   } catch (err) {
-    throw new InvalidStoreInputError('messages', `cannot be stored as JSON: ${(err as Error).message}`);
+    throw new InvalidStoreInputError('messages', `cannot be stored as JSON (${at}): ${(err as Error).message}`);
   }
+  if (text === undefined) throw new InvalidStoreInputError('messages', `cannot be stored as JSON (${at})`);
+  return text;
 }
 
 function translate(err: unknown, stream: string, expected: ExpectedVersion, ids: string[]): unknown {

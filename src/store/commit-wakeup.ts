@@ -12,11 +12,11 @@ import { LOG_CHANNEL } from './store-migrations.js';
  * Best effort like LISTEN itself: a lost notification only delays a reader to its poll.
  */
 
-/** Text every statement that appends to the log contains (the store's `ordo_append` function). */
-const APPENDS = 'ordo_append(';
+/** Text every statement that appends to the log contains: the store's `ordo_append` function, or its set-based insert (append-set.ts). */
+const APPENDS = /ordo_append\(|INSERT INTO ordo_messages \(/;
 
 /** Whether `sql` appends to the log. */
-export const appendsToLog = (sql: string): boolean => sql.includes(APPENDS);
+export const appendsToLog = (sql: string): boolean => APPENDS.test(sql);
 
 /**
  * A coalescing sender of the log's notification through `send` (one autocommit statement),
