@@ -8,7 +8,8 @@ import { summarise, type BenchRun } from './result.js';
 
 const MAX_CONNECTIONS = 32;
 
-export async function runRawPostgres(url: string, inFlight: number, seconds: number): Promise<BenchRun> {
+/** Closed loop of `inFlight` callers: `warmupSeconds` unmeasured, then `seconds` measured. */
+export async function runRawPostgres(url: string, inFlight: number, seconds: number, warmupSeconds = 0): Promise<BenchRun> {
   const connections = Math.min(inFlight, MAX_CONNECTIONS);
   const pool = new pg.Pool({ connectionString: url, max: connections });
   pool.on('error', () => undefined); // an idle connection dropped by the server: the next query reports it, the process does not die
@@ -19,8 +20,9 @@ export async function runRawPostgres(url: string, inFlight: number, seconds: num
     await pool.query(`INSERT INTO bench_raw_state SELECT 's' || g, 'A', 0, '{}'::jsonb FROM generate_series(1, $1) g`, [inFlight]);
     const latencies: number[] = [];
     let ops = 0;
-    const until = performance.now() + seconds * 1000;
-    const t0 = performance.now();
+    let n = 0;
+    const t0 = performance.now() + warmupSeconds * 1000; // the measured window opens
+    const until = t0 + seconds * 1000;
     await Promise.all(
       Array.from({ length: inFlight }, async (_, i) => {
         const id = `s${i + 1}`;
@@ -29,12 +31,14 @@ export async function runRawPostgres(url: string, inFlight: number, seconds: num
           const c = await pool.connect();
           try {
             await c.query('BEGIN');
-            await c.query(`UPDATE bench_raw_state SET state = 'B', revision = revision + 1, snapshot = $2::jsonb WHERE id = $1`, [id, JSON.stringify({ state: 'B', n: ops })]);
-            await c.query('INSERT INTO bench_raw_log (stream, type, data) VALUES ($1, $2, $3::jsonb)', [id, 'Step', JSON.stringify({ n: ops })]);
+            await c.query(`UPDATE bench_raw_state SET state = 'B', revision = revision + 1, snapshot = $2::jsonb WHERE id = $1`, [id, JSON.stringify({ state: 'B', n })]);
+            await c.query('INSERT INTO bench_raw_log (stream, type, data) VALUES ($1, $2, $3::jsonb)', [id, 'Step', JSON.stringify({ n })]);
             await c.query('COMMIT');
           } finally {
             c.release();
           }
+          n += 1;
+          if (s < t0) continue;
           ops += 1;
           latencies.push(performance.now() - s);
         }

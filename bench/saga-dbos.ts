@@ -28,14 +28,14 @@ export async function stopDbos(): Promise<void> {
   await DBOS.shutdown();
 }
 
-/** Closed loop: `inFlight` callers each start a workflow as soon as their last one finished. */
-export async function runDbos(inFlight: number, seconds: number, prefix: string): Promise<BenchRun> {
+/** Closed loop: `inFlight` callers each start a workflow as soon as their last one finished; `warmupSeconds` unmeasured, then `seconds` measured. */
+export async function runDbos(inFlight: number, seconds: number, prefix: string, warmupSeconds = 0): Promise<BenchRun> {
   const run = workflow;
   if (!run) throw new Error('startDbos first');
   const latencies: number[] = [];
   let next = 0;
-  const until = performance.now() + seconds * 1000;
-  const t0 = performance.now();
+  const t0 = performance.now() + warmupSeconds * 1000; // the measured window opens
+  const until = t0 + seconds * 1000;
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (performance.now() < until) {
@@ -44,7 +44,7 @@ export async function runDbos(inFlight: number, seconds: number, prefix: string)
         const handle = await DBOS.startWorkflow(run, { workflowID: id })(id);
         const result = await handle.getResult();
         if (result !== 'DELIVERED') throw new Error(`DBOS workflow ${id} ended ${String(result)}`);
-        latencies.push(performance.now() - s);
+        if (s >= t0) latencies.push(performance.now() - s);
       }
     }),
   );

@@ -65,8 +65,11 @@ export async function serviceLoop(db: Db, engine: SagaEngine, onDelivered: (orde
   }
 }
 
-/** Closed loop: `inFlight` sagas at a time, a new one as soon as one is DELIVERED, for `seconds`. */
-export async function runOrdoSagas(db: Db, inFlight: number, seconds: number, prefix: string): Promise<BenchRun> {
+/**
+ * Closed loop: `inFlight` sagas at a time, a new one as soon as one is DELIVERED, for
+ * `warmupSeconds` unmeasured and then `seconds` measured (sagas started in the window).
+ */
+export async function runOrdoSagas(db: Db, inFlight: number, seconds: number, prefix: string, warmupSeconds = 0): Promise<BenchRun> {
   const engine = createSagaEngine({ db, machines: [orderMachine], pollIntervalMs: 200, batchSize: 500, concurrency: 4 });
   await engine.start();
   const startedAt = new Map<string, number>();
@@ -80,8 +83,8 @@ export async function runOrdoSagas(db: Db, inFlight: number, seconds: number, pr
     startedAt.set(id, performance.now());
     void startOrderSaga(engine, id);
   };
-  const until = performance.now() + seconds * 1000;
-  const t0 = performance.now();
+  const t0 = performance.now() + warmupSeconds * 1000; // the measured window opens
+  const until = t0 + seconds * 1000;
   let t1 = t0;
   const loop = serviceLoop(
     db,
@@ -90,7 +93,7 @@ export async function runOrdoSagas(db: Db, inFlight: number, seconds: number, pr
       const s = startedAt.get(id);
       if (s === undefined) return;
       const now = performance.now();
-      latencies.push(now - s);
+      if (s >= t0) latencies.push(now - s);
       startedAt.delete(id);
       if (now < until) return launch();
       if (startedAt.size === 0 && !stopping) {
