@@ -67,10 +67,10 @@ export interface StreamAppend {
 }
 
 /* `ordo_append` once per stream, in the order given, inside one statement (a call naming a stream with 'any'; else append-set.ts). */
-const APPEND_MANY_SQL = `SELECT a.version, a.in_order, a.positions
-  FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
-  LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
-  ORDER BY s.ord`;
+const APPEND_MANY_FROM = `FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
+    LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
+    ORDER BY s.ord`;
+const APPEND_MANY_SQL = `SELECT a.version, a.in_order, a.positions ${APPEND_MANY_FROM}`;
 
 /** The message `ordo_conflict` raises for a stream (appendToStreamsStatement). */
 const STREAM_CONFLICT = 'ordo: stream version conflict';
@@ -79,9 +79,7 @@ const APPEND_SET_STATEMENT_SQL = appendSetStatementSql(STREAM_CONFLICT);
 
 const APPEND_STATEMENT_SQL = preparedStatement(`SELECT CASE WHEN a.in_order AND a.positions IS NOT NULL THEN a.version
       ELSE ordo_conflict('${STREAM_CONFLICT}', json_build_object('stream', s.stream, 'expected', s.expected, 'version', a.version, 'inOrder', a.in_order)::text) END AS version
-    FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
-    LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
-    ORDER BY s.ord`);
+    ${APPEND_MANY_FROM}`);
 
 /**
  * `appendToStreams` as a statement to run in a script that may also commit (Queryable.batch):
