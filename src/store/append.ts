@@ -104,38 +104,37 @@ export function appendToStreamsStatement(appends: readonly StreamAppend[]): { re
   return { statement, translate };
 }
 
-/** Checks and encodes the appends of one call: a stream once, every message id once. */
+/** The appends of one call, checked and encoded: each stream's expected version (null = 'any') and messages, and every message id's stream. */
 interface CheckedAppends {
   readonly encoded: { stream: string; expected: number | null; messages: EncodedMessage[] }[];
-  readonly expected: (number | null)[];
   readonly ids: Map<string, string>;
 }
 
+/** Checks and encodes the appends of one call: a stream once, every message id once. */
 function checkAppends(appends: readonly StreamAppend[]): CheckedAppends {
   if (!isArray(appends)) throw new InvalidStoreInputError('appends', 'must be an array');
   const streams = new Set<string>();
   const allIds = new Map<string, string>(); // message id -> stream
-  const expected: (number | null)[] = [];
   const encoded: CheckedAppends['encoded'] = [];
   appends.forEach((a, i) => {
     if (typeof a !== 'object' || a === null) throw new InvalidStoreInputError(`appends[${i}]`, 'must be an object');
     checkStream(a.stream);
     if (streams.has(a.stream)) throw new InvalidStoreInputError(`appends[${i}].stream`, `${a.stream} appears twice in one call: append its messages together`);
     streams.add(a.stream);
-    expected.push(expectedNumber(a.expectedVersion));
+    const expected = expectedNumber(a.expectedVersion);
     const payload = encode(a.messages);
     for (const id of payload.ids) {
       if (allIds.has(id)) throw new InvalidStoreInputError(`appends[${i}].messages`, `id ${id} appears twice in one call`);
       allIds.set(id, a.stream);
     }
-    encoded.push({ stream: a.stream, expected: expected[i] ?? null, messages: payload.messages });
+    encoded.push({ stream: a.stream, expected, messages: payload.messages });
   });
-  return { encoded, expected, ids: allIds };
+  return { encoded, ids: allIds };
 }
 
 /** The parameters of APPEND_MANY_SQL / APPEND_STATEMENT_SQL: streams, expected versions, each stream's messages as one JSON array. */
 function functionParams(c: CheckedAppends): unknown[] {
-  return [c.encoded.map((e) => e.stream), c.expected, c.encoded.map((e) => functionPayload(e.messages))];
+  return [c.encoded.map((e) => e.stream), c.encoded.map((e) => e.expected), c.encoded.map((e) => functionPayload(e.messages))];
 }
 
 /**
@@ -149,8 +148,8 @@ export async function appendToStreams(q: Queryable | Db, appends: readonly Strea
   if (appends.length === 0) return [];
   if (isDb(q)) return q.transaction((tx) => appendToStreams(tx, appends));
   const checked = checkAppends(appends);
-  const { expected, ids: allIds } = checked;
-  const set = appendSetParams(checked.encoded);
+  const { encoded, ids: allIds } = checked;
+  const set = appendSetParams(encoded);
   let rows: { version: number; in_order: boolean; positions: string | null }[];
   try {
     rows = (await q.query<{ version: number; in_order: boolean; positions: string | null }>(set ? APPEND_SET_SQL : APPEND_MANY_SQL, set ?? functionParams(checked))).rows;
@@ -162,7 +161,8 @@ export async function appendToStreams(q: Queryable | Db, appends: readonly Strea
     const row = rows[i]!;
     const version = Number(row.version);
     if (a.messages.length === 0) {
-      if (expected[i] !== null && version !== expected[i]) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version);
+      const want = encoded[i]?.expected ?? null;
+      if (want !== null && version !== want) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version);
       return { nextExpectedVersion: version, positions: [] };
     }
     if (!row.in_order) throw new ExpectedVersionConflictError(a.stream, a.expectedVersion, version, 'transaction-order');
