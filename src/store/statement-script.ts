@@ -21,7 +21,7 @@ export function quoteLiteral(text: string): string {
   return text.includes('\\') ? ` E'${body.replace(/\\/g, '\\\\')}'` : `'${body}'`;
 }
 
-/** What node-postgres's prepareValue + quoteLiteral give, the slow way (the reference `arrayLiteral` is tested against). */
+/** A parameter as node-postgres's prepareValue + quoteLiteral make it (undefined when a literal cannot carry it): the way for everything `arrayLiteral` does not take, and its reference. */
 export function slowLiteralOf(value: unknown): string | undefined {
   const prepared = prepareValue(value);
   if (prepared === null || prepared === undefined) return 'NULL';
@@ -74,10 +74,7 @@ function literalOf(value: unknown): string | undefined {
     const fast = arrayLiteral(value);
     if (fast !== undefined) return fast.includes('\0') ? undefined : fast;
   }
-  const prepared = prepareValue(value);
-  if (prepared === null || prepared === undefined) return 'NULL';
-  if (typeof prepared !== 'string' || prepared.includes('\0')) return undefined;
-  return quoteLiteral(prepared);
+  return slowLiteralOf(value);
 }
 
 /** Every parameter as a literal, or undefined when one cannot be. */
