@@ -1,4 +1,4 @@
-import { createWakeup, globalPositionOf, LOG_CHANNEL, LOG_START, readAllNotingHeld, saveCheckpoint, type Db, type GlobalPosition } from '../src/store/index.js';
+import { createWakeup, globalPositionOf, LOG_CHANNEL, LOG_START, readOutgoingNotingHeld, saveCheckpoint, type Db, type GlobalPosition } from '../src/store/index.js';
 import { createSagaEngine, type IncomingMessage, type SagaEngine } from '../src/runtime/index.js';
 import { orderMachine } from '../src/shop/index.js';
 import { summarise, type BenchRun } from './result.js';
@@ -40,13 +40,15 @@ export async function serviceLoop(db: Db, engine: SagaEngine, onDelivered: (orde
   try {
     while (!stop()) {
       wakeup.clear(); // the read sees every commit notified so far
-      const { messages, heldBack } = await readAllNotingHeld(db, at, 2000);
+      // As a relay reads: only the messages with a topic (commands, published events).
+      const { messages, heldBack, readTo } = await readOutgoingNotingHeld(db, at, 2000);
       const last = messages.at(-1);
       if (!last) {
+        if (readTo) at = readTo;
         await wakeup.sleep(heldBack || !unlisten ? 1 : 50);
         continue;
       }
-      at = globalPositionOf(last);
+      at = readTo ?? globalPositionOf(last);
       if (checkpoint) await saveCheckpoint(db, checkpoint, at);
       const replies: IncomingMessage[] = [];
       for (const m of messages) {

@@ -215,7 +215,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       // (SetStock, ConfirmDelivery) go out even while the orders process is starting or down.
       let front: OrdersService = orders;
       if (!parts.has('orders')) {
-        const relay = startOutboxRelay({ db: gatewayDb, transport, name: 'orders-outbox', pollMs: 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), log });
+        const relay = startOutboxRelay({ db: gatewayDb, transport, name: 'orders-outbox', pollMs: 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), topicsOnly: true, log });
         stops.push(() => relay.stop());
         const o = orders;
         front = { ...o, notify: () => (o.notify(), relay.committed()) };

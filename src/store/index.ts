@@ -17,7 +17,7 @@ export { migrateStore, storeMigrations, STORE_MIGRATION_SCOPE, LOG_CHANNEL } fro
 export type { NewMessage, StoredMessage } from './stored-message.js';
 export { appendToStream, appendToStreams, appendToStreamsStatement, streamVersion, type AppendResult, type StreamAppend } from './append.js';
 export { readStream, type ReadStreamOptions } from './read-stream.js';
-export { readAll, readAllNotingHeld, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
+export { readAll, readAllNotingHeld, readOutgoingNotingHeld, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
 export { loadCheckpoint, loadCheckpointStatement, saveCheckpoint, saveCheckpointStatement } from './checkpoints.js';
 export { preparedStatement } from './prepared.js';
 export type { StructuredLogger } from './logger.js';

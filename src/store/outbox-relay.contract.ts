@@ -209,6 +209,44 @@ export function describeOutboxRelayContract(name: string, open: () => Promise<Co
       expect(await loadCheckpoint(db, name)).toEqual(relay.stats.position);
     });
 
+    it('reads only the messages with a topic, and its checkpoint passes the ones without (retention waits for it)', async () => {
+      let rowsRead = 0; // message rows the relay's reads brought back
+      const c: Db = {
+        ...db,
+        query: async <R extends object>(sql: string, params?: readonly unknown[]) => {
+          const r = await db.query<R>(sql, params);
+          if (sql.includes('ordo_read_horizon()')) rowsRead += (r.rows as Record<string, unknown>[]).filter((row) => row['held_back'] !== true && row['read_to'] !== true).length;
+          return r;
+        },
+      };
+      const name = `relay-${randomUUID()}`;
+      const target = new RecordingTarget();
+      const relay = await startAtEnd({ name, transport: target, db: c, batchSize: 4 });
+      const timeline = (n: number): NewMessage[] => Array.from({ length: n }, (_, k) => ({ type: 'ordo.transition', data: { k, padding: 'x'.repeat(200) }, metadata: { kind: 'timeline' } }));
+      const s = uniqueStream('order');
+      const outgoing = [out('inventory-commands'), out('payment-commands'), out('orders-events')];
+      await appendToStream(db, s, 0, [...timeline(10), outgoing[0]!, ...timeline(10), outgoing[1]!, outgoing[2]!, ...timeline(25)]);
+      relay.notify();
+      await until('all published', () => target.published.length >= 3);
+      expect(target.published.map((m) => m.id)).toEqual(outgoing.map((m) => m.id));
+      // Past the 25 messages without a topic at the end, without their rows coming over.
+      const end = await lastGlobalPosition(db);
+      await until('past the messages without a topic', () => relay.stats.position.position === end.position);
+      expect(rowsRead).toBe(3);
+      await relay.stop();
+      expect(await loadCheckpoint(db, name)).toEqual(end);
+
+      // A mapping of one's own may publish anything: that relay reads every message.
+      const all = new RecordingTarget();
+      const own = await startAtEnd({ name: `relay-${randomUUID()}`, transport: all, toMessages: (m) => ({ id: m.id, topic: 'audit', key: m.stream, type: m.type, payload: m.data, headers: {} }) });
+      const more = timeline(3);
+      await appendToStream(db, uniqueStream('order'), 0, more);
+      own.notify();
+      await until('the audit copies published', () => all.published.length >= 3);
+      expect(all.published.map((m) => m.type)).toEqual(['ordo.transition', 'ordo.transition', 'ordo.transition']);
+      await own.stop();
+    });
+
     it('after a short batch reads again only when a commit wakes it, not at once', async () => {
       const c = counting();
       const target = new RecordingTarget();

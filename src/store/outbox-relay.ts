@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Db } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 import type { StructuredLogger } from './logger.js';
-import { compareGlobalPositions, globalPositionOf, LOG_START, readAllNotingHeld, type GlobalPosition } from './read-all.js';
+import { compareGlobalPositions, globalPositionOf, LOG_START, readAllNotingHeld, readOutgoingNotingHeld, type GlobalPosition } from './read-all.js';
 import { claimLease, releaseLease, saveLeasedCheckpoint } from './relay-lease.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 import type { StoredMessage } from './stored-message.js';
@@ -35,6 +35,12 @@ export interface OutboxRelayOptions {
   readonly name: string;
   /** Which log messages go out and as what; default `defaultRelayMessage`. `null` = not published. */
   readonly toMessages?: (m: StoredMessage) => RelayMessage | null;
+  /**
+   * `toMessages` publishes only messages whose metadata has a `topic`, so the relay reads only
+   * those from the log (the rest never leaves the database). Default: true with the default
+   * mapping, false with one of your own (which may publish anything).
+   */
+  readonly topicsOnly?: boolean;
   /** Log messages read per round (default 100). */
   readonly batchSize?: number;
   /** How often to look for new messages when not woken by `notify()` (default 200 ms; at most every 1 s while it listens for commits, which wake it). */
@@ -123,6 +129,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const initialMs = positiveInt('backoff.initialMs', options.backoff?.initialMs ?? 100);
   const maxMs = Math.max(initialMs, positiveInt('backoff.maxMs', options.backoff?.maxMs ?? 10_000));
   const map = options.toMessages ?? defaultRelayMessage;
+  const topicsOnly = options.topicsOnly ?? options.toMessages === undefined;
+  const read = (after: GlobalPosition): Promise<{ messages: StoredMessage[]; heldBack: boolean; readTo?: GlobalPosition | undefined }> =>
+    topicsOnly ? readOutgoingNotingHeld(db, after, batchSize) : readAllNotingHeld(db, after, batchSize);
   const log = options.log ?? stderrLog;
   const leaseMs = positiveInt('leaseMs', options.leaseMs ?? 15_000);
   const checkpointMs = positiveInt('checkpointEveryMs', options.checkpointEveryMs ?? 100);
@@ -241,10 +250,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       wakeup.clear();
       let batch: StoredMessage[] = [];
       let heldBack = false;
-      if (!(await retrying('reading the message log (database unreachable?)', async () => void ({ messages: batch, heldBack } = await readAllNotingHeld(db, stats.position, batchSize))))) return;
+      let readTo: GlobalPosition | undefined;
+      if (!(await retrying('reading the message log (database unreachable?)', async () => void ({ messages: batch, heldBack, readTo } = await read(stats.position))))) return;
       heldMs = heldBack ? Math.min(pollMs, heldMs === 0 ? 5 : heldMs * 2) : 0;
       const last = batch[batch.length - 1];
       if (!last) {
+        // Only messages without a topic since the last look: nothing to publish, but past them.
+        if (readTo) stats.position = readTo;
         if (!(await (heldBack ? waitHeld() : idle()))) return;
         continue;
       }
@@ -252,7 +264,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (!(await retrying('mapping log messages (toMessages threw)', () => Promise.resolve(void (out = batch.map(map).filter((m) => m !== null)))))) return;
       if (out.length > 0 && !(await retrying('publishing to the transport (transport unreachable?)', () => transport.publish(out)))) return;
       stats.published += out.length;
-      stats.position = globalPositionOf(last);
+      stats.position = readTo ?? globalPositionOf(last);
       // A short batch was all there was when it read: read again when a commit says so (a full one: at once).
       if (batch.length < batchSize && !(await (heldBack ? waitHeld() : idle()))) return;
     }

@@ -79,6 +79,55 @@ export async function readAllNotingHeld(q: Queryable, after: GlobalPosition, lim
   return { messages, heldBack: r.rows.some((row) => row.held_back) };
 }
 
+/*
+ * readAllNotingHeld for a reader that wants only the messages with a `topic` in their
+ * metadata (an outbox relay publishes nothing else): the saga timelines and the
+ * event-sourced streams stay in the database instead of being sent and parsed to be
+ * dropped. Besides the page, one row says how far the read got: the newest message below
+ * the horizon after `after`, whatever its metadata (read_to true, only its position set).
+ * When the page is short every message with a topic up to there is in it, so the reader
+ * moves there: its checkpoint passes a long run of messages without a topic (retention
+ * waits for it) instead of reading them again at every look.
+ */
+const READ_OUTGOING_SQL = preparedStatement(`
+WITH h AS MATERIALIZED (SELECT ordo_read_horizon() AS x),
+page AS (
+  SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
+  WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
+    AND m.tx_id < (SELECT x FROM h)
+    AND m.metadata ? 'topic'
+  ORDER BY m.tx_id, m.position
+  LIMIT $3),
+newest AS (
+  SELECT m.position::text AS position, m.tx_id::text AS tx_id FROM ordo_messages m
+  WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
+    AND m.tx_id < (SELECT x FROM h)
+  ORDER BY m.tx_id DESC, m.position DESC
+  LIMIT 1)
+SELECT page.*, false AS held_back, false AS read_to FROM page
+UNION ALL
+SELECT newest.position, newest.tx_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, true FROM newest
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true, false FROM h
+WHERE EXISTS (SELECT 1 FROM ordo_messages m WHERE (m.tx_id, m.position) > (
+  CASE WHEN h.x > $1::text::xid8 THEN h.x ELSE $1::text::xid8 END,
+  CASE WHEN h.x > $1::text::xid8 THEN -1::bigint ELSE $2::bigint END))`);
+
+/**
+ * `readAllNotingHeld` of the messages whose metadata has a `topic`, and `readTo`: where the
+ * reader may move its position after handling them (past the messages without a topic the
+ * read went over; the last message's position when the page is full). Undefined: nothing new.
+ */
+export async function readOutgoingNotingHeld(q: Queryable, after: GlobalPosition, limit: number): Promise<{ messages: StoredMessage[]; heldBack: boolean; readTo: GlobalPosition | undefined }> {
+  const r = await queryAfter<MessageRow & { held_back: boolean; read_to: boolean }>(q, READ_OUTGOING_SQL, after, limit);
+  const messages = r.rows.filter((row) => !row.held_back && !row.read_to).map(toStoredMessage);
+  messages.sort((a, b) => compareGlobalPositions(globalPositionOf(a), globalPositionOf(b)));
+  const newest = r.rows.find((row) => row.read_to);
+  const last = messages.at(-1);
+  const readTo = last && messages.length >= limit ? globalPositionOf(last) : newest ? { txId: BigInt(newest.tx_id), position: BigInt(newest.position) } : undefined;
+  return { messages, heldBack: r.rows.some((row) => row.held_back), readTo };
+}
+
 const READ_VISIBLE_SQL = `
 SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
 WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)

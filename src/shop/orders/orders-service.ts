@@ -111,6 +111,7 @@ export async function startOrdersService(options: OrdersServiceOptions): Promise
       pollMs: options.relayPollMs ?? 100,
       ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}),
       toMessages: ordersRelayFilter(options.mode),
+      topicsOnly: true, // the filter publishes through defaultRelayMessage: messages with a topic only
       log,
     });
     const unwatchLag = watchOutboxLag(options.metrics, db, 'orders', 'orders-outbox');
