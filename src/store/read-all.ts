@@ -47,6 +47,21 @@ export function readAll(q: Queryable, after: GlobalPosition, limit: number): Pro
   return readAfter(q, READ_ALL_SQL, after, limit);
 }
 
+/** The horizon once (h.x) and the page after the reader's position ($1, $2) below it, of at most $3 messages (`filter`: more conditions on m). */
+const horizonAndPage = (filter: string): string => `WITH h AS MATERIALIZED (SELECT ordo_read_horizon() AS x),
+page AS (
+  SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
+  WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
+    AND m.tx_id < (SELECT x FROM h) ${filter}
+  ORDER BY m.tx_id, m.position
+  LIMIT $3)`;
+
+/** The held-back marker's condition: a committed message after both the horizon (h.x) and the reader's position ($1, $2). */
+const HELD_BACK_WHERE = `WHERE EXISTS (SELECT 1 FROM ordo_messages m WHERE (m.tx_id, m.position) > (
+  -- after both the horizon and the reader's position: one row bound for the index scan
+  CASE WHEN h.x > $1::text::xid8 THEN h.x ELSE $1::text::xid8 END,
+  CASE WHEN h.x > $1::text::xid8 THEN -1::bigint ELSE $2::bigint END))`;
+
 /*
  * readAll, and whether it was held back: a committed message after `after` that the horizon
  * keeps out (an older transaction of this database is still running). A reader woken by a
@@ -55,20 +70,11 @@ export function readAll(q: Queryable, after: GlobalPosition, limit: number): Pro
  * The marker row (held_back true, every other column null) is not a message.
  */
 const READ_NOTING_SQL = preparedStatement(`
-WITH h AS MATERIALIZED (SELECT ordo_read_horizon() AS x),
-page AS (
-  SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
-  WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
-    AND m.tx_id < (SELECT x FROM h)
-  ORDER BY m.tx_id, m.position
-  LIMIT $3)
+${horizonAndPage('')}
 SELECT page.*, false AS held_back FROM page
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true FROM h
-WHERE EXISTS (SELECT 1 FROM ordo_messages m WHERE (m.tx_id, m.position) > (
-  -- after both the horizon and the reader's position: one row bound for the index scan
-  CASE WHEN h.x > $1::text::xid8 THEN h.x ELSE $1::text::xid8 END,
-  CASE WHEN h.x > $1::text::xid8 THEN -1::bigint ELSE $2::bigint END))`);
+${HELD_BACK_WHERE}`);
 
 /** `readAll`, and whether a committed message after `after` is held back by an older transaction still running. */
 export async function readAllNotingHeld(q: Queryable, after: GlobalPosition, limit: number): Promise<{ messages: StoredMessage[]; heldBack: boolean }> {
@@ -90,14 +96,7 @@ export async function readAllNotingHeld(q: Queryable, after: GlobalPosition, lim
  * waits for it) instead of reading them again at every look.
  */
 const READ_OUTGOING_SQL = preparedStatement(`
-WITH h AS MATERIALIZED (SELECT ordo_read_horizon() AS x),
-page AS (
-  SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
-  WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
-    AND m.tx_id < (SELECT x FROM h)
-    AND m.metadata ? 'topic'
-  ORDER BY m.tx_id, m.position
-  LIMIT $3),
+${horizonAndPage(`AND m.metadata ? 'topic'`)},
 newest AS (
   SELECT m.position::text AS position, m.tx_id::text AS tx_id FROM ordo_messages m
   WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
@@ -109,9 +108,7 @@ UNION ALL
 SELECT newest.position, newest.tx_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, true FROM newest
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true, false FROM h
-WHERE EXISTS (SELECT 1 FROM ordo_messages m WHERE (m.tx_id, m.position) > (
-  CASE WHEN h.x > $1::text::xid8 THEN h.x ELSE $1::text::xid8 END,
-  CASE WHEN h.x > $1::text::xid8 THEN -1::bigint ELSE $2::bigint END))`);
+${HELD_BACK_WHERE}`);
 
 /**
  * `readAllNotingHeld` of the messages whose metadata has a `topic`, and `readTo`: where the
