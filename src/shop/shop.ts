@@ -16,6 +16,7 @@ import { announceStock } from './services/stock-feed.js';
 import { loadTokenSecret, sqlTokenRevocations, type TokenSecretPlace } from './token-store.js';
 import { ordersRelayFilter, startOrdersService, type OrdersService } from './orders/orders-service.js';
 import { startMetricsListener } from './metrics-listener.js';
+import { observedRelayTarget } from './service-observe.js';
 import { httpTracing } from './http-tracing.js';
 import { hostService, type HostedService } from './service-host.js';
 import { startCarrier } from './services/carrier.js';
@@ -213,9 +214,10 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       // A gateway without the orders service in its process relays the orders log too (the
       // relays share a lease: one publishes, the other stands by), so the commands it writes
       // (SetStock, ConfirmDelivery) go out even while the orders process is starting or down.
+      // What it publishes gets the same producer spans and counts as the orders process's relay.
       let front: OrdersService = orders;
       if (!parts.has('orders')) {
-        const relay = startOutboxRelay({ db: gatewayDb, transport, name: 'orders-outbox', pollMs: 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), topicsOnly: true, log });
+        const relay = startOutboxRelay({ db: gatewayDb, transport: observedRelayTarget(transport, 'orders', hostOptions.metrics), name: 'orders-outbox', pollMs: 100, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}), toMessages: ordersRelayFilter(options.mode), topicsOnly: true, log });
         stops.push(() => relay.stop());
         const o = orders;
         front = { ...o, notify: () => (o.notify(), relay.committed()) };

@@ -151,7 +151,9 @@ describe('one order is one trace across the five processes (PostgreSQL + NATS, O
       expect(names, svc).toContain(`ordo-${svc}: publish ${svc}-events`);
       expect(names, svc).toContain(`ordo-orders: process ${svc}-events ${svc === 'inventory' ? 'InventoryReserved' : svc === 'payment' ? 'PaymentApproved' : 'PackageShipped'}`);
     }
-    expect(names).toContain('ordo-orders: publish inventory-commands');
+    // The orders log is relayed by the orders process or by the gateway's stand-in relay,
+    // whichever holds their shared lease (CI once saw the gateway's, which made no span then).
+    expect(names.filter((n) => n === 'ordo-orders: publish inventory-commands' || n === 'ordo-gateway: publish inventory-commands').length, JSON.stringify(names)).toBeGreaterThan(0);
 
     // Every process counts its part, in a format promtool accepts.
     const scrape = async (url: string) => {
