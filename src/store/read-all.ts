@@ -76,12 +76,15 @@ UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true FROM h
 ${HELD_BACK_WHERE}`);
 
+/** The message rows of a noting read as messages; a UNION ALL's rows come in no promised order, so global order is put back here. */
+function inGlobalOrder(rows: readonly MessageRow[]): StoredMessage[] {
+  return rows.map(toStoredMessage).sort((a, b) => compareGlobalPositions(globalPositionOf(a), globalPositionOf(b)));
+}
+
 /** `readAll`, and whether a committed message after `after` is held back by an older transaction still running. */
 export async function readAllNotingHeld(q: Queryable, after: GlobalPosition, limit: number): Promise<{ messages: StoredMessage[]; heldBack: boolean }> {
   const r = await queryAfter<MessageRow & { held_back: boolean }>(q, READ_NOTING_SQL, after, limit);
-  const messages = r.rows.filter((row) => !row.held_back).map(toStoredMessage);
-  // A UNION ALL's rows come in no promised order: global order is put back here.
-  messages.sort((a, b) => compareGlobalPositions(globalPositionOf(a), globalPositionOf(b)));
+  const messages = inGlobalOrder(r.rows.filter((row) => !row.held_back));
   return { messages, heldBack: r.rows.some((row) => row.held_back) };
 }
 
@@ -117,8 +120,7 @@ ${HELD_BACK_WHERE}`);
  */
 export async function readOutgoingNotingHeld(q: Queryable, after: GlobalPosition, limit: number): Promise<{ messages: StoredMessage[]; heldBack: boolean; readTo: GlobalPosition | undefined }> {
   const r = await queryAfter<MessageRow & { held_back: boolean; read_to: boolean }>(q, READ_OUTGOING_SQL, after, limit);
-  const messages = r.rows.filter((row) => !row.held_back && !row.read_to).map(toStoredMessage);
-  messages.sort((a, b) => compareGlobalPositions(globalPositionOf(a), globalPositionOf(b)));
+  const messages = inGlobalOrder(r.rows.filter((row) => !row.held_back && !row.read_to));
   const newest = r.rows.find((row) => row.read_to);
   const last = messages.at(-1);
   const readTo = last && messages.length >= limit ? globalPositionOf(last) : newest ? { txId: BigInt(newest.tx_id), position: BigInt(newest.position) } : undefined;
