@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, type Db } from '../../store/index.js';
+import { freshPostgres, type FreshDatabase } from '../../testing/fresh-database.js';
+import { inventoryMigrations } from './inventory-service.js';
+import { STOCK_TOUCHED_WHERE, stockTouchedBy } from './stock-feed.js';
+
+interface PlanNode {
+  readonly 'Node Type': string;
+  readonly 'Relation Name'?: string;
+  readonly 'Index Name'?: string;
+  readonly Plans?: readonly PlanNode[];
+}
+
+const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+const SQL = `SELECT * FROM stock WHERE ${STOCK_TOUCHED_WHERE} ORDER BY sku`;
+
+/**
+ * After every message it handles the inventory reads the stock rows the message touched (the
+ * stock feed): at 20,000 SKUs that read goes through the primary key, with the plan a
+ * prepared statement gets (generic) as with the one planned for its values.
+ */
+describe('stock feed read plan (PostgreSQL server, 20,000 SKUs)', () => {
+  let fresh: FreshDatabase;
+  let db: Db;
+  beforeAll(async () => {
+    fresh = await freshPostgres('stock_plan');
+    db = fresh.db;
+    await migrate(db, inventoryMigrations, 'service:inventory');
+    await db.query(`INSERT INTO stock (sku, name, unit_price, initial, available) SELECT 'SKU-' || i, 'item ' || i, 100, 10, 10 FROM generate_series(1, 20000) AS i`);
+    await db.query(`INSERT INTO reservations (order_id, status, items) SELECT 'o-' || i, 'reserved', jsonb_build_array(jsonb_build_object('sku', 'SKU-' || i, 'qty', 1), jsonb_build_object('sku', 'SKU-' || (i + 1), 'qty', 2)) FROM generate_series(1, 20000) AS i`);
+    await db.query('ANALYZE stock');
+    await db.query('ANALYZE reservations');
+  });
+  afterAll(() => fresh?.close());
+
+  it('finds the rows a message names and the rows its order holds, each once, in SKU order', async () => {
+    const rows = await db.transaction((tx) => stockTouchedBy(tx, { orderId: 'o-7', items: [{ sku: 'SKU-8', qty: 1 }, { sku: 'SKU-3', qty: 1 }] }));
+    expect(rows.map((r) => r.sku)).toEqual(['SKU-3', 'SKU-7', 'SKU-8']);
+    const bySku = await db.transaction((tx) => stockTouchedBy(tx, { sku: 'SKU-19' }));
+    expect(bySku.map((r) => r.sku)).toEqual(['SKU-19']);
+    const unknownOrder = await db.transaction((tx) => stockTouchedBy(tx, { orderId: 'o-none' }));
+    expect(unknownOrder).toEqual([]);
+  });
+
+  it('reads stock through its primary key, planned for the values and generic alike', async () => {
+    const custom = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${SQL}`, [['SKU-3'], 'o-7']);
+    const generic = await db.transaction(async (tx) => {
+      await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
+      await tx.exec(`PREPARE stock_touched_plan(text[], text) AS ${SQL}`);
+      const r = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE stock_touched_plan('{SKU-3}', 'o-7')`);
+      await tx.exec('DEALLOCATE stock_touched_plan');
+      return r;
+    });
+    for (const r of [custom, generic]) {
+      const plan = nodes(r.rows[0]!['QUERY PLAN'][0].Plan);
+      expect(plan.filter((n) => n['Relation Name'] === 'stock').map((n) => n['Node Type'])).toEqual(['Index Scan']);
+      expect(plan.map((n) => n['Index Name']).filter(Boolean)).toContain('stock_pkey');
+    }
+  });
+});
