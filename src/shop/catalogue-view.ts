@@ -1,5 +1,5 @@
 import type { Logger } from '../observe/index.js';
-import { recordInbox, type Db, type Queryable } from '../store/index.js';
+import { preparedStatement, recordInbox, type Db, type Queryable } from '../store/index.js';
 import type { Subscription, Transport } from '../transport/index.js';
 import { stockEvents, topics, type StockChanged } from './contracts.js';
 import { moneyFromSql } from './money.js';
@@ -47,7 +47,7 @@ const COLUMNS = 'sku, name, unit_price, available, reserved, shipped, version';
 
 export async function readCatalogue(q: Queryable, skus?: readonly string[]): Promise<CatalogueEntry[]> {
   const r = skus
-    ? await q.query<Row>(`SELECT ${COLUMNS} FROM gateway_catalogue WHERE sku = ANY($1::text[]) ORDER BY sku`, [[...new Set(skus)]])
+    ? await q.query<Row>(preparedStatement(`SELECT ${COLUMNS} FROM gateway_catalogue WHERE sku = ANY($1::text[]) ORDER BY sku`), [[...new Set(skus)]])
     : await q.query<Row>(`SELECT ${COLUMNS} FROM gateway_catalogue ORDER BY sku`);
   return r.rows.map(entry);
 }
@@ -63,14 +63,14 @@ const STOCK_REQUEST = 'SetStock';
  */
 export async function applyStockChanged(tx: Queryable, e: StockChanged, causationId?: string, causationType?: string): Promise<void> {
   await tx.query(
-    `INSERT INTO gateway_catalogue (sku, name, unit_price, available, reserved, shipped, version) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    preparedStatement(`INSERT INTO gateway_catalogue (sku, name, unit_price, available, reserved, shipped, version) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, unit_price = EXCLUDED.unit_price, available = EXCLUDED.available,
        reserved = EXCLUDED.reserved, shipped = EXCLUDED.shipped, version = EXCLUDED.version, updated_at = now()
-     WHERE gateway_catalogue.version < EXCLUDED.version`,
+     WHERE gateway_catalogue.version < EXCLUDED.version`),
     [e.sku, e.name, e.unitPrice, e.available, e.reserved, e.shipped, e.version],
   );
   if (causationId && (causationType === undefined || causationType === STOCK_REQUEST)) {
-    await tx.query('UPDATE gateway_stock_requests SET applied_version = $2, applied_at = now() WHERE command_id = $1 AND applied_version IS NULL', [causationId, e.version]);
+    await tx.query(preparedStatement('UPDATE gateway_stock_requests SET applied_version = $2, applied_at = now() WHERE command_id = $1 AND applied_version IS NULL'), [causationId, e.version]);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Queryable, StoredMessage } from '../store/index.js';
+import { preparedStatement, type Queryable, type StoredMessage } from '../store/index.js';
 import { aggregateStream, decodeTimeCursor, defineProjection, encodeTimeCursor, InvalidQueryError, readTimeline, MIGRATED, START, TRANSITION, type TimelineEntry, type TransitionData } from '../eventsourcing/index.js';
 import { orderDecider, orderStream } from './order-aggregate.js';
 import { moneyFromSql } from './money.js';
@@ -89,19 +89,19 @@ async function handle(messages: readonly StoredMessage[], { q, table: t }: { q: 
   const updated = [...patches.values()].filter((p) => !p.created);
   if (created.length > 0) {
     await q.query(
-      `INSERT INTO ${t} (order_id, stream, customer_id, status, total, items, failure_reason, version, created_at, updated_at)
+      preparedStatement(`INSERT INTO ${t} (order_id, stream, customer_id, status, total, items, failure_reason, version, created_at, updated_at)
        SELECT r.order_id, r.stream, r.customer_id, r.status, r.total, r.items, r.failure_reason, r.version, r.created_at, r.updated_at
        FROM jsonb_to_recordset($1::text::jsonb) AS r(order_id text, stream text, customer_id text, status text, total bigint, items jsonb,
          failure_reason text, version integer, created_at timestamptz, updated_at timestamptz)
-       ON CONFLICT (order_id) DO NOTHING`,
+       ON CONFLICT (order_id) DO NOTHING`),
       [JSON.stringify(created)],
     );
   }
   if (updated.length > 0) {
     await q.query(
-      `UPDATE ${t} AS v SET status = u.status, failure_reason = coalesce(u.failure_reason, v.failure_reason), version = u.version, updated_at = u.updated_at
+      preparedStatement(`UPDATE ${t} AS v SET status = u.status, failure_reason = coalesce(u.failure_reason, v.failure_reason), version = u.version, updated_at = u.updated_at
        FROM jsonb_to_recordset($1::text::jsonb) AS u(stream text, status text, failure_reason text, version integer, updated_at timestamptz)
-       WHERE v.stream = ANY($2::text[]) AND v.stream = u.stream AND v.version < u.version`,
+       WHERE v.stream = ANY($2::text[]) AND v.stream = u.stream AND v.version < u.version`),
       // The streams again as an array: the planner finds those rows by index. Joined to the
       // record set alone (of unknown size to it), it read the whole table at every batch.
       [JSON.stringify(updated), updated.map((u) => u.stream)],

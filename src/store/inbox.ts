@@ -10,7 +10,7 @@ import { preparedStatement } from './prepared.js';
 export async function recordInbox(tx: Queryable, consumer: string, messageId: string): Promise<boolean> {
   if (typeof consumer !== 'string' || consumer.length === 0) throw new InvalidStoreInputError('consumer', 'must be a non-empty string');
   if (typeof messageId !== 'string' || messageId.length === 0) throw new InvalidStoreInputError('messageId', 'must be a non-empty string');
-  const r = await tx.query('INSERT INTO ordo_inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted', [
+  const r = await tx.query(preparedStatement('INSERT INTO ordo_inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted'), [
     consumer,
     messageId,
   ]);

@@ -1,5 +1,6 @@
 import type { Queryable } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
+import { preparedStatement } from './prepared.js';
 import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored-message.js';
 
 export interface ReadStreamOptions {
@@ -9,6 +10,8 @@ export interface ReadStreamOptions {
   readonly limit?: number;
 }
 
+const READ_STREAM_SQL = preparedStatement(`SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m WHERE m.stream = $1 AND m.stream_version >= $2 ORDER BY m.stream_version LIMIT $3`);
+
 /** A stream's messages in stream order (empty when the stream does not exist). */
 export async function readStream(q: Queryable, stream: string, options: ReadStreamOptions = {}): Promise<StoredMessage[]> {
   if (typeof stream !== 'string' || stream.length === 0) throw new InvalidStoreInputError('stream', 'must be a non-empty string');
@@ -17,7 +20,7 @@ export async function readStream(q: Queryable, stream: string, options: ReadStre
   const limit = options.limit ?? null;
   if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw new InvalidStoreInputError('limit', `must be a non-negative integer, got ${String(limit)}`);
   const r = await q.query<MessageRow>(
-    `SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m WHERE m.stream = $1 AND m.stream_version >= $2 ORDER BY m.stream_version LIMIT $3`,
+    READ_STREAM_SQL,
     [stream, from, limit],
   );
   return r.rows.map(toStoredMessage);

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../store/index.js';
+import { preparedStatement, type Queryable } from '../../store/index.js';
 import type { OrderSummary } from '../gateway/backend.js';
 import type { OrderContext } from '../order-machine.js';
 
@@ -27,10 +27,10 @@ export function summaryOf(r: InstanceRow): OrderSummary {
 /** The order, live or (after retention) archived; `archived` says which. */
 export async function loadOrder(q: Queryable, orderId: string): Promise<(OrderSummary & { archived: boolean }) | undefined> {
   const r = await q.query<InstanceRow & { archived: boolean }>(
-    `SELECT id, state, snapshot, created_at, updated_at, false AS archived FROM ordo_saga_instances WHERE id = $1 AND machine_id = 'order'
+    preparedStatement(`SELECT id, state, snapshot, created_at, updated_at, false AS archived FROM ordo_saga_instances WHERE id = $1 AND machine_id = 'order'
      UNION ALL
      SELECT id, state, snapshot, created_at, updated_at, true AS archived FROM ordo_saga_instances_archive WHERE id = $1 AND machine_id = 'order'
-     LIMIT 1`,
+     LIMIT 1`),
     [orderId],
   );
   const row = r.rows[0];

@@ -173,7 +173,7 @@ const stockRow = (r: RawStockRow): StockRow => ({ ...r, unitPrice: moneyFromSql(
 
 /** The stock rows `where` (placeholders from $1) picks, in SKU order. */
 export async function listStockWhere(q: Queryable, where: string, params: readonly unknown[]): Promise<StockRow[]> {
-  return (await q.query<RawStockRow>(`SELECT ${stockColumns} FROM stock WHERE ${where} ORDER BY sku`, params)).rows.map(stockRow);
+  return (await q.query<RawStockRow>(preparedStatement(`SELECT ${stockColumns} FROM stock WHERE ${where} ORDER BY sku`), params)).rows.map(stockRow);
 }
 
 export function listStock(q: Queryable, skus?: readonly string[]): Promise<StockRow[]> {

@@ -84,7 +84,7 @@ export function confirmDelivery(tx: Queryable, orderId: string): Promise<Service
 /** Orders the simulated carrier delivers now: shipped longer ago than the delay. */
 export async function dueForDelivery(q: Queryable, delayMs: number, limit: number): Promise<string[]> {
   const r = await q.query<{ order_id: string }>(
-    `SELECT order_id FROM shipments WHERE status = 'shipped' AND shipped_at <= now() - ($1::double precision * interval '1 millisecond') ORDER BY shipped_at LIMIT $2`,
+    preparedStatement(`SELECT order_id FROM shipments WHERE status = 'shipped' AND shipped_at <= now() - ($1::double precision * interval '1 millisecond') ORDER BY shipped_at LIMIT $2`),
     [delayMs, limit],
   );
   return r.rows.map((x) => x.order_id);
