@@ -45,10 +45,10 @@ describe('stock feed read plan (PostgreSQL server, 20,000 SKUs)', () => {
   it('reads stock through its primary key, planned for the values and generic alike', async () => {
     const custom = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${SQL}`, [['SKU-3'], 'o-7']);
     const generic = await db.transaction(async (tx) => {
-      await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
-      await tx.exec(`PREPARE stock_touched_plan(text[], text) AS ${SQL}`);
+      await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      await tx.query(`PREPARE stock_touched_plan(text[], text) AS ${SQL}`);
       const r = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE stock_touched_plan('{SKU-3}', 'o-7')`);
-      await tx.exec('DEALLOCATE stock_touched_plan');
+      await tx.query('DEALLOCATE stock_touched_plan');
       return r;
     });
     for (const r of [custom, generic]) {
