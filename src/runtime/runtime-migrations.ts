@@ -138,4 +138,11 @@ export const runtimeMigrations: readonly Migration[] = [
     // finished sagas retained that was a sequential scan per sample.
     sql: `CREATE INDEX IF NOT EXISTS ordo_saga_instances_updated ON ordo_saga_instances (updated_at)`,
   },
+  {
+    version: 5,
+    name: 'parked messages by age',
+    // The engine's poll asks first whether anything is due (saga-engine.ts): the oldest parked
+    // message, like the next timer and the next retry, is then the first entry of an index.
+    sql: `CREATE INDEX IF NOT EXISTS ordo_parked_messages_parked ON ordo_parked_messages (parked_at)`,
+  },
 ];

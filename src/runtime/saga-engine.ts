@@ -8,7 +8,7 @@ import { EngineStoppedError, InvalidEngineOptionError, InvalidSagaInputError, Ma
 import { isolatingBadInputs } from './batch-isolation.js';
 import { GroupCommitter } from './group-commit.js';
 import { insertDeadLetter, readInstance } from './instance-sql.js';
-import { sagasWithDueParked, takeExpiredParked } from './parked-messages.js';
+import { dueWork, sagasWithDueParked, takeExpiredParked, type DueWork } from './parked-messages.js';
 import { createMachineRegistry, type AnyMachine } from './machine-registry.js';
 import { processBatch, type BatchDeps } from './process-batch.js';
 import { checkRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
@@ -216,22 +216,27 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     );
   }
 
+  const parkedTtlMs = options.parkedTtlMs ?? 24 * 3600_000;
+
+  /** Fires the due timers and deals with the parked messages, each only when one statement (outside a transaction) says some are due. */
   async function fireAllDue(): Promise<number> {
+    const now = clock.now();
+    const due = await dueWork(db, now, now - parkedTtlMs);
     let total = 0;
-    for (;;) {
+    while (due.timers) {
       const n = await claimAndFire();
       total += n;
       if (n === 0) break;
     }
-    await retryParked();
+    if (due.retries || due.expired) await retryParked(due);
     return total;
   }
 
   /** Parked messages: the expired ones become dead letters; sagas with some due are tried again. */
-  async function retryParked(): Promise<void> {
+  async function retryParked(due: DueWork): Promise<void> {
     const now = clock.now();
-    const ttl = options.parkedTtlMs ?? 24 * 3600_000;
-    for (let n = batchSize; n === batchSize; ) {
+    const ttl = parkedTtlMs;
+    for (let n = due.expired ? batchSize : 0; n === batchSize; ) {
       n = await db.transaction(async (tx) => {
         const expired = await takeExpiredParked(tx, now - ttl, batchSize);
         await recordInboxMany(tx, deps().consumer, expired.map((p) => p.message_id));
@@ -242,7 +247,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
         return expired.length;
       });
     }
-    const sagas = await sagasWithDueParked(db, now, batchSize);
+    const sagas = due.retries ? await sagasWithDueParked(db, now, batchSize) : [];
     if (sagas.length > 0 && running) await submit(sagas.map((sagaId) => ({ kind: 'unpark', sagaId })));
   }
 
