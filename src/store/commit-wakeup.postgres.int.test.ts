@@ -66,6 +66,28 @@ describe('wake-ups after an appending commit (PostgreSQL server)', () => {
     });
   }
 
+  it('wakes nobody when the COMMIT of an appending transaction fails (its notification goes with the COMMIT, after it)', async () => {
+    await fresh.db.query('CREATE TABLE IF NOT EXISTS wakeup_deferred (x integer UNIQUE DEFERRABLE INITIALLY DEFERRED)');
+    const mine = await counter(writer);
+    const theirs = await counter(other);
+    try {
+      const stream = `s-refused-${Date.now()}`;
+      // The duplicate is checked at COMMIT: the append before it never commits.
+      const refused = writer.transaction(async (tx) => {
+        await appendToStream(tx, stream, 0, [{ type: 'Here', data: null }]);
+        await tx.query('INSERT INTO wakeup_deferred VALUES (1), (1)');
+      });
+      await expect(refused).rejects.toMatchObject({ code: '23505' });
+      expect(await readStream(writer, stream)).toEqual([]);
+      await theirs.probe();
+      await mine.probe();
+      expect([mine.count(), theirs.count()]).toEqual([0, 0]);
+    } finally {
+      await mine.stop();
+      await theirs.stop();
+    }
+  });
+
   it('wakes them too when the function throws after its last batch committed the append', async () => {
     const mine = await counter(writer);
     const theirs = await counter(other);

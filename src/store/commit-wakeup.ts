@@ -18,13 +18,18 @@ const APPENDS = /ordo_append\(|INSERT INTO ordo_messages \(/;
 /** Whether `sql` appends to the log. */
 export const appendsToLog = (sql: string): boolean => APPENDS.test(sql);
 
+/** The log's notification as a statement, its payload `sender` when given. */
+export function logNotification(sender?: string): string {
+  if (sender !== undefined && !/^[A-Za-z0-9_-]+$/.test(sender)) throw new Error(`not a notification sender name: ${sender}`);
+  return sender === undefined ? `NOTIFY ${LOG_CHANNEL}` : `NOTIFY ${LOG_CHANNEL}, '${sender}'`;
+}
+
 /**
  * A coalescing sender of the log's notification through `send` (one autocommit statement),
  * its payload `sender` when given (a listener of the same Db skips it: it was woken in-process).
  */
 export function commitWakeup(send: (sql: string) => Promise<unknown>, sender?: string): { readonly committed: () => void } {
-  if (sender !== undefined && !/^[A-Za-z0-9_-]+$/.test(sender)) throw new Error(`not a notification sender name: ${sender}`);
-  const notify = sender === undefined ? `NOTIFY ${LOG_CHANNEL}` : `NOTIFY ${LOG_CHANNEL}, '${sender}'`;
+  const notify = logNotification(sender);
   let inFlight = false;
   let again = false;
   const committed = (): void => {

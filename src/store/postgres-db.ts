@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './db.js';
 import { runInTurn, scriptOf } from './statement-script.js';
-import { appendsToLog, commitWakeup, noticingAppends } from './commit-wakeup.js';
+import { appendsToLog, commitWakeup, logNotification, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
 import { preparedName } from './prepared.js';
 import { forgetStalePrepared, GENERIC_PLANS, PLANS_AS_BEFORE, prepareForScript } from './script-prepared.js';
@@ -36,12 +36,15 @@ export function openPostgres(options: PostgresOptions): Db {
   const self = randomUUID();
   const listener = postgresListener(options.url, options.applicationName ?? 'ordo', self);
   const notify = commitWakeup((sql) => pool.query(sql), self);
+  const notification = logNotification(self);
   const wakeup = {
-    committed(): void {
+    /** After an appending commit; `notified`: it carried its notification (the other processes are told already). */
+    committed(notified = false): void {
       listener.wake(LOG_CHANNEL);
-      notify.committed();
+      if (!notified) notify.committed();
     },
   };
+  const notifyQueue = notifyQueueRoom((sql) => pool.query(sql));
   return {
     engine: 'postgres',
     describe: redact(options.url),
@@ -58,6 +61,18 @@ export function openPostgres(options: PostgresOptions): Db {
       // parameters inlined, statement-script.ts), and not at all when the function runs none.
       let begun = false;
       let committed = false;
+      // An appending transaction's COMMIT carries the log's notification in the same round trip:
+      // the NOTIFY runs after the COMMIT, in a transaction of its own (as the separate one did,
+      // so it never holds the notify lock through this commit's flush), and not at all when the
+      // COMMIT fails. Only while the server's notify queue has room (notifyQueue below): a
+      // NOTIFY refused for a full queue would fail the round trip of a COMMIT that succeeded.
+      let notifiedAtCommit = false;
+      const commitWith = async (sql: string): Promise<pg.QueryResult | pg.QueryResult[]> => {
+        const withNotify = noticed.appended() && notifyQueue.roomy();
+        const raw = (await client.query(withNotify ? `${sql};\n${notification}` : sql)) as pg.QueryResult | pg.QueryResult[];
+        notifiedAtCommit = withNotify;
+        return raw;
+      };
       const begin = async (): Promise<void> => {
         if (begun) return;
         begun = true;
@@ -82,7 +97,7 @@ export function openPostgres(options: PostgresOptions): Db {
             await begin();
             const results = await runInTurn(own, statements);
             if (options?.commit) {
-              await client.query('COMMIT');
+              await commitWith('COMMIT');
               committed = true;
             }
             return results;
@@ -93,7 +108,8 @@ export function openPostgres(options: PostgresOptions): Db {
           const generic = statements.some((s) => executeAs(s.sql) !== undefined);
           const before = [...(withBegin ? ['BEGIN'] : []), ...(generic ? [GENERIC_PLANS] : [])];
           const after = [...(generic ? [PLANS_AS_BEFORE] : []), ...(options?.commit ? ['COMMIT'] : [])];
-          const raw = (await client.query([...before, script, ...after].join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+          const text = [...before, script, ...after].join(';\n');
+          const raw = options?.commit ? await commitWith(text) : ((await client.query(text)) as pg.QueryResult | pg.QueryResult[]);
           if (options?.commit) committed = true;
           const all = Array.isArray(raw) ? raw : [raw];
           return all.slice(before.length, before.length + statements.length).map((r) => ({ rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 }));
@@ -102,14 +118,14 @@ export function openPostgres(options: PostgresOptions): Db {
       const noticed = noticingAppends(own);
       try {
         const result = await fn(noticed.tx);
-        if (begun && !committed) await client.query('COMMIT');
+        if (begun && !committed) await commitWith('COMMIT');
         committed = true;
-        if (noticed.appended()) wakeup.committed();
+        if (noticed.appended()) wakeup.committed(notifiedAtCommit);
         return result;
       } catch (err) {
         if (begun && !committed) await client.query('ROLLBACK').catch(() => undefined);
         // Its last batch committed before it threw: what it appended is there, so wake its readers.
-        else if (committed && noticed.appended()) wakeup.committed();
+        else if (committed && noticed.appended()) wakeup.committed(notifiedAtCommit);
         await forgetStalePrepared(client, err);
         throw err;
       } finally {
@@ -121,6 +137,28 @@ export function openPostgres(options: PostgresOptions): Db {
     close: async () => {
       await listener.close();
       await pool.end();
+    },
+  };
+}
+
+/**
+ * Whether the server's notify queue has room, as last seen: asked again, without waiting for
+ * the answer, at most every 10 s (a queue fills only behind a listener that stopped reading
+ * for a long time; 8 GB by default). Room means under half full.
+ */
+function notifyQueueRoom(ask: (sql: string) => Promise<pg.QueryResult>): { roomy(): boolean } {
+  let roomy = true;
+  let askedAt = 0;
+  return {
+    roomy() {
+      const now = Date.now();
+      if (now - askedAt >= 10_000) {
+        askedAt = now;
+        ask('SELECT pg_notification_queue_usage() < 0.5 AS roomy')
+          .then((r) => void (roomy = (r.rows[0] as { roomy?: unknown } | undefined)?.roomy !== false))
+          .catch(() => undefined);
+      }
+      return roomy;
     },
   };
 }
