@@ -92,8 +92,10 @@ export async function hostService(
   async function emit(tx: Queryable, orderId: string, events: readonly ServiceEvent[], cause?: Message): Promise<void> {
     if (events.length === 0) return;
     const stream = `${def.name}-${orderId}`;
-    // Work of its own (the carrier's delivery) continues the order's trace: the newest one in its stream.
-    const parent = cause?.headers.traceparent ?? (await lastTraceparent(tx, stream));
+    // Work of its own (the carrier's delivery) continues the order's trace: the newest one in
+    // its stream. A reply continues its cause's trace, or none when the cause carried none
+    // (tracing off): looking in the stream then cost every handled message two round trips.
+    const parent = cause ? cause.headers.traceparent : await lastTraceparent(tx, stream);
     const traceparent = outgoingTraceparent(parent);
     await appendAny(
       tx,

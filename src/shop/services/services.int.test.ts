@@ -78,6 +78,22 @@ describe.each(engines)('inventory service on %s', (_engine, open) => {
     expect(await stock()).toEqual({ available: 3, reserved: 2, shipped: 0 });
   });
 
+  it("replies in its command's trace, and in no earlier one of the order's when the command carries none", async () => {
+    const traceOf = (m: Message | undefined) => String(m?.headers.traceparent ?? '').split('-')[1];
+    await transport.publish([command(cmd, 'ReleaseInventory', 'o7', { orderId: 'o7' })]);
+    await replies.until((ms) => ms.filter((x) => x.key === 'o7').length === 1, 'first reply');
+    await transport.publish([command(cmd, 'ReleaseInventory', 'o7', { orderId: 'o7' })]);
+    const [first, second] = (await replies.until((ms) => ms.filter((x) => x.key === 'o7').length === 2, 'second reply')).filter((x) => x.key === 'o7');
+    // Two commands without a trace: two replies in traces of their own (looking for one in the
+    // order's stream cost a reply two round trips, and glued unrelated work into one trace).
+    expect(traceOf(first)).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceOf(second)).not.toBe(traceOf(first));
+    const traceId = 'a'.repeat(32);
+    await transport.publish([{ ...command(cmd, 'ReleaseInventory', 'o7', { orderId: 'o7' }), headers: { traceparent: `00-${traceId}-${'b'.repeat(16)}-01` } }]);
+    const third = (await replies.until((ms) => ms.filter((x) => x.key === 'o7').length === 3, 'third reply')).filter((x) => x.key === 'o7')[2];
+    expect(traceOf(third)).toBe(traceId);
+  });
+
   it('refuses what it does not have, naming the SKU', async () => {
     await transport.publish([command(cmd, 'ReserveInventory', 'o2', { orderId: 'o2', items: [{ sku: 'SKU-1', quantity: 4, unitPrice: 1000 }, { sku: 'NOPE', quantity: 1, unitPrice: 1 }] })]);
     const [reply] = (await replies.until((ms) => ms.some((x) => x.key === 'o2'), 'InventoryInsufficient')).filter((x) => x.key === 'o2');
