@@ -1,4 +1,4 @@
-import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpointStatement, LOG_START, readAll, runStatements, saveCheckpointStatement, type Db, type GlobalPosition, type Queryable, type QueryResult, type Statement } from '../store/index.js';
+import { compareGlobalPositions, createWakeup, globalPositionOf, lastGlobalPosition, loadCheckpointStatement, LOG_START, readAfterCheckpointStatement, readAll, runStatements, saveCheckpointStatement, type Db, type GlobalPosition, type Queryable, type QueryResult, type Statement } from '../store/index.js';
 import { applyProjection, type Projection } from './projection.js';
 import { noUpcasters, type Upcasters } from './upcasters.js';
 
@@ -58,12 +58,14 @@ function lockProjectionStatement(name: string): Statement {
 export async function projectBatch(db: Db, projection: Projection, options: Pick<ProjectorOptions, 'batchSize' | 'upcasters'> = {}): Promise<{ read: number; position: GlobalPosition }> {
   const upcasters = options.upcasters ?? noUpcasters;
   return db.transaction(async (tx) => {
-    // The lock, then the checkpoint, in one round trip (with BEGIN): a statement of its own, so
-    // read after the lock is held (each statement sees what committed before it started).
+    // The lock, then the checkpoint and the messages after it, in one round trip (with BEGIN):
+    // statements of their own, so read after the lock is held (each statement sees what
+    // committed before it started).
     const checkpoint = loadCheckpointStatement(projection.name);
-    const [, loaded] = await runStatements(tx, [lockProjectionStatement(projection.name), checkpoint.statement]);
+    const after = readAfterCheckpointStatement(projection.name, options.batchSize ?? 500);
+    const [, loaded, read] = await runStatements(tx, [lockProjectionStatement(projection.name), checkpoint.statement, after.statement]);
     const from = checkpoint.read(loaded as QueryResult<Record<string, unknown>>);
-    const batch = await readAll(tx, from, options.batchSize ?? 500);
+    const batch = after.read(read as QueryResult<Record<string, unknown>>);
     const last = batch.at(-1);
     if (!last) return { read: 0, position: from };
     await applyProjection(projection, batch.map((m) => upcasters.upcast(m)), tx);

@@ -18,7 +18,7 @@ export type { NewMessage, StoredMessage } from './stored-message.js';
 export { appendToStream, appendToStreams, appendToStreamsStatement, streamVersion, type AppendResult, type StreamAppend } from './append.js';
 export { readStream, type ReadStreamOptions } from './read-stream.js';
 export { readAll, readAllNotingHeld, readOutgoingNotingHeld, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
-export { loadCheckpoint, loadCheckpointStatement, saveCheckpoint, saveCheckpointStatement } from './checkpoints.js';
+export { loadCheckpoint, loadCheckpointStatement, readAfterCheckpointStatement, saveCheckpoint, saveCheckpointStatement } from './checkpoints.js';
 export { preparedStatement } from './prepared.js';
 export type { StructuredLogger } from './logger.js';
 export { createWakeup, type Wakeup } from './wakeup.js';
