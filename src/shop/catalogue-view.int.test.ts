@@ -9,6 +9,7 @@ import { migrate, migrateStore, startOutboxRelay, type OutboxRelay } from '../st
 import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/index.js';
 import { createInProcessTransport, createKafkaTransport, createNatsTransport, type Message, type Subscription, type Transport } from '../transport/index.js';
 import { applyStockChanged, readCatalogue, startCatalogueProjector } from './catalogue-view.js';
+import { stagingTx } from './staged-writes.js';
 import { topics } from './contracts.js';
 import { gatewayMigrations } from './gateway-migrations.js';
 import type { OrdersService } from './orders/orders-service.js';
@@ -59,6 +60,17 @@ describe.each(engines)("the gateway's catalogue on %s", (_name, open) => {
     expect(await statements('cmd-s', 'SetStock')).toBe(2);
     expect(await statements('cmd-old')).toBe(2);
     expect(await statements()).toBe(1);
+  });
+
+  it('stages its writes in a staging transaction (the catalogue\'s batches): they go with the COMMIT, no round trip of their own', async () => {
+    await fresh.db.transaction(async (raw) => {
+      let sent = 0;
+      const tx = stagingTx({ query: (sql, params) => ((sent += 1), raw.query(sql, params)) });
+      await applyStockChanged(tx, event(11, 5), 'cmd-staged', 'SetStock');
+      expect([sent, tx.pending]).toEqual([0, 2]);
+      await tx.flush();
+    });
+    expect((await readCatalogue(fresh.db)).find((e) => e.version === 11)?.available).toBe(5);
   });
 });
 

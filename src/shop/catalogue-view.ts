@@ -4,6 +4,7 @@ import type { Subscription, Transport } from '../transport/index.js';
 import { stockEvents, topics, type StockChanged } from './contracts.js';
 import { moneyFromSql } from './money.js';
 import { serviceBatcher } from './service-batch.js';
+import { write } from './staged-writes.js';
 
 /**
  * The gateway's catalogue: prices and availability per SKU, a read model of the
@@ -62,7 +63,9 @@ const STOCK_REQUEST = 'SetStock';
  * without one (an older inventory) is looked up as before.
  */
 export async function applyStockChanged(tx: Queryable, e: StockChanged, causationId?: string, causationType?: string): Promise<void> {
-  await tx.query(
+  // Writes nobody reads: staged in the catalogue's batches, they go with the COMMIT.
+  await write(
+    tx,
     preparedStatement(`INSERT INTO gateway_catalogue (sku, name, unit_price, available, reserved, shipped, version) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, unit_price = EXCLUDED.unit_price, available = EXCLUDED.available,
        reserved = EXCLUDED.reserved, shipped = EXCLUDED.shipped, version = EXCLUDED.version, updated_at = now()
@@ -70,7 +73,7 @@ export async function applyStockChanged(tx: Queryable, e: StockChanged, causatio
     [e.sku, e.name, e.unitPrice, e.available, e.reserved, e.shipped, e.version],
   );
   if (causationId && (causationType === undefined || causationType === STOCK_REQUEST)) {
-    await tx.query(preparedStatement('UPDATE gateway_stock_requests SET applied_version = $2, applied_at = now() WHERE command_id = $1 AND applied_version IS NULL'), [causationId, e.version]);
+    await write(tx, preparedStatement('UPDATE gateway_stock_requests SET applied_version = $2, applied_at = now() WHERE command_id = $1 AND applied_version IS NULL'), [causationId, e.version]);
   }
 }
 
