@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countingDb } from '../testing/counting-db.js';
 import { appendToStream, migrateStore, type Db } from '../store/index.js';
 import { bothEngines, databaseForSuite } from '../testing/suite-database.js';
 import { migrateEventsourcing } from './eventsourcing-migrations.js';
@@ -7,15 +8,6 @@ import { startProjector } from './projector.js';
 
 const engines = bothEngines('es_idle');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** `db`, counting the statements run outside a transaction and the transactions begun. */
-function counting(db: Db): { db: Db; counts: { statements: number; transactions: number } } {
-  const counts = { statements: 0, transactions: 0 };
-  return {
-    counts,
-    db: { ...db, query: (sql, params) => ((counts.statements += 1), db.query(sql, params)), transaction: (fn) => ((counts.transactions += 1), db.transaction(fn)) },
-  };
-}
 
 /**
  * A projector sleeps `pollMs` when caught up, unless woken. An idle poll is one read outside
@@ -45,7 +37,7 @@ describe.each(engines)('an idle projector on %s', (_engine, open) => {
   const projected = async () => (await raw.query<{ n: number }>('SELECT count(*)::int AS n FROM es_idle_seen')).rows[0]?.n ?? 0;
 
   it('polls with one read per poll, and projects what a poll finds at that poll', async () => {
-    const { db, counts } = counting(raw);
+    const { db, counts } = countingDb(raw);
     const projector = startProjector(db, seen, { pollMs: 20 });
     try {
       await projector.catchUp();

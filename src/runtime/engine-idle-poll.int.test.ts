@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countingDb } from '../testing/counting-db.js';
 import { migrate, migrateStore, type Db } from '../store/index.js';
 import { orderMachine } from '../shop/index.js';
 import { sampleOrder } from '../testing/index.js';
@@ -8,19 +9,6 @@ import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE } from './
 async function prepare(db: Db): Promise<void> {
   await migrateStore(db);
   await migrate(db, runtimeMigrations, RUNTIME_MIGRATION_SCOPE);
-}
-
-/** `db`, counting the statements run outside a transaction and the transactions begun. */
-function counting(db: Db): { db: Db; counts: { statements: number; transactions: number } } {
-  const counts = { statements: 0, transactions: 0 };
-  return {
-    counts,
-    db: {
-      ...db,
-      query: (sql, params) => ((counts.statements += 1), db.query(sql, params)),
-      transaction: (fn) => ((counts.transactions += 1), db.transaction(fn)),
-    },
-  };
 }
 
 const reserved = (id: string, saga: string) => ({ id, key: saga, type: 'InventoryReserved', payload: { reservationId: `res-${saga}` } });
@@ -39,7 +27,7 @@ describe.each(['PGlite', 'PostgreSQL server'])('the engine poll on %s', (name) =
     // A clock without onAdvance: only the poll fires what becomes due.
     let now = Date.UTC(2026, 0, 1);
     const clock = { now: () => now, forward: (ms: number) => void (now += ms) };
-    const { db, counts } = counting(d.db);
+    const { db, counts } = countingDb(d.db);
     const engine = createSagaEngine({ db, machines: [orderMachine], clock, pollIntervalMs: 20, migrate: false, parkedTtlMs: 60_000 });
     await engine.start();
     cleanup(() => d.close(), () => engine.stop());

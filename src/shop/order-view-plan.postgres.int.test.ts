@@ -2,24 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTimeCursor } from '../eventsourcing/index.js';
 import type { Db } from '../store/index.js';
 import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { customPlan, type PlanNode } from '../testing/query-plan.js';
 import { listOrders, listOrdersSql, orderViewProjection, type ListOrdersQuery } from './order-view.js';
-
-interface PlanNode {
-  readonly 'Node Type': string;
-  readonly 'Index Name'?: string;
-  readonly 'Index Cond'?: string;
-  readonly Plans?: readonly PlanNode[];
-}
-
-const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
 
 /** Every node of the plan PostgreSQL picks for the very statement `listOrders` runs. */
 async function planOf(db: Db, query: ListOrdersQuery): Promise<PlanNode[]> {
   const { sql, params } = listOrdersSql(query);
-  const r = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-  const plan = r.rows[0]?.['QUERY PLAN'][0]?.Plan;
-  if (!plan) throw new Error('no plan');
-  return nodes(plan);
+  return customPlan(db, sql, params);
 }
 
 const STATES = ['INVENTORY_RESERVING', 'PAYMENT_PROCESSING', 'SHIPPED', 'DELIVERED', 'CANCELED'];

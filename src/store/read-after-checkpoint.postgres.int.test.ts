@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { customPlan, genericPlan } from '../testing/query-plan.js';
 import { appendToStream, globalPositionOf, loadCheckpoint, LOG_START, migrateStore, readAll, readAfterCheckpointStatement, runStatements, saveCheckpoint, type Db } from './index.js';
-
-interface PlanNode {
-  readonly 'Node Type': string;
-  readonly 'Relation Name'?: string;
-  readonly 'Index Cond'?: string;
-  readonly Plans?: readonly PlanNode[];
-}
-const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
 
 /**
  * A projection batch reads the messages after its checkpoint with the checkpoint read by the
@@ -46,16 +39,10 @@ describe('reading after a checkpoint in one statement (PostgreSQL server, 20,000
 
   it('finds them through the global-order index, planned for the values and generic alike', async () => {
     const { sql } = readAfterCheckpointStatement('halfway', 100).statement;
-    const custom = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sql}`, ['halfway', 100]);
-    const generic = await db.transaction(async (tx) => {
-      await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
-      await tx.query(`PREPARE read_after_cp_plan(text, integer) AS ${sql}`);
-      const r = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE read_after_cp_plan('halfway', 100)`);
-      await tx.query('DEALLOCATE read_after_cp_plan');
-      return r;
-    });
-    for (const r of [custom, generic]) {
-      const scans = nodes(r.rows[0]!['QUERY PLAN'][0].Plan).filter((n) => n['Relation Name'] === 'ordo_messages');
+    const custom = await customPlan(db, sql, ['halfway', 100]);
+    const generic = await genericPlan(db, sql, ['text', 'integer'], ["'halfway'", '100']);
+    for (const plan of [custom, generic]) {
+      const scans = plan.filter((n) => n['Relation Name'] === 'ordo_messages');
       expect(scans.map((n) => n['Node Type'])).toEqual(['Index Scan']);
       // Starting at the checkpoint, not walking the index from the log's start.
       expect(scans[0]?.['Index Cond']).toMatch(/tx_id.*position/);

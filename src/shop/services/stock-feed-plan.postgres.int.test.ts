@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, type Db } from '../../store/index.js';
 import { freshPostgres, type FreshDatabase } from '../../testing/fresh-database.js';
+import { customPlan, genericPlan } from '../../testing/query-plan.js';
 import { inventoryMigrations } from './inventory-service.js';
 import { STOCK_TOUCHED_WHERE, stockTouchedBy } from './stock-feed.js';
 
-interface PlanNode {
-  readonly 'Node Type': string;
-  readonly 'Relation Name'?: string;
-  readonly 'Index Name'?: string;
-  readonly Plans?: readonly PlanNode[];
-}
-
-const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
 const SQL = `SELECT * FROM stock WHERE ${STOCK_TOUCHED_WHERE} ORDER BY sku`;
 
 /**
@@ -43,16 +36,9 @@ describe('stock feed read plan (PostgreSQL server, 20,000 SKUs)', () => {
   });
 
   it('reads stock through its primary key, planned for the values and generic alike', async () => {
-    const custom = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${SQL}`, [['SKU-3'], 'o-7']);
-    const generic = await db.transaction(async (tx) => {
-      await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
-      await tx.query(`PREPARE stock_touched_plan(text[], text) AS ${SQL}`);
-      const r = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE stock_touched_plan('{SKU-3}', 'o-7')`);
-      await tx.query('DEALLOCATE stock_touched_plan');
-      return r;
-    });
-    for (const r of [custom, generic]) {
-      const plan = nodes(r.rows[0]!['QUERY PLAN'][0].Plan);
+    const custom = await customPlan(db, SQL, [['SKU-3'], 'o-7']);
+    const generic = await genericPlan(db, SQL, ['text[]', 'text'], ["'{SKU-3}'", "'o-7'"]);
+    for (const plan of [custom, generic]) {
       expect(plan.filter((n) => n['Relation Name'] === 'stock').map((n) => n['Node Type'])).toEqual(['Index Scan']);
       expect(plan.map((n) => n['Index Name']).filter(Boolean)).toContain('stock_pkey');
     }
