@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { outgoingTraceparent, type Logger } from '../observe/index.js';
-import { inboxContains, migrate, migrateStore, readStream, startOutboxRelay, streamVersion, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
+import { inboxContains, migrate, migrateStore, readStream, startOutboxRelay, type Db, type Migration, type OutboxRelay, type Queryable } from '../store/index.js';
 import type { Delivery, Message, Subscription, Transport } from '../transport/index.js';
 import { topics, type ServiceEvent } from './contracts.js';
 import { serviceBatcher, type BatchJob, type ServiceBatchOptions } from './service-batch.js';
@@ -51,8 +51,7 @@ export interface HostedService {
 export { serviceDeadLetterMigrations } from './service-dead-letters.js';
 
 async function lastTraceparent(tx: Queryable, stream: string): Promise<string | undefined> {
-  const version = await streamVersion(tx, stream);
-  const last = version > 0 ? (await readStream(tx, stream, { fromVersion: version, limit: 1 }))[0] : undefined;
+  const [last] = await readStream(tx, stream, { direction: 'backwards', limit: 1 });
   const tp = last?.metadata['traceparent'];
   return typeof tp === 'string' ? tp : undefined;
 }

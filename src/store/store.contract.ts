@@ -124,6 +124,11 @@ export function describeStoreContract(
         expect((await readStream(db, s, { fromVersion: 2 })).map((m) => m.streamVersion)).toEqual([2, 3]);
         expect((await readStream(db, s, { fromVersion: 2, limit: 1 })).map((m) => m.streamVersion)).toEqual([2]);
         expect(await readStream(db, uniqueStream())).toEqual([]);
+        // Newest first: the last message in one read, or down from a version.
+        expect((await readStream(db, s, { direction: 'backwards', limit: 1 })).map((m) => m.streamVersion)).toEqual([3]);
+        expect((await readStream(db, s, { direction: 'backwards', fromVersion: 2 })).map((m) => m.streamVersion)).toEqual([2, 1]);
+        expect(await readStream(db, uniqueStream(), { direction: 'backwards', limit: 1 })).toEqual([]);
+        await expect(readStream(db, s, { direction: 'sideways' as 'forwards' })).rejects.toMatchObject({ field: 'direction' });
 
         const more = await appendToStream(db, s, 3, [{ type: 'PaymentRequested', data: {} }]);
         expect(more.nextExpectedVersion).toBe(4);
