@@ -235,13 +235,12 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   /** Parked messages: the expired ones become dead letters; sagas with some due are tried again. */
   async function retryParked(due: DueWork): Promise<void> {
     const now = clock.now();
-    const ttl = parkedTtlMs;
     for (let n = due.expired ? batchSize : 0; n === batchSize; ) {
       n = await db.transaction(async (tx) => {
-        const expired = await takeExpiredParked(tx, now - ttl, batchSize);
+        const expired = await takeExpiredParked(tx, now - parkedTtlMs, batchSize);
         await recordInboxMany(tx, deps().consumer, expired.map((p) => p.message_id));
         for (const p of expired) {
-          const reason = `parked for more than ${ttl} ms, never accepted: ${p.reason}`;
+          const reason = `parked for more than ${parkedTtlMs} ms, never accepted: ${p.reason}`;
           await insertDeadLetter(tx, { messageId: p.message_id, sagaId: p.saga_id, message: p.message, code: p.error_code, reason });
         }
         return expired.length;

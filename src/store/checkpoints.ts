@@ -1,8 +1,8 @@
 import type { Queryable, ReadingStatement, Statement } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 import { preparedStatement } from './prepared.js';
-import { LOG_START, type GlobalPosition } from './read-all.js';
-import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored-message.js';
+import { LOG_START, pageBelowHorizonSql, type GlobalPosition } from './read-all.js';
+import { toStoredMessage, type MessageRow, type StoredMessage } from './stored-message.js';
 
 // Every projection batch loads and saves its checkpoint: prepared once per connection.
 const LOAD_SQL = preparedStatement('SELECT tx_id::text AS tx_id, position::text AS position FROM ordo_checkpoints WHERE name = $1');
@@ -36,12 +36,13 @@ export function loadCheckpointStatement(name: string): ReadingStatement<GlobalPo
  * a script sees what committed before it started, so the read sees every commit made under
  * the lock taken before it.
  */
-const READ_AFTER_CHECKPOINT_SQL = preparedStatement(`SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
-WHERE (m.tx_id, m.position) > (coalesce((SELECT c.tx_id FROM ordo_checkpoints c WHERE c.name = $1), '0'::xid8),
-                               coalesce((SELECT c.position FROM ordo_checkpoints c WHERE c.name = $1), 0))
-  AND m.tx_id < (SELECT ordo_read_horizon())
-ORDER BY m.tx_id, m.position
-LIMIT $2`);
+const READ_AFTER_CHECKPOINT_SQL = preparedStatement(
+  pageBelowHorizonSql(
+    `(coalesce((SELECT c.tx_id FROM ordo_checkpoints c WHERE c.name = $1), '0'::xid8),
+      coalesce((SELECT c.position FROM ordo_checkpoints c WHERE c.name = $1), 0))`,
+    '$2',
+  ),
+);
 
 /** Up to `limit` messages after the reader `name`'s checkpoint (readAll from `loadCheckpoint`), as a statement to go with others. */
 export function readAfterCheckpointStatement(name: string, limit: number): ReadingStatement<StoredMessage[]> {

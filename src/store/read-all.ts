@@ -31,12 +31,17 @@ export function globalPositionOf(m: Pick<StoredMessage, 'txId' | 'position'>): G
  * time and the transaction holding a lower one may commit after a higher one was read.
  * The horizon is computed once per statement, from the statement's own snapshot. See README.md.
  */
-const READ_ALL_SQL = preparedStatement(`
-SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
-WHERE (m.tx_id, m.position) > ($1::text::xid8, $2::bigint)
+/** The readAll page as SQL: messages after `after` (a row (tx_id, position) in SQL) below the horizon, in global order, at most `limit` (SQL). */
+export function pageBelowHorizonSql(after: string, limit: string): string {
+  return `SELECT ${MESSAGE_COLUMNS} FROM ordo_messages m
+WHERE (m.tx_id, m.position) > ${after}
   AND m.tx_id < (SELECT ordo_read_horizon())
 ORDER BY m.tx_id, m.position
-LIMIT $3`);
+LIMIT ${limit}`;
+}
+
+const READ_ALL_SQL = preparedStatement(`
+${pageBelowHorizonSql('($1::text::xid8, $2::bigint)', '$3')}`);
 
 /**
  * Up to `limit` messages strictly after `after` in global order (transaction id, then
