@@ -25,8 +25,7 @@ describe('group commit', () => {
         running -= 1;
         return items.map((): WorkResult => ({ status: 'duplicate', messageId: '' }));
       },
-      2,
-      3,
+      { batchSize: 2, concurrency: 3 },
     );
     const calls = [
       committer.submit([msg('a', 'a1'), msg('a', 'a2'), msg('b', 'b1')]),
@@ -64,8 +63,7 @@ describe('group commit under a flood', () => {
         await new Promise((r) => setImmediate(r));
         return items.map((i): WorkResult => ({ status: 'duplicate', messageId: i.kind === 'message' ? i.message.id : '' }));
       },
-      200,
-      4,
+      { batchSize: 200, concurrency: 4 },
     );
     // One saga's inputs within one call commit in the order given (calls are not ordered among themselves).
     const one = (key: string, n: number) => msg(key, `${key}:${n}`);
@@ -80,4 +78,56 @@ describe('group commit under a flood', () => {
     await expect(committer.submit([msg('after', 'after:1')])).resolves.toHaveLength(1);
     await committer.close();
   }, 120_000);
+});
+
+describe('group commit: a batch beside a running one', () => {
+  /** A committer whose batches wait until released, recording each batch's ids. */
+  function held(options: { batchSize: number; concurrency: number; parallelMin?: number }) {
+    const batches: string[][] = [];
+    const release: (() => void)[] = [];
+    const committer = new GroupCommitter(async (items) => {
+      batches.push(items.map((i) => (i.kind === 'message' ? i.message.id : '')));
+      await new Promise<void>((r) => release.push(r));
+      return items.map((): WorkResult => ({ status: 'duplicate', messageId: '' }));
+    }, options);
+    return { committer, batches, releaseAll: () => release.splice(0).forEach((r) => r()) };
+  }
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('starts at once when idle, waits for parallelMin items before running a second batch, and lets the few join the next', async () => {
+    const { committer, batches, releaseAll } = held({ batchSize: 100, concurrency: 4, parallelMin: 3 });
+    const first = committer.submit([msg('a', 'a1')]);
+    await tick();
+    expect(batches).toEqual([['a1']]); // idle: no waiting for company
+    const few = committer.submit([msg('b', 'b1'), msg('c', 'c1')]);
+    await tick();
+    expect(batches).toHaveLength(1); // two waiting: not worth a transaction beside the running one
+    const more = committer.submit([msg('d', 'd1')]);
+    await tick();
+    expect(batches).toEqual([['a1'], ['b1', 'c1', 'd1']]); // three: a second batch
+    const late = committer.submit([msg('e', 'e1')]);
+    await tick();
+    expect(batches).toHaveLength(2);
+    releaseAll(); // both finish: the one left waiting goes at once
+    await Promise.all([first, few, more]);
+    await tick();
+    expect(batches).toEqual([['a1'], ['b1', 'c1', 'd1'], ['e1']]);
+    releaseAll();
+    await late;
+    await committer.close();
+  });
+
+  it('defaults to 32 waiting items, never more than a batch', async () => {
+    expect(new GroupCommitter(async () => [], { batchSize: 200, concurrency: 4 }).parallelMin).toBe(32);
+    expect(new GroupCommitter(async () => [], { batchSize: 10, concurrency: 4 }).parallelMin).toBe(10);
+    const { committer, batches, releaseAll } = held({ batchSize: 2, concurrency: 3 });
+    const all = committer.submit(['1', '2', '3', '4', '5'].map((n) => msg(n, n)));
+    await tick();
+    expect(batches).toEqual([['1', '2'], ['3', '4']]); // a full batch is always worth running
+    releaseAll();
+    await tick();
+    releaseAll();
+    await all;
+    await committer.close();
+  });
 });
