@@ -118,8 +118,8 @@ describe('group commit: a batch beside a running one', () => {
   });
 
   it('defaults to 32 waiting items, never more than a batch', async () => {
-    expect(new GroupCommitter(async () => [], { batchSize: 200, concurrency: 4 }).parallelMin).toBe(32);
-    expect(new GroupCommitter(async () => [], { batchSize: 10, concurrency: 4 }).parallelMin).toBe(10);
+    expect(new GroupCommitter(() => Promise.resolve([]), { batchSize: 200, concurrency: 4 }).parallelMin).toBe(32);
+    expect(new GroupCommitter(() => Promise.resolve([]), { batchSize: 10, concurrency: 4 }).parallelMin).toBe(10);
     const { committer, batches, releaseAll } = held({ batchSize: 2, concurrency: 3 });
     const all = committer.submit(['1', '2', '3', '4', '5'].map((n) => msg(n, n)));
     await tick();
