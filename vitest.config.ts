@@ -64,6 +64,11 @@ export default defineConfig({
           // file's time is spent waiting on PostgreSQL, a broker or a timer (one at a time, the
           // project took 429 s of wall time for 298 s inside the files on a quiet machine).
           maxWorkers: 2,
+          // Each worker keeps the modules it loaded from one file to the next (no fresh module graph
+          // per file): the project's import time fell from 54 s to 7 s and its wall time from 214 s to
+          // 149 s (quiet machine, one run each). Files share modules, not state: each makes its own
+          // databases and engines and stops them, and the one that registers a global tracer disables it.
+          isolate: false,
           include: ['src/**/*.int.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -9,7 +9,7 @@ import { readStream } from '../store/index.js';
 import { freshPglite, sampleOrder } from '../testing/index.js';
 import { inSpan, outgoingTraceparent, traceFields, traceparentOf } from './index.js';
 
-// A real SDK with the in-memory exporter, registered globally for this file only (int files run isolated).
+// A real SDK with the in-memory exporter, registered globally while this file runs and disabled after it (int files share their worker's modules, not its globals).
 const exporter = new InMemorySpanExporter();
 beforeAll(() => {
   new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).register();

@@ -1,5 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { Db } from '../store/index.js';
+import { DEFAULT_PARALLEL_MIN } from '../runtime/index.js';
 import { stagingTx, type StagedTx } from './staged-writes.js';
 
 /**
@@ -31,6 +32,12 @@ export interface ServiceBatchOptions {
    * server's deadlock timeout).
    */
   readonly concurrency?: number;
+  /**
+   * Jobs that must be waiting before a transaction starts beside a running one (default 32,
+   * at most maxBatch): fewer wait for the running one and share the next (the engine's rule,
+   * group-commit.ts). With maxBatch 1 it is 1: a transaction per message, side by side.
+   */
+  readonly parallelMin?: number;
 }
 
 /**
@@ -46,6 +53,8 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  const parallelMin = Math.min(options.parallelMin ?? DEFAULT_PARALLEL_MIN, maxBatch);
+  if (!Number.isInteger(parallelMin) || parallelMin < 1) throw new RangeError(`parallelMin must be a positive integer, got ${options.parallelMin}`);
   let queue: Queued[] = [];
   let running = 0;
   const idle: (() => void)[] = [];
@@ -76,7 +85,7 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
   }
 
   function kick(): void {
-    while (running < concurrency && queue.length > 0) {
+    while (running < concurrency && queue.length > 0 && (running === 0 || queue.length >= parallelMin)) {
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
       running += 1;
