@@ -105,7 +105,8 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
       const own = AsyncResource.bind(job);
       const done = new Promise<T>((resolve, reject) => queue.push({ job: own, resolve: resolve as (v: unknown) => void, reject }));
       // Let the jobs handed over in this turn of the event loop join the same batch.
-      if (queue.length === 1) setImmediate(kick);
+      // A batch beside a running one: once parallelMin jobs wait (kick starts nothing for fewer).
+      if (queue.length === 1 || queue.length === parallelMin) setImmediate(kick);
       return done;
     },
     drain() {
