@@ -95,13 +95,18 @@ describe.each(bothEngines('svcbatch'))('service group commit on %s', (_engine, o
     let release = () => {};
     const held = new Promise<void>((r) => (release = r));
     const first = batcher.submit(async (tx) => (await held, job('f1')(tx)));
-    expect(await begun(1)).toBe(1);
-    const few = ['f2', 'f3'].map((id) => batcher.submit(job(id)));
-    await new Promise((r) => setTimeout(r, 30));
-    expect(counting.counts.transactions).toBe(1); // two waiting: they wait for the running one
-    const third = batcher.submit(job('f4'));
-    expect(await begun(2)).toBe(2); // three: a transaction of their own beside it
-    release();
+    const few: Promise<string>[] = [];
+    let third: Promise<string> = Promise.resolve('');
+    try {
+      expect(await begun(1)).toBe(1);
+      few.push(...['f2', 'f3'].map((id) => batcher.submit(job(id))));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(counting.counts.transactions).toBe(1); // two waiting: they wait for the running one
+      third = batcher.submit(job('f4'));
+      expect(await begun(2)).toBe(2); // three: a transaction of their own beside it
+    } finally {
+      release(); // a failed check must not leave the transaction open (the suite's database closes after)
+    }
     const [x1, x2, x3, x4] = await Promise.all([first, ...few, third]);
     expect(new Set([x2, x3, x4]).size).toBe(1);
     expect(x1).not.toBe(x2);
