@@ -1,5 +1,4 @@
 export { createSagaEngine, type SagaEngine, type SagaEngineOptions, type SagaInstance, type EngineLogger } from './saga-engine.js';
-export { DEFAULT_PARALLEL_MIN } from './group-commit.js';
 export type { FirstEvent, IncomingMessage, WorkResult } from './work-item.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';

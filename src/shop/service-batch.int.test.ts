@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Db, Queryable } from '../store/index.js';
-import { countingDb } from '../testing/counting-db.js';
 import { bothEngines, databaseForSuite } from '../testing/suite-database.js';
 import { serviceBatcher, type BatchJob, type ServiceBatcher } from './service-batch.js';
 import { stagingTx } from './staged-writes.js';
@@ -85,37 +84,8 @@ describe.each(bothEngines('svcbatch'))('service group commit on %s', (_engine, o
     expect(new Set(xids).size).toBe(3);
   });
 
-  it('starts a transaction beside a running one only once parallelMin jobs wait; fewer share the next', async () => {
-    const counting = countingDb(db);
-    const begun = async (n: number) => {
-      for (let i = 0; i < 200 && counting.counts.transactions < n; i++) await new Promise((r) => setTimeout(r, 5));
-      return counting.counts.transactions;
-    };
-    const batcher = serviceBatcher(counting.db, { concurrency: 4, parallelMin: 3 });
-    let release = () => {};
-    const held = new Promise<void>((r) => (release = r));
-    const first = batcher.submit(async (tx) => (await held, job('f1')(tx)));
-    const few: Promise<string>[] = [];
-    let third: Promise<string> = Promise.resolve('');
-    try {
-      expect(await begun(1)).toBe(1);
-      few.push(...['f2', 'f3'].map((id) => batcher.submit(job(id))));
-      await new Promise((r) => setTimeout(r, 30));
-      expect(counting.counts.transactions).toBe(1); // two waiting: they wait for the running one
-      third = batcher.submit(job('f4'));
-      expect(await begun(2)).toBe(2); // three: a transaction of their own beside it
-    } finally {
-      release(); // a failed check must not leave the transaction open (the suite's database closes after)
-    }
-    const [x1, x2, x3, x4] = await Promise.all([first, ...few, third]);
-    expect(new Set([x2, x3, x4]).size).toBe(1);
-    expect(x1).not.toBe(x2);
-    await batcher.drain();
-  });
-
   it('rejects options that are not positive integers', () => {
     expect(() => serviceBatcher(db, { maxBatch: 0 })).toThrow(RangeError);
     expect(() => serviceBatcher(db, { concurrency: 1.5 })).toThrow(/positive integer/);
-    expect(() => serviceBatcher(db, { parallelMin: 0 })).toThrow(/parallelMin must be a positive integer/);
   });
 });

@@ -1,6 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { Db } from '../store/index.js';
-import { DEFAULT_PARALLEL_MIN } from '../runtime/index.js';
 import { stagingTx, type StagedTx } from './staged-writes.js';
 
 /**
@@ -32,12 +31,6 @@ export interface ServiceBatchOptions {
    * server's deadlock timeout).
    */
   readonly concurrency?: number;
-  /**
-   * Jobs that must be waiting before a transaction starts beside a running one (default 32,
-   * at most maxBatch): fewer wait for the running one and share the next (the engine's rule,
-   * group-commit.ts). With maxBatch 1 it is 1: a transaction per message, side by side.
-   */
-  readonly parallelMin?: number;
 }
 
 /**
@@ -53,8 +46,6 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-  const parallelMin = Math.min(options.parallelMin ?? DEFAULT_PARALLEL_MIN, maxBatch);
-  if (!Number.isInteger(parallelMin) || parallelMin < 1) throw new RangeError(`parallelMin must be a positive integer, got ${options.parallelMin}`);
   let queue: Queued[] = [];
   let running = 0;
   const idle: (() => void)[] = [];
@@ -85,7 +76,7 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
   }
 
   function kick(): void {
-    while (running < concurrency && queue.length > 0 && (running === 0 || queue.length >= parallelMin)) {
+    while (running < concurrency && queue.length > 0) {
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
       running += 1;
@@ -105,8 +96,7 @@ export function serviceBatcher(db: Db, options: ServiceBatchOptions = {}): Servi
       const own = AsyncResource.bind(job);
       const done = new Promise<T>((resolve, reject) => queue.push({ job: own, resolve: resolve as (v: unknown) => void, reject }));
       // Let the jobs handed over in this turn of the event loop join the same batch.
-      // A batch beside a running one: once parallelMin jobs wait (kick starts nothing for fewer).
-      if (queue.length === 1 || queue.length === parallelMin) setImmediate(kick);
+      if (queue.length === 1) setImmediate(kick);
       return done;
     },
     drain() {
