@@ -1,22 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import type { PGliteInterface } from '@electric-sql/pglite';
 import { appendsToLog, commitWakeup, noticingAppends, settledAfterCommit, unsettle } from './commit-wakeup.js';
-import type { Db, QueryResult } from './db.js';
+import type { Db } from './db.js';
 import { startPglite } from './pglite-start.js';
+import { pgliteBatch, pgliteQuery as run } from './pglite-batch.js';
+import { forgetStalePrepared, type ScriptConnection } from './script-prepared.js';
 
 export interface PgliteOptions {
   /** Directory for the data; omit for an in-memory database (tests). */
   readonly dataDir?: string;
 }
 
-async function run<R extends object>(db: Pick<PGliteInterface, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-  const r = await db.query<R>(sql, params as unknown[] | undefined);
-  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-}
 
 /** A PGlite instance behind the store's `Db` port (closing the Db closes the instance). */
 export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
   const wakeup = commitWakeup((sql) => pglite.exec(sql));
+  /** PGlite's one session, under which its PREPAREd statements are known. */
+  const session: ScriptConnection = { query: (sql) => pglite.exec(sql) };
   return {
     engine: 'pglite',
     describe,
@@ -29,9 +29,12 @@ export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
     async transaction(fn) {
       let appended = () => false;
       const result = await pglite.transaction((t) => {
-        const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) });
+        const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, session, statements) });
         appended = noticed.appended;
         return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
+      }).catch(async (err: unknown) => {
+        await forgetStalePrepared(session, err);
+        throw err;
       });
       if (appended()) wakeup.committed();
       return unsettle(result);

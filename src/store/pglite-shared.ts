@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
 import { appendsToLog, noticingAppends, settledAfterCommit, unsettle } from './commit-wakeup.js';
-import type { Db, QueryResult } from './db.js';
+import type { Db } from './db.js';
+import { pgliteBatch, pgliteQuery as run } from './pglite-batch.js';
 import { startPglite } from './pglite-start.js';
+import { forgetStalePrepared, type ScriptConnection } from './script-prepared.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 /*
@@ -33,10 +34,6 @@ export interface SharedPglite {
 
 const OWNER = /^[a-z][a-z0-9_]{0,62}$/;
 
-async function run<R extends object>(db: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-  const r = await db.query<R>(sql, params as unknown[] | undefined);
-  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-}
 
 /** Opens (or creates) one PGlite cluster whose databases are the schemas of their owners. */
 export async function openSharedPglite(options: SharedPgliteOptions = {}): Promise<SharedPglite> {
@@ -91,6 +88,8 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
     const appended = (): void => {
       for (const fn of listeners.get(LOG_CHANNEL) ?? []) fn();
     };
+    /** This owner's statements PREPAREd in the shared session, under names of its own (pglite-batch.ts). */
+    const session: ScriptConnection = { query: (sql) => pglite.exec(sql) };
     return {
       engine: 'pglite',
       describe: `pglite:${options.dataDir ?? 'memory'} (schema ${owner})`,
@@ -104,9 +103,12 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
         let wrote = () => false;
         const result = await as(owner, () =>
           pglite.transaction((t) => {
-            const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)) });
+            const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, session, statements, `_${owner}`) });
             wrote = noticed.appended;
             return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
+          }).catch(async (err: unknown) => {
+            await forgetStalePrepared(session, err);
+            throw err;
           }),
         );
         if (wrote()) appended();

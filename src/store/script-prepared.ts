@@ -35,15 +35,17 @@ const prepared = new WeakMap<ScriptConnection, Map<string, string | null>>();
 /**
  * Prepares on `client` the marked statements among `statements` it has not seen yet (one
  * round trip each, once per connection; inside a transaction under a savepoint, so a
- * refusal does not abort it) and returns what `scriptOf` runs them as.
+ * refusal does not abort it) and returns what `scriptOf` runs them as. `session` names the
+ * connection when `client` is only a way to it (a PGlite transaction: PGlite's one session);
+ * `suffix` ends the names it prepares (default `_s`).
  */
-export async function prepareForScript(client: ScriptConnection, statements: readonly Statement[], inTransaction: boolean): Promise<(sql: string) => string | undefined> {
-  let known = prepared.get(client);
-  if (!known) prepared.set(client, (known = new Map<string, string | null>()));
+export async function prepareForScript(client: ScriptConnection, statements: readonly Statement[], inTransaction: boolean, session: ScriptConnection = client, suffix = '_s'): Promise<(sql: string) => string | undefined> {
+  let known = prepared.get(session);
+  if (!known) prepared.set(session, (known = new Map<string, string | null>()));
   for (const s of statements) {
     const name = preparedName(s.sql);
     if (name === undefined || known.has(s.sql)) continue;
-    const as = `${name}_s`;
+    const as = `${name}${suffix}`;
     try {
       await client.query(inTransaction ? `SAVEPOINT ordo_prepare;\nPREPARE ${as} AS ${s.sql};\nRELEASE SAVEPOINT ordo_prepare` : `PREPARE ${as} AS ${s.sql}`);
       known.set(s.sql, as);

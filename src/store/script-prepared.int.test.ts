@@ -1,27 +1,42 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { freshPglite, freshPostgres, type FreshDatabase } from '../testing/fresh-database.js';
+import { openSharedPglite } from './pglite-shared.js';
 import { preparedName, preparedStatement } from './prepared.js';
 import { runStatements } from './statement-script.js';
 
+const UPSERT = preparedStatement(`INSERT INTO t_script (k, v) SELECT * FROM unnest($1::text[], $2::integer[]) ON CONFLICT (k) DO UPDATE SET v = t_script.v + excluded.v RETURNING k, v`);
+
+/** A schema's database in a shared PGlite cluster (the embedded shop's), under `owner`. */
+async function sharedPglite(owner: string): Promise<FreshDatabase> {
+  const cluster = await openSharedPglite();
+  const db = await cluster.open(owner);
+  return { db, close: () => cluster.close() };
+}
+
 /*
- * A marked statement in a batch script is PREPAREd once per connection and run as EXECUTE:
+ * A marked statement in a batch script is PREPAREd once per connection (PGlite: its one
+ * session, under names of the schema's own where several share it) and run as EXECUTE:
  * planned once, not at every script (the server's planning was as costly as running an
- * engine batch's writes). On the server only: PGlite runs scripts inlined.
+ * engine batch's writes; on PGlite, parsing and planning in WASM were most of the embedded
+ * shop's CPU).
  */
-describe('marked statements in batch scripts on the PostgreSQL server', () => {
+describe.each([
+  ['the PostgreSQL server', () => freshPostgres('script_prepared', 1), '_s'], // one connection: every batch runs on it
+  ['PGlite', freshPglite, '_s'],
+  ['a shared PGlite cluster', () => sharedPglite('svc_a'), '_svc_a'],
+] as const)('marked statements in batch scripts on %s', (_engine, open, suffix) => {
   let fresh: FreshDatabase;
-  const UPSERT = preparedStatement(`INSERT INTO t_script (k, v) SELECT * FROM unnest($1::text[], $2::integer[]) ON CONFLICT (k) DO UPDATE SET v = t_script.v + excluded.v RETURNING k, v`);
   const UNPREPARABLE = preparedStatement('SELECT $1 IS NULL AS missing'); // PREPARE cannot type $1; inlined, the literal is fine
-  const scriptName = (sql: string) => `${preparedName(sql)}_s`;
+  const scriptName = (sql: string) => `${preparedName(sql)}${suffix}`;
 
   beforeAll(async () => {
-    fresh = await freshPostgres('script_prepared', 1); // one connection: every batch runs on it
+    fresh = await open();
     await fresh.db.query('CREATE TABLE t_script (k text PRIMARY KEY, v integer NOT NULL)');
   });
   afterAll(async () => fresh?.close());
 
   const prepared = async () =>
-    (await fresh.db.query<{ name: string; generic: number; custom: number }>(`SELECT name, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name LIKE 'ordo\\_%\\_s' ORDER BY name`)).rows;
+    (await fresh.db.query<{ name: string; generic: number; custom: number }>(`SELECT name, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name LIKE 'ordo\\_%' ORDER BY name`)).rows;
 
   it('runs the statement as EXECUTE of one PREPARE per connection, with the same results, committing in the same script', async () => {
     for (let i = 1; i <= 8; i++) {
@@ -75,6 +90,25 @@ describe('marked statements in batch scripts on the PostgreSQL server', () => {
     await fresh.db.query('ALTER TABLE t_script ALTER COLUMN v TYPE bigint');
     await expect(fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['f'], [1]] }], { commit: true }))).rejects.toThrow('cached plan must not change result type');
     const [after] = await fresh.db.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['f'], [1]] }], { commit: true }));
-    expect(after?.rows).toEqual([{ k: 'f', v: '2' }]); // bigint comes back as a string
+    expect(after?.rows.map((r) => ({ ...r, v: String(r['v']) }))).toEqual([{ k: 'f', v: '2' }]); // bigint: a string from node-postgres, a number from PGlite
+  });
+});
+
+describe('marked statements of two schemas in one shared PGlite session', () => {
+  it('each schema prepares its own and reads its own table', async () => {
+    const cluster = await openSharedPglite();
+    try {
+      const [a, b] = [await cluster.open('svc_a'), await cluster.open('svc_b')];
+      for (const db of [a, b]) await db.query('CREATE TABLE t_script (k text PRIMARY KEY, v integer NOT NULL)');
+      for (let i = 0; i < 3; i++) {
+        const [ra] = await a.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['k'], [1]] }], { commit: true }));
+        const [rb] = await b.transaction((tx) => runStatements(tx, [{ sql: UPSERT, params: [['k'], [100]] }], { commit: true }));
+        expect([ra?.rows, rb?.rows]).toEqual([[{ k: 'k', v: i + 1 }], [{ k: 'k', v: 100 * (i + 1) }]]);
+      }
+      const names = (await a.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE name LIKE 'ordo\\_%' ORDER BY name`)).rows.map((r) => r.name);
+      expect(names).toEqual([`${preparedName(UPSERT)}_svc_a`, `${preparedName(UPSERT)}_svc_b`]);
+    } finally {
+      await cluster.close();
+    }
   });
 });
