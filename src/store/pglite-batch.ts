@@ -1,12 +1,41 @@
 import type { PGliteInterface } from '@electric-sql/pglite';
 import type { QueryResult, Statement } from './db.js';
-import { GENERIC_PLANS, PLANS_AS_BEFORE, prepareForScript, type ScriptConnection } from './script-prepared.js';
+import { preparedName } from './prepared.js';
+import { forgetStalePrepared, GENERIC_PLANS, PLANS_AS_BEFORE, prepareForScript, type ScriptConnection } from './script-prepared.js';
 import { runInTurn, scriptOf } from './statement-script.js';
 
 /** One statement on PGlite (an instance or a transaction), as the store's QueryResult. */
 export async function pgliteQuery<R extends object>(db: Pick<PGliteInterface, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
   const r = await db.query<R>(sql, params as unknown[] | undefined);
   return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+}
+
+/** Where PGlite keeps its PREPAREd statements: its session, and the end of their names. */
+export interface PgliteSession {
+  readonly session: ScriptConnection;
+  readonly suffix: string;
+}
+
+/**
+ * One statement on PGlite; a marked one (prepared.ts) as `EXECUTE` of its PREPARE in the
+ * session (the plan cache as the server's protocol-level prepared statements have it:
+ * PostgreSQL's own choice between custom and generic plans). The log reads of every relay
+ * and projector round are marked: planned at every read they were the embedded shop's most
+ * costly statements. Outside a transaction a stale PREPARE (a migration changed a returned
+ * type) is forgotten at once; inside one, when the transaction has rolled back.
+ */
+export async function pgliteStatement<R extends object>(t: Pick<PGliteInterface, 'query' | 'exec'>, at: PgliteSession, inTransaction: boolean, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  if (preparedName(sql) === undefined) return pgliteQuery<R>(t, sql, params);
+  const executeAs = await prepareForScript({ query: (text) => t.exec(text) }, [{ sql, params: params ?? [] }], inTransaction, at.session, at.suffix);
+  const script = executeAs(sql) === undefined ? undefined : scriptOf([{ sql, params: params ?? [] }], executeAs);
+  if (script === undefined) return pgliteQuery<R>(t, sql, params);
+  try {
+    const [r] = await t.exec(script);
+    return { rows: (r?.rows ?? []) as R[], rowCount: r?.rowCount ?? r?.rows.length ?? 0 };
+  } catch (err) {
+    if (!inTransaction) await forgetStalePrepared(at.session, err);
+    throw err;
+  }
 }
 
 /*
@@ -20,7 +49,7 @@ export async function pgliteQuery<R extends object>(db: Pick<PGliteInterface, 'q
  * `suffix` ends the PREPAREd names: one per schema where several share PGlite's session
  * (pglite-shared.ts), whose statements of the same text read different tables.
  */
-export async function pgliteBatch(t: Pick<PGliteInterface, 'query' | 'exec'>, session: ScriptConnection, statements: readonly Statement[], suffix = '_s'): Promise<QueryResult<Record<string, unknown>>[]> {
+export async function pgliteBatch(t: Pick<PGliteInterface, 'query' | 'exec'>, { session, suffix }: PgliteSession, statements: readonly Statement[]): Promise<QueryResult<Record<string, unknown>>[]> {
   const executeAs = await prepareForScript({ query: (sql) => t.exec(sql) }, statements, true, session, suffix);
   const script = scriptOf(statements, executeAs);
   if (script === undefined) return runInTurn({ query: (sql, params) => pgliteQuery(t, sql, params) }, statements);

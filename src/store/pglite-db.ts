@@ -3,7 +3,7 @@ import type { PGliteInterface } from '@electric-sql/pglite';
 import { appendsToLog, commitWakeup, noticingAppends, settledAfterCommit, unsettle } from './commit-wakeup.js';
 import type { Db } from './db.js';
 import { startPglite } from './pglite-start.js';
-import { pgliteBatch, pgliteQuery as run } from './pglite-batch.js';
+import { pgliteBatch, pgliteStatement } from './pglite-batch.js';
 import { forgetStalePrepared, type ScriptConnection } from './script-prepared.js';
 
 export interface PgliteOptions {
@@ -17,11 +17,12 @@ export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
   const wakeup = commitWakeup((sql) => pglite.exec(sql));
   /** PGlite's one session, under which its PREPAREd statements are known. */
   const session: ScriptConnection = { query: (sql) => pglite.exec(sql) };
+  const at = { session, suffix: '_s' };
   return {
     engine: 'pglite',
     describe,
     async query<R extends object>(sql: string, params?: readonly unknown[]) {
-      const r = await run<R>(pglite, sql, params);
+      const r = await pgliteStatement<R>(pglite, at, false, sql, params);
       if (appendsToLog(sql)) wakeup.committed();
       return r;
     },
@@ -29,7 +30,7 @@ export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
     async transaction(fn) {
       let appended = () => false;
       const result = await pglite.transaction((t) => {
-        const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, session, statements) });
+        const noticed = noticingAppends({ query: (sql, params) => pgliteStatement(t, at, true, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, at, statements) });
         appended = noticed.appended;
         return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
       }).catch(async (err: unknown) => {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { appendsToLog, noticingAppends, settledAfterCommit, unsettle } from './commit-wakeup.js';
 import type { Db } from './db.js';
-import { pgliteBatch, pgliteQuery as run } from './pglite-batch.js';
+import { pgliteBatch, pgliteStatement } from './pglite-batch.js';
 import { startPglite } from './pglite-start.js';
 import { forgetStalePrepared, type ScriptConnection } from './script-prepared.js';
 import { LOG_CHANNEL } from './store-migrations.js';
@@ -90,11 +90,12 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
     };
     /** This owner's statements PREPAREd in the shared session, under names of its own (pglite-batch.ts). */
     const session: ScriptConnection = { query: (sql) => pglite.exec(sql) };
+    const at = { session, suffix: `_${owner}` };
     return {
       engine: 'pglite',
       describe: `pglite:${options.dataDir ?? 'memory'} (schema ${owner})`,
       async query<R extends object>(sql: string, params?: readonly unknown[]) {
-        const r = await as(owner, () => run<R>(pglite, sql, params));
+        const r = await as(owner, () => pgliteStatement<R>(pglite, at, false, sql, params));
         if (appendsToLog(sql)) appended();
         return r;
       },
@@ -103,7 +104,7 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
         let wrote = () => false;
         const result = await as(owner, () =>
           pglite.transaction((t) => {
-            const noticed = noticingAppends({ query: (sql, params) => run(t, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, session, statements, `_${owner}`) });
+            const noticed = noticingAppends({ query: (sql, params) => pgliteStatement(t, at, true, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, at, statements) });
             wrote = noticed.appended;
             return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
           }).catch(async (err: unknown) => {

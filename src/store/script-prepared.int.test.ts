@@ -112,3 +112,29 @@ describe('marked statements of two schemas in one shared PGlite session', () => 
     }
   });
 });
+
+describe.each([
+  ['PGlite', freshPglite, '_s'],
+  ['a shared PGlite cluster', () => sharedPglite('svc_q'), '_svc_q'],
+] as const)('a marked statement alone on %s', (_engine, open, suffix) => {
+  it('runs as EXECUTE of its PREPARE in and out of a transaction, and a stale one fails once', async () => {
+    const fresh = await open();
+    try {
+      await fresh.db.query('CREATE TABLE t_one (k text PRIMARY KEY, v integer NOT NULL)');
+      await fresh.db.query("INSERT INTO t_one VALUES ('a', 1), ('b', 2)");
+      const SELECT = preparedStatement('SELECT k, v FROM t_one WHERE k = ANY($1::text[]) ORDER BY k');
+      expect((await fresh.db.query(SELECT, [['a', 'b']])).rows).toEqual([
+        { k: 'a', v: 1 },
+        { k: 'b', v: 2 },
+      ]);
+      expect((await fresh.db.transaction((tx) => tx.query(SELECT, [['b']]))).rows).toEqual([{ k: 'b', v: 2 }]);
+      const runs = await fresh.db.query<{ runs: number }>('SELECT (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements WHERE name = $1', [`${preparedName(SELECT)}${suffix}`]);
+      expect(runs.rows).toEqual([{ runs: 2 }]);
+      await fresh.db.query('ALTER TABLE t_one ALTER COLUMN v TYPE bigint');
+      await expect(fresh.db.query(SELECT, [['a']])).rejects.toThrow('cached plan must not change result type');
+      expect((await fresh.db.query<{ v: unknown }>(SELECT, [['a']])).rows.map((r) => Number(r.v))).toEqual([1]);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
