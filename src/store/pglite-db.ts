@@ -1,23 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import type { PGliteInterface } from '@electric-sql/pglite';
-import { appendsToLog, commitWakeup, noticingAppends, settledAfterCommit, unsettle } from './commit-wakeup.js';
+import { appendsToLog, commitWakeup, unsettle } from './commit-wakeup.js';
 import type { Db } from './db.js';
 import { startPglite } from './pglite-start.js';
-import { pgliteBatch, pgliteStatement } from './pglite-batch.js';
-import { forgetStalePrepared, type ScriptConnection } from './script-prepared.js';
+import { pgliteSession, pgliteStatement, pgliteTransaction } from './pglite-session.js';
 
 export interface PgliteOptions {
   /** Directory for the data; omit for an in-memory database (tests). */
   readonly dataDir?: string;
 }
 
-
 /** A PGlite instance behind the store's `Db` port (closing the Db closes the instance). */
 export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
   const wakeup = commitWakeup((sql) => pglite.exec(sql));
-  /** PGlite's one session, under which its PREPAREd statements are known. */
-  const session: ScriptConnection = { query: (sql) => pglite.exec(sql) };
-  const at = { session, suffix: '_s' };
+  const at = pgliteSession(pglite, '_s');
   return {
     engine: 'pglite',
     describe,
@@ -28,17 +24,9 @@ export function pgliteDb(pglite: PGliteInterface, describe: string): Db {
     },
     exec: async (sql) => void (await pglite.exec(sql)),
     async transaction(fn) {
-      let appended = () => false;
-      const result = await pglite.transaction((t) => {
-        const noticed = noticingAppends({ query: (sql, params) => pgliteStatement(t, at, true, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, at, statements) });
-        appended = noticed.appended;
-        return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
-      }).catch(async (err: unknown) => {
-        await forgetStalePrepared(session, err);
-        throw err;
-      });
-      if (appended()) wakeup.committed();
-      return unsettle(result);
+      const { settled, appended } = await pgliteTransaction(pglite, at, fn);
+      if (appended) wakeup.committed();
+      return unsettle(settled);
     },
     listen: async (channel, onNotify) => {
       const unlisten = await pglite.listen(channel, () => onNotify());

@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { appendsToLog, noticingAppends, settledAfterCommit, unsettle } from './commit-wakeup.js';
+import { appendsToLog, unsettle } from './commit-wakeup.js';
 import type { Db } from './db.js';
-import { pgliteBatch, pgliteStatement } from './pglite-batch.js';
+import { pgliteSession, pgliteStatement, pgliteTransaction } from './pglite-session.js';
 import { startPglite } from './pglite-start.js';
-import { forgetStalePrepared, type ScriptConnection } from './script-prepared.js';
 import { LOG_CHANNEL } from './store-migrations.js';
 
 /*
@@ -33,7 +32,6 @@ export interface SharedPglite {
 }
 
 const OWNER = /^[a-z][a-z0-9_]{0,62}$/;
-
 
 /** Opens (or creates) one PGlite cluster whose databases are the schemas of their owners. */
 export async function openSharedPglite(options: SharedPgliteOptions = {}): Promise<SharedPglite> {
@@ -88,9 +86,8 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
     const appended = (): void => {
       for (const fn of listeners.get(LOG_CHANNEL) ?? []) fn();
     };
-    /** This owner's statements PREPAREd in the shared session, under names of its own (pglite-batch.ts). */
-    const session: ScriptConnection = { query: (sql) => pglite.exec(sql) };
-    const at = { session, suffix: `_${owner}` };
+    /** This owner's statements PREPAREd in the shared session, under names of its own (pglite-session.ts). */
+    const at = pgliteSession(pglite, `_${owner}`);
     return {
       engine: 'pglite',
       describe: `pglite:${options.dataDir ?? 'memory'} (schema ${owner})`,
@@ -101,19 +98,9 @@ export async function openSharedPglite(options: SharedPgliteOptions = {}): Promi
       },
       exec: (sql) => as(owner, async () => void (await pglite.exec(sql))),
       async transaction(fn) {
-        let wrote = () => false;
-        const result = await as(owner, () =>
-          pglite.transaction((t) => {
-            const noticed = noticingAppends({ query: (sql, params) => pgliteStatement(t, at, true, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, at, statements) });
-            wrote = noticed.appended;
-            return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
-          }).catch(async (err: unknown) => {
-            await forgetStalePrepared(session, err);
-            throw err;
-          }),
-        );
-        if (wrote()) appended();
-        return unsettle(result);
+        const { settled, appended: wrote } = await as(owner, () => pgliteTransaction(pglite, at, fn));
+        if (wrote) appended();
+        return unsettle(settled);
       },
       listen(channel, onNotify) {
         const set = listeners.get(channel) ?? new Set();

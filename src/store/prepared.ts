@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * connection, under a name taken from their text, and afterwards only binds and executes
  * (postgres-db.ts). Only fixed texts with parameters belong here — never SQL built per call,
  * which would leave a prepared statement per text on every connection. PGlite prepares them
- * once in its session too (pglite-batch.ts).
+ * once in its session too (pglite-session.ts).
  */
 const names = new Map<string, string>();
 

@@ -1,11 +1,12 @@
 import type { PGliteInterface } from '@electric-sql/pglite';
-import type { QueryResult, Statement } from './db.js';
+import { noticingAppends, settledAfterCommit } from './commit-wakeup.js';
+import type { Queryable, QueryResult, Statement } from './db.js';
 import { preparedName } from './prepared.js';
 import { forgetStalePrepared, GENERIC_PLANS, PLANS_AS_BEFORE, prepareForScript, type ScriptConnection } from './script-prepared.js';
 import { runInTurn, scriptOf } from './statement-script.js';
 
 /** One statement on PGlite (an instance or a transaction), as the store's QueryResult. */
-export async function pgliteQuery<R extends object>(db: Pick<PGliteInterface, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+async function pgliteQuery<R extends object>(db: Pick<PGliteInterface, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
   const r = await db.query<R>(sql, params as unknown[] | undefined);
   return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
 }
@@ -14,6 +15,36 @@ export async function pgliteQuery<R extends object>(db: Pick<PGliteInterface, 'q
 export interface PgliteSession {
   readonly session: ScriptConnection;
   readonly suffix: string;
+}
+
+/** PGlite's one session, its PREPAREd names ending in `suffix` (one per schema where several share it). */
+export function pgliteSession(pglite: Pick<PGliteInterface, 'exec'>, suffix: string): PgliteSession {
+  return { session: { query: (sql) => pglite.exec(sql) }, suffix };
+}
+
+/**
+ * `fn` in a PGlite transaction, its statements and batches through the session's PREPAREd
+ * ones; a stale PREPARE is forgotten once the transaction has rolled back. The outcome comes
+ * back settled (settledAfterCommit) with whether `fn` appended to the log: the caller wakes
+ * the log's readers, then unsettles it.
+ */
+export async function pgliteTransaction<T>(
+  pglite: Pick<PGliteInterface, 'transaction'>,
+  at: PgliteSession,
+  fn: (tx: Queryable) => Promise<T>,
+): Promise<{ readonly settled: { readonly value: T } | { readonly error: unknown }; readonly appended: boolean }> {
+  let appended = () => false;
+  try {
+    const settled = await pglite.transaction((t) => {
+      const noticed = noticingAppends({ query: (sql, params) => pgliteStatement(t, at, true, sql, params), exec: async (sql) => void (await t.exec(sql)), batch: (statements) => pgliteBatch(t, at, statements) });
+      appended = noticed.appended;
+      return settledAfterCommit(noticed.committed, () => fn(noticed.tx));
+    });
+    return { settled, appended: appended() };
+  } catch (err) {
+    await forgetStalePrepared(at.session, err);
+    throw err;
+  }
 }
 
 /**
@@ -46,10 +77,10 @@ export async function pgliteStatement<R extends object>(t: Pick<PGliteInterface,
  * query per statement parsed and planned it again each time, and parsed every protocol
  * message in JavaScript — most of the embedded shop's CPU. `commit` needs nothing here: the
  * transaction commits when its function returns, and the caller runs nothing after.
- * `suffix` ends the PREPAREd names: one per schema where several share PGlite's session
- * (pglite-shared.ts), whose statements of the same text read different tables.
+ * The session's `suffix` ends the PREPAREd names: one per schema where several share PGlite's
+ * session (pglite-shared.ts), whose statements of the same text read different tables.
  */
-export async function pgliteBatch(t: Pick<PGliteInterface, 'query' | 'exec'>, { session, suffix }: PgliteSession, statements: readonly Statement[]): Promise<QueryResult<Record<string, unknown>>[]> {
+async function pgliteBatch(t: Pick<PGliteInterface, 'query' | 'exec'>, { session, suffix }: PgliteSession, statements: readonly Statement[]): Promise<QueryResult<Record<string, unknown>>[]> {
   const executeAs = await prepareForScript({ query: (sql) => t.exec(sql) }, statements, true, session, suffix);
   const script = scriptOf(statements, executeAs);
   if (script === undefined) return runInTurn({ query: (sql, params) => pgliteQuery(t, sql, params) }, statements);
