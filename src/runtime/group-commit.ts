@@ -7,13 +7,13 @@ export interface GroupCommitOptions {
   /** Batches running at once at most. */
   readonly concurrency: number;
   /** Items waiting at most (default 20 × batchSize × concurrency). */
-  readonly maxQueued?: number;
+  readonly maxQueued?: number | undefined;
   /** Items waiting before a batch starts beside a running one (default 32, at most batchSize). */
-  readonly parallelMin?: number;
+  readonly parallelMin?: number | undefined;
 }
 
 /** See GroupCommitter: the waiting items that make a batch worth running beside another. */
-export const DEFAULT_PARALLEL_MIN = 32;
+const DEFAULT_PARALLEL_MIN = 32;
 
 interface Queued {
   readonly item: WorkItem;

@@ -196,7 +196,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   const runOnce = (items: readonly WorkItem[]) => withConflictRetry(() => observation.transaction(db, (tx, observer) => processBatch(tx, items, { ...deps(), observer }, { commit: true })));
   const service = options.metricsService ?? options.consumer ?? 'ordo-saga-engine';
   const runBatch = isolatingBadInputs(db, deps().consumer, runOnce, (reason) => options.metrics?.deadLetters.inc({ service, reason }));
-  const committer = new GroupCommitter(runBatch, { batchSize, concurrency, ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}), ...(options.parallelMin !== undefined ? { parallelMin: options.parallelMin } : {}) });
+  const committer = new GroupCommitter(runBatch, { batchSize, concurrency, maxQueued: options.maxQueued, parallelMin: options.parallelMin });
   const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => {
     if (!running) return Promise.reject(new EngineStoppedError());
     observation.submitted(items);
