@@ -2,7 +2,7 @@ import { InvalidTransitionError, OrdoError } from '../machine/index.js';
 import { recordInboxStatement, runStatements, type Queryable, type ReadingStatement } from '../store/index.js';
 import type { BatchObserver } from './batch-observations.js';
 import type { ApplyContext, ApplyOutcome } from './apply-event.js';
-import { MachineVersionMissingError } from './errors.js';
+import { BatchCacheMissError, MachineVersionMissingError } from './errors.js';
 import { insertDeadLetter, lockInstancesStatement } from './instance-sql.js';
 import type { AnyMachine, MachineRegistry } from './machine-registry.js';
 import { loadParkedStatement, parkMessage, type ParkedRow } from './parked-messages.js';
@@ -63,8 +63,26 @@ export class BatchContext {
     readonly fresh: Set<string>,
     readonly replays: Map<string, DeadLetterRow>,
     parked: readonly ParkedRow[],
+    /** Built from the instance cache, not loaded: nothing may be written before the batch's checks run. */
+    readonly skippedLoad = false,
   ) {
     this.parked = [...parked];
+  }
+
+  /** Forgets inbox entries (see `forgetInbox`); a batch that skipped its load runs again with one instead. */
+  async forgetInbox(messageIds: readonly string[]): Promise<void> {
+    this.needsLoad('an inbox entry to forget');
+    await forgetInbox(this.tx, this.deps.consumer, messageIds);
+  }
+
+  /**
+   * Inputs that write before the batch's writes (a dead letter, a parked message, a start's
+   * forgotten first event) need the load's locks and inbox first: a forgotten inbox entry
+   * would be recorded again by the checks (a lost message). A parked one would also trip
+   * the batch's no-parked check; stopping here saves the wasted round trip.
+   */
+  private needsLoad(what: string): void {
+    if (this.skippedLoad) throw new BatchCacheMissError(what);
   }
 
   /** The working copy of a stored (or this batch's new) instance. */
@@ -93,6 +111,7 @@ export class BatchContext {
 
   /** A poison input: into the dead letters with the reason, and a line in its saga's timeline. */
   async deadLetter(message: IncomingMessage, err: unknown, w: WorkingInstance | undefined, origin: 'message' | 'timer' = 'message'): Promise<WorkResult> {
+    this.needsLoad('a dead letter');
     const { code, reason } = errorInfo(err);
     const deadLetterId = await insertDeadLetter(this.tx, { messageId: message.id, sagaId: w?.id ?? null, message, code, reason, origin });
     w?.appendTimeline('ordo.dead-lettered', { messageId: message.id, type: message.type, code, reason, deadLetterId }, { causationId: message.id });
@@ -101,6 +120,7 @@ export class BatchContext {
 
   /** Too early: kept aside and its inbox entry dropped, so a redelivery is applied (or parked again), never lost as a duplicate. */
   async park(m: IncomingMessage, err: unknown): Promise<WorkResult> {
+    this.needsLoad('a message to park');
     const { code, reason } = errorInfo(err);
     await forgetInbox(this.tx, this.deps.consumer, [m.id]);
     const row = await parkMessage(this.tx, { message: m, code, reason, now: this.deps.apply.now });

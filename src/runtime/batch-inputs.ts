@@ -1,7 +1,7 @@
 import { TIMER_EVENT, start, type Snapshot } from '../machine/index.js';
 import { applyIncoming, applyMachineEvent, applyStepFailure, parseStepTimerId, recordTransition, resendCommand } from './apply-event.js';
 import { applyMigration } from './batch-migration.js';
-import { errorInfo, forgetInbox, tooEarly, type BatchContext, type DeadLetterRow } from './batch-context.js';
+import { errorInfo, tooEarly, type BatchContext, type DeadLetterRow } from './batch-context.js';
 import { DeadLetterNotFoundError, SagaNotFoundError } from './errors.js';
 import type { IncomingMessage, WorkItem, WorkResult } from './work-item.js';
 import { WorkingInstance } from './working-instance.js';
@@ -44,7 +44,7 @@ async function applyStart(b: BatchContext, item: Input<'start'>): Promise<WorkRe
       try {
         existing.applyAtomically(() => applyIncoming(existing, b.machineOf(existing), first, b.deps.apply));
       } catch {
-        await forgetInbox(b.tx, b.deps.consumer, [first.id]);
+        await b.forgetInbox([first.id]);
       }
     }
     return { status: 'exists', sagaId: item.sagaId, state: existing.snapshot.state, version: existing.machineVersion };
@@ -60,7 +60,7 @@ async function applyStart(b: BatchContext, item: Input<'start'>): Promise<WorkRe
     b.working.set(item.sagaId, w);
     return { status: 'started', sagaId: w.id, state: w.snapshot.state, version: machine.version };
   } catch (err) {
-    if (first) await forgetInbox(b.tx, b.deps.consumer, [first.id]);
+    if (first) await b.forgetInbox([first.id]);
     return { status: 'rejected', error: err as Error };
   }
 }

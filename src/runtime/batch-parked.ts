@@ -1,6 +1,6 @@
 import { recordInboxMany } from '../store/index.js';
 import { applyIncoming } from './apply-event.js';
-import { forgetInbox, tooEarly, type BatchContext } from './batch-context.js';
+import { tooEarly, type BatchContext } from './batch-context.js';
 import { deleteParked, postponeParked, type ParkedRow } from './parked-messages.js';
 
 /**
@@ -41,6 +41,6 @@ export async function applyParkedMessages(b: BatchContext): Promise<void> {
     waiting = still;
   }
   await deleteParked(tx, done);
-  await forgetInbox(tx, deps.consumer, waiting.map((p) => p.message_id));
+  await b.forgetInbox(waiting.map((p) => p.message_id));
   await postponeParked(tx, waiting.filter((p) => b.unparkAsked.has(p.saga_id)), deps.apply.now);
 }

@@ -1,5 +1,6 @@
 import { appendToStreamsStatement, preparedStatement, runStatements, type Queryable, type Statement } from '../store/index.js';
 import { RevisionConflictError } from './errors.js';
+import type { CachedInstance } from './instance-cache.js';
 import { netTimerOps, type WorkingInstance } from './working-instance.js';
 
 /*
@@ -23,24 +24,35 @@ const INSERT_INSTANCES_SQL = preparedStatement(`INSERT INTO ordo_saga_instances 
 const UPDATE_INSTANCES_SQL = preparedStatement(`WITH updated AS (
          UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version,
            machine_version = v.machine_version, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::integer[])
-           AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, loaded_revision)
-         WHERE i.id = v.id AND i.revision = v.loaded_revision
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::integer[], $10::text[])
+           AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, loaded_revision, loaded_xmin)
+         WHERE i.id = v.id AND i.revision = v.loaded_revision AND (v.loaded_xmin IS NULL OR i.xmin::text = v.loaded_xmin)
          RETURNING i.id)
        SELECT CASE WHEN count(*) = cardinality($1::text[]) THEN count(*)
          ELSE ordo_conflict('${REVISION_CONFLICT}', (SELECT json_agg(json_build_object('id', v.id, 'revision', v.r)) FROM unnest($1::text[], $9::integer[]) AS v(id, r) WHERE v.id NOT IN (SELECT id FROM updated))::text) END AS updated
        FROM updated`);
 
-/** Inserts of the new instances and updates of the changed ones, each update guarded by the revision it was loaded at (a lost guard raises). */
-export function instanceStatements(items: readonly { w: WorkingInstance; streamVersion: number }[]): Statement[] {
+/** An instance to write: its row's new values, snapshot and pending as the JSON written. */
+interface InstanceWrite {
+  readonly w: WorkingInstance;
+  readonly streamVersion: number;
+  readonly snapshotJson: string;
+  readonly pendingJson: string;
+}
+
+/**
+ * Inserts of the new instances and updates of the changed ones, each update guarded by the
+ * revision (and, where known, the `xmin`) it was loaded at: a lost guard raises.
+ */
+function instanceStatements(items: readonly InstanceWrite[]): Statement[] {
   const created = items.filter((i) => !i.w.loaded);
   const changed = items.filter((i) => i.w.loaded);
   const cols = (list: typeof items) => [
     list.map((i) => i.w.id),
     list.map((i) => i.w.snapshot.state),
     list.map((i) => i.w.status),
-    list.map((i) => JSON.stringify(i.w.snapshot)),
-    list.map((i) => JSON.stringify(i.w.pending)),
+    list.map((i) => i.snapshotJson),
+    list.map((i) => i.pendingJson),
     list.map((i) => i.w.revision),
     list.map((i) => i.streamVersion),
     list.map((i) => i.w.machineVersion),
@@ -55,7 +67,7 @@ export function instanceStatements(items: readonly { w: WorkingInstance; streamV
   if (changed.length > 0) {
     out.push({
       sql: UPDATE_INSTANCES_SQL,
-      params: [...cols(changed), changed.map((i) => i.w.loaded?.revision ?? 0)],
+      params: [...cols(changed), changed.map((i) => i.w.loaded?.revision ?? 0), changed.map((i) => i.w.loaded?.xmin ?? null)],
     });
   }
   return out;
@@ -162,30 +174,69 @@ export function attemptAndAlertStatements(ws: readonly WorkingInstance[]): State
   return out;
 }
 
+/** The id of the writing transaction: what the rows it writes carry as `xmin`. */
+const XID_SQL = preparedStatement('SELECT pg_current_xact_id()::xid::text AS xid');
+
+export interface BatchWriteOptions {
+  /** Commit the transaction in the same round trip, where the database allows. */
+  readonly commit?: boolean;
+  /** Statements that run first, in the same round trip: the checks of a batch that skipped its load. */
+  readonly checks?: readonly Statement[];
+  /** Report the written instances as they now are in the database (for InstanceCache). */
+  readonly remember?: boolean;
+}
+
+export interface BatchWritten {
+  readonly instances: WorkingInstance[];
+  /** With `remember`: the written instances' new rows (finished ones too), for InstanceCache. */
+  readonly rows: CachedInstance[];
+}
+
 /**
  * Writes every changed (or new) instance of a batch: its new log messages with the expected
  * stream version (one statement for all streams), its row guarded by the loaded revision,
  * its timers, alerts and retry history — one round trip where the database allows, which
- * with `commit` also commits the transaction (the checks are in the statements). Returns
- * the instances written.
+ * with `commit` also commits the transaction (the checks are in the statements).
  */
-export async function writeBatch(tx: Queryable, instances: readonly WorkingInstance[], streamOf: (machineId: string, sagaId: string) => string, options?: { readonly commit?: boolean }): Promise<WorkingInstance[]> {
+export async function writeBatch(tx: Queryable, instances: readonly WorkingInstance[], streamOf: (machineId: string, sagaId: string) => string, options: BatchWriteOptions = {}): Promise<BatchWritten> {
   const dirty = instances.filter((w) => w.dirty || !w.loaded);
   const appending = dirty.filter((w) => w.log.length > 0);
   const append = appending.length > 0 ? appendToStreamsStatement(appending.map((w) => ({ stream: streamOf(w.machineId, w.id), expectedVersion: w.loaded?.stream_version ?? 0, messages: w.log }))) : undefined;
   // The append checks each stream is at the version expected, so each ends that many messages later.
-  const streamVersion = (w: WorkingInstance) => (w.loaded?.stream_version ?? 0) + w.log.length;
+  const writes: InstanceWrite[] = dirty.map((w) => ({ w, streamVersion: (w.loaded?.stream_version ?? 0) + w.log.length, snapshotJson: JSON.stringify(w.snapshot), pendingJson: JSON.stringify(w.pending) }));
+  const checks = options.checks ?? [];
+  const remember = options.remember === true && dirty.length > 0;
   const statements = [
+    ...checks,
+    ...(remember ? [{ sql: XID_SQL, params: [] }] : []),
     ...(append ? [append.statement] : []),
-    ...instanceStatements(dirty.map((w) => ({ w, streamVersion: streamVersion(w) }))),
+    ...instanceStatements(writes),
     ...timerAndAlertStatements(dirty),
     ...attemptAndAlertStatements(dirty),
   ];
-  if (statements.length === 0) return dirty;
+  if (statements.length === 0) return { instances: dirty, rows: [] };
+  let xid = '';
   try {
-    await runStatements(tx, statements, options);
+    const results = await runStatements(tx, statements, options.commit === true ? { commit: true } : undefined);
+    const row = results[checks.length]?.rows[0];
+    xid = typeof row?.['xid'] === 'string' ? row['xid'] : '';
   } catch (err) {
     throw revisionConflict(append ? append.translate(err) : err);
   }
-  return dirty;
+  const now = Date.now();
+  const rows = remember
+    ? writes.map((x) => ({
+        id: x.w.id,
+        machineId: x.w.machineId,
+        machineVersion: x.w.machineVersion,
+        status: x.w.status,
+        snapshotJson: x.snapshotJson,
+        pendingJson: x.pendingJson,
+        revision: x.w.revision,
+        streamVersion: x.streamVersion,
+        xmin: xid,
+        bornAt: now - (x.w.loaded?.age_seconds ?? 0) * 1000,
+      }))
+    : [];
+  return { instances: dirty, rows };
 }

@@ -73,3 +73,16 @@ export class InvalidSagaInputError extends OrdoError {
     super(`${field}: ${problem}`);
   }
 }
+
+/**
+ * A batch that trusted the engine's instance cache instead of loading could not commit as
+ * it was (a duplicate, a parked message, a row written elsewhere, an input that needs the
+ * database): it runs again with a load. Internal: never reaches a caller.
+ */
+export class BatchCacheMissError extends OrdoError {
+  readonly code = 'BATCH_CACHE_MISS';
+  readonly retryable = true;
+  constructor(readonly why: unknown) {
+    super(`batch without a load must run again: ${why instanceof Error ? why.message : String(why)}`);
+  }
+}

@@ -1,10 +1,10 @@
-import { preparedStatement, type Queryable, type ReadingStatement } from '../store/index.js';
+import { preparedStatement, type Queryable, type ReadingStatement, type Statement } from '../store/index.js';
 import type { InstanceRow } from './working-instance.js';
 
 const INSTANCE_COLUMNS = 'id, machine_id, machine_version, status, snapshot, pending, revision, stream_version';
 
 /** Locks the instances for this transaction, in id order so that concurrent batches never wait on each other in a cycle. */
-const LOCK_SQL = preparedStatement(`SELECT ${INSTANCE_COLUMNS}, extract(epoch FROM now() - created_at)::float8 AS age_seconds
+const LOCK_SQL = preparedStatement(`SELECT ${INSTANCE_COLUMNS}, extract(epoch FROM now() - created_at)::float8 AS age_seconds, xmin::text AS xmin
        FROM ordo_saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`);
 
 /** The batch's lock of its instances, as a statement (undefined when there are no ids). */
@@ -24,6 +24,13 @@ export function lockInstancesStatement(ids: readonly string[]): ReadingStatement
       return out;
     },
   };
+}
+
+const LOCK_ONLY_SQL = preparedStatement('SELECT id FROM ordo_saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE');
+
+/** The same locks, in the same order, without reading the rows: for a batch that knows them already. */
+export function lockOnlyStatement(ids: readonly string[]): Statement | undefined {
+  return ids.length === 0 ? undefined : { sql: LOCK_ONLY_SQL, params: [[...new Set(ids)].sort()] };
 }
 
 export async function readInstance(q: Queryable, id: string): Promise<InstanceRow | undefined> {

@@ -1,4 +1,4 @@
-import { preparedStatement, type Queryable, type ReadingStatement } from '../store/index.js';
+import { preparedStatement, type Queryable, type ReadingStatement, type Statement } from '../store/index.js';
 import type { IncomingMessage } from './work-item.js';
 
 /*
@@ -48,6 +48,18 @@ export function loadParkedStatement(sagaIds: readonly string[]): ReadingStatemen
     statement: { sql: LOAD_PARKED_SQL, params: [[...sagaIds]] },
     read: (r) => r.rows.map(parkedRow),
   };
+}
+
+/** The message `ordo_conflict` raises when `noneParkedStatement` finds parked messages. */
+export const PARKED_WAITING = 'ordo: parked messages wait for these sagas';
+
+const NONE_PARKED_SQL = preparedStatement(
+  `SELECT CASE WHEN EXISTS (SELECT 1 FROM ordo_parked_messages WHERE saga_id = ANY($1::text[])) THEN ordo_conflict('${PARKED_WAITING}', '') ELSE 0 END AS parked`,
+);
+
+/** A statement that raises when any of these sagas has parked messages: for a batch that did not load them. */
+export function noneParkedStatement(sagaIds: readonly string[]): Statement | undefined {
+  return sagaIds.length === 0 ? undefined : { sql: NONE_PARKED_SQL, params: [[...sagaIds]] };
 }
 
 export async function deleteParked(tx: Queryable, ids: readonly string[]): Promise<void> {

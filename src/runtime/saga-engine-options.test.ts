@@ -12,12 +12,15 @@ describe('saga engine options', () => {
     ['concurrency', 1.5],
     ['parallelMin', 0],
     ['parallelMin', Number.NaN],
+    ['instanceCacheSize', -1],
+    ['instanceCacheSize', 2.5],
   ])('refuses %s = %s by name', (option, value) => {
     expect(() => createSagaEngine({ db, machines: [orderMachine], [option]: value })).toThrow(expect.objectContaining({ code: 'INVALID_ENGINE_OPTION', message: expect.stringContaining(option) as string }) as Error);
   });
 
   it('takes a parallelMin and the defaults', () => {
     expect(() => createSagaEngine({ db, machines: [orderMachine], parallelMin: 1 })).not.toThrow();
+    expect(() => createSagaEngine({ db, machines: [orderMachine], instanceCacheSize: 0 })).not.toThrow();
     expect(createSagaEngine({ db, machines: [orderMachine] }).options).toMatchObject({ batchSize: 200, concurrency: 4 });
   });
 });

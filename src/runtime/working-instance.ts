@@ -24,6 +24,8 @@ export interface InstanceRow {
   readonly stream_version: number;
   /** Seconds since the instance was created, by the database clock (read by the batch's lock of its instances, for the latency metric). */
   readonly age_seconds?: number;
+  /** The id of the transaction that last wrote the row (its `xmin`): what a batch that skipped the load checks. */
+  readonly xmin?: string;
 }
 
 export type TimerOp =

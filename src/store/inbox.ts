@@ -1,4 +1,4 @@
-import type { Db, Queryable, ReadingStatement } from './db.js';
+import type { Db, Queryable, ReadingStatement, Statement } from './db.js';
 import { InvalidStoreInputError } from './errors.js';
 import { preparedStatement } from './prepared.js';
 
@@ -75,4 +75,21 @@ export function handleOnce<T>(db: Db, consumer: string, messageId: string, fn: (
     if (!(await recordInbox(tx, consumer, messageId))) return { duplicate: true };
     return { duplicate: false, result: await fn(tx) };
   });
+}
+
+/** The message `ordo_conflict` raises when a message id of `recordInboxAllStatement` was recorded before. */
+export const INBOX_SEEN = 'ordo: a message id was recorded before';
+
+const RECORD_ALL_SQL = preparedStatement(`WITH recorded AS (
+         INSERT INTO ordo_inbox (consumer, message_id) SELECT $1::text, m FROM unnest($2::text[]) AS m ORDER BY m ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT CASE WHEN count(*) = cardinality($2::text[]) THEN count(*) ELSE ordo_conflict('${INBOX_SEEN}', '') END AS recorded FROM recorded`);
+
+/**
+ * Records distinct message ids that the caller expects to be new, as a statement that
+ * raises (a serialization failure, `INBOX_SEEN`) when any was recorded before: for a
+ * handler that applied them before asking, and must not commit if one was a duplicate.
+ */
+export function recordInboxAllStatement(consumer: string, messageIds: readonly string[]): Statement | undefined {
+  const s = recordInboxStatement(consumer, [...new Set(messageIds)].sort());
+  return s ? { sql: RECORD_ALL_SQL, params: s.statement.params } : undefined;
 }

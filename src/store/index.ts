@@ -23,7 +23,7 @@ export { preparedStatement } from './prepared.js';
 export type { StructuredLogger } from './logger.js';
 export { createWakeup, type Wakeup } from './wakeup.js';
 export { logBacklog, type LogBacklog } from './log-backlog.js';
-export { recordInbox, recordInboxMany, recordInboxStatement, inboxContains, handleOnce, type HandleOnceResult } from './inbox.js';
+export { recordInbox, recordInboxMany, recordInboxStatement, recordInboxAllStatement, inboxContains, handleOnce, type HandleOnceResult } from './inbox.js';
 export {
   startOutboxRelay,
   defaultRelayMessage,
