@@ -12,6 +12,12 @@ export interface OrdoMetrics {
   readonly messagesPublished: Counter<'transport' | 'topic'>;
   readonly messagesHandled: Counter<'service' | 'type' | 'outcome'>;
   readonly deadLetters: Counter<'service' | 'reason'>;
+  /**
+   * Saga engine batches committed, by how they found their instances: `cache` (no load, one
+   * round trip), `loaded`; and `cache-miss`, a batch that trusted the cache and ran again
+   * with a load (many mean another writer keeps changing this engine's sagas).
+   */
+  readonly engineBatches: Counter<'service' | 'load'>;
   readonly alerts: Counter<'kind'>;
   /** Read at each scrape (see `onScrape`), so it is the broker's state now, not at its last change. */
   readonly brokerUp: Gauge<'transport'>;
@@ -68,6 +74,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): OrdoM
     messagesPublished: new Counter({ name: 'ordo_messages_published_total', help: 'Messages handed to the broker', labelNames: ['transport', 'topic'], registers: r }),
     messagesHandled: new Counter({ name: 'ordo_messages_handled_total', help: 'Messages handled by consumers', labelNames: ['service', 'type', 'outcome'], registers: r }),
     deadLetters: new Counter({ name: 'ordo_dead_letters_total', help: 'Messages sent to the dead-letter table', labelNames: ['service', 'reason'], registers: r }),
+    engineBatches: new Counter({ name: 'ordo_engine_batches_total', help: 'Saga engine batches: committed from the instance cache or with a load, and cache misses run again', labelNames: ['service', 'load'], registers: r }),
     propertyViolations: new Gauge({ name: 'ordo_property_violations', help: "Keys breaking a system invariant in the property monitor's last round (1 for a system-wide one)", labelNames: ['property'], registers: r }),
     alerts: new Counter({ name: 'ordo_alerts_total', help: 'Alerts raised (e.g. compensation failed)', labelNames: ['kind'], registers: r }),
     brokerUp: new Gauge({ name: 'ordo_broker_up', help: '1 when the broker is reachable', labelNames: ['transport'], registers: r, ...scraped }),

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, migrateStore, type Db, type Queryable } from '../store/index.js';
+import { createMetrics } from '../observe/index.js';
 import { orderMachine } from '../shop/index.js';
 import { freshPglite, freshPostgres, sampleOrder, type FreshDatabase } from '../testing/index.js';
 import { createSagaEngine, runtimeMigrations, RUNTIME_MIGRATION_SCOPE, type SagaEngine, type SagaEngineOptions } from './index.js';
@@ -78,13 +79,17 @@ describe.each(engines)('the instance cache on $name', ({ fresh }) => {
 
   it('sees a row another writer changed without a new revision (as a step failure that parks the saga does)', async () => {
     const { db, engine, start, reply, row } = await setup();
-    const e = await engine();
+    const metrics = createMetrics();
+    const e = await engine({ metrics, metricsService: 'orders' });
+    const batches = async () => Object.fromEntries((await metrics.engineBatches.get()).values.map((v) => [String(v.labels.load), v.value]));
     await start(e, 'o-1');
     await reply(e, 'o-1', 'InventoryReserved', { reservationId: 'r' });
     await db.query(`UPDATE ordo_saga_instances SET status = 'parked' WHERE id = $1`, ['o-1']);
     // A late second answer: ignored in PAYMENT_PROCESSING, but written (its timeline entry) — with the row as it is now.
     expect((await reply(e, 'o-1', 'InventoryReserved', { reservationId: 'r' }, 'late-copy'))[0]).toMatchObject({ status: 'applied', changed: false });
     expect(await row('o-1')).toMatchObject({ state: 'PAYMENT_PROCESSING', status: 'parked' });
+    // Counted: the start and the first answer from the cache, the late copy's miss and its batch with a load.
+    expect(await batches()).toEqual({ cache: 2, 'cache-miss': 1, loaded: 1 });
   });
 
   it('applies a message another engine parked for the saga once the saga can take it', async () => {

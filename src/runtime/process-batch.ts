@@ -28,7 +28,8 @@ export interface BatchOptions {
 export interface BatchCache {
   readonly instances: InstanceCache;
   readonly trust: boolean;
-  readonly written: (rows: CachedInstance[]) => void;
+  /** The batch's writes went (its instances as written; whether it was built from the cache). */
+  readonly written: (rows: CachedInstance[], fromCache: boolean) => void;
 }
 
 /**
@@ -58,7 +59,7 @@ export async function processBatch(tx: Queryable, items: readonly WorkItem[], de
       remember: cache !== undefined,
     });
     deps.observer?.written(written.instances, results);
-    cache?.written(written.rows);
+    cache?.written(written.rows, cached !== undefined);
     return results;
   } catch (err) {
     throw cached && !(err instanceof BatchCacheMissError) ? new BatchCacheMissError(err) : err;

@@ -4,7 +4,7 @@ import type { MachineMigration, Snapshot } from '../machine/index.js';
 import type { OrdoMetrics } from '../observe/index.js';
 import { engineObservation, type BatchObserver } from './batch-observations.js';
 import { systemClock, type Clock } from './clock.js';
-import { EngineStoppedError, InvalidEngineOptionError, InvalidSagaInputError, MachineVersionMissingError } from './errors.js';
+import { BatchCacheMissError, EngineStoppedError, InvalidEngineOptionError, InvalidSagaInputError, MachineVersionMissingError } from './errors.js';
 import { isolatingBadInputs } from './batch-isolation.js';
 import { GroupCommitter } from './group-commit.js';
 import { insertDeadLetter, readInstance } from './instance-sql.js';
@@ -202,6 +202,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     });
 
   const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service: options.metricsService ?? options.consumer ?? 'ordo-saga-engine', streamOf, logger });
+  const service = options.metricsService ?? options.consumer ?? 'ordo-saga-engine';
   const instances = new InstanceCache(options.instanceCacheSize ?? 10_000);
   /**
    * A batch transaction that keeps the instance cache as committed, trusting it (no load)
@@ -209,20 +210,29 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
    */
   const cachedTransaction = async <T>(sagaIds: () => string[], trust: boolean, body: (tx: Queryable, observer: BatchObserver, cache: BatchCache) => Promise<T>): Promise<T> => {
     let rows: CachedInstance[] = [];
-    const cache: BatchCache = { instances, trust, written: (r) => (rows = r) };
+    let load: 'cache' | 'loaded' | undefined; // undefined: no batch ran (a claim that found no timer)
+    const cache: BatchCache = {
+      instances,
+      trust,
+      written: (r, fromCache) => {
+        rows = r;
+        load = fromCache ? 'cache' : 'loaded';
+      },
+    };
     try {
       const out = await observation.transaction(db, (tx, observer) => body(tx, observer, cache));
       instances.remember(rows);
+      if (load) options.metrics?.engineBatches.inc({ service, load });
       return out;
     } catch (err) {
       instances.forget(sagaIds());
+      if (err instanceof BatchCacheMissError) options.metrics?.engineBatches.inc({ service, load: 'cache-miss' });
       throw err;
     }
   };
   const sagaIdsOf = (items: readonly WorkItem[]) => () => items.flatMap((i) => (i.kind === 'message' ? [i.message.key] : 'sagaId' in i ? [i.sagaId] : []));
   const runOnce = (items: readonly WorkItem[]) =>
     withConflictRetry((attempt) => cachedTransaction(sagaIdsOf(items), attempt === 1, (tx, observer, cache) => processBatch(tx, items, { ...deps(), observer }, { commit: true, cache })));
-  const service = options.metricsService ?? options.consumer ?? 'ordo-saga-engine';
   const runBatch = isolatingBadInputs(db, deps().consumer, runOnce, (reason) => options.metrics?.deadLetters.inc({ service, reason }));
   const committer = new GroupCommitter(runBatch, { batchSize, concurrency, maxQueued: options.maxQueued, parallelMin: options.parallelMin });
   const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => {
