@@ -224,7 +224,8 @@ export async function writeBatch(tx: Queryable, instances: readonly WorkingInsta
     throw revisionConflict(append ? append.translate(err) : err);
   }
   const now = Date.now();
-  const rows = remember
+  // Without the transaction's id there is nothing a later batch could check a copy against.
+  const rows = remember && xid !== ''
     ? writes.map((x) => ({
         id: x.w.id,
         machineId: x.w.machineId,
