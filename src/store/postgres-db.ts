@@ -108,7 +108,7 @@ export function openPostgres(options: PostgresOptions): Db {
           const generic = statements.some((s) => executeAs(s.sql) !== undefined);
           const before = [...(withBegin ? ['BEGIN'] : []), ...(generic ? [GENERIC_PLANS] : [])];
           const after = [...(generic ? [PLANS_AS_BEFORE] : []), ...(options?.commit ? ['COMMIT'] : [])];
-          const text = [...before, script, ...after].join(';\n');
+          const text = [...before, script, ...after].reduce((all, part) => `${all};\n${part}`); // concatenated, not joined: the script stays a rope until written
           const raw = options?.commit ? await commitWith(text) : ((await client.query(text)) as pg.QueryResult | pg.QueryResult[]);
           if (options?.commit) committed = true;
           const all = Array.isArray(raw) ? raw : [raw];

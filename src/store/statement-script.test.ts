@@ -18,9 +18,9 @@ describe('inlining parameters as literals', () => {
     expect(inlineParameters('SELECT $1::text[], $2::jsonb', [['a', null, 'b"c'], { k: "v'" }])).toBe(`SELECT '{"a",NULL,"b\\"c"}'::text[], '{"k":"v''"}'::jsonb`.replace(`'{"a",NULL,"b\\"c"}'`, ` E'{"a",NULL,"b\\\\"c"}'`));
   });
 
-  it('writes a flat array in one pass exactly as node-postgres + quoting would, whatever its elements', () => {
+  it('writes a flat array in one pass exactly as node-postgres + quoting would, whatever its elements (one holding a NUL is refused, as the slow way refuses it)', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'é', '"', "'", '\\', '{', '}', ',', ' ', 'NULL', '\n', '😀') });
-    const element = fc.oneof(text, fc.string({ unit: 'binary' }).filter((t) => !t.includes('\0')), fc.constant(null), fc.constant(undefined), fc.integer(), fc.double(), fc.boolean(), fc.bigInt());
+    const element = fc.oneof(text, fc.string({ unit: 'binary' }), fc.constant(null), fc.constant(undefined), fc.integer(), fc.double(), fc.boolean(), fc.bigInt());
     fc.assert(
       fc.property(fc.array(element, { maxLength: 8 }), (values) => {
         expect(arrayLiteral(values)).toBe(slowLiteralOf(values));

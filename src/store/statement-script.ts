@@ -36,8 +36,9 @@ export function slowLiteralOf(value: unknown): string | undefined {
  * doubled, every backslash doubled in an E'' string when there is one) together, element by
  * element. The text is exactly what prepareValue + quoteLiteral give (statement-script.test.ts
  * checks it on arbitrary arrays); they went over the whole text four times, and the batch
- * scripts inline kilobytes of JSON per saga. Anything else in the array (null aside):
- * undefined, the slow way.
+ * scripts inline kilobytes of JSON per saga. Anything else in the array (null aside), or
+ * a NUL in an element: undefined, the slow way. The body is built by concatenation, which
+ * V8 keeps as a rope until the script is written to the socket: one copy, not one per step.
  */
 export function arrayLiteral(values: readonly unknown[]): string | undefined {
   let escaped = false;
@@ -50,7 +51,8 @@ export function arrayLiteral(values: readonly unknown[]): string | undefined {
       continue;
     }
     let text = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : undefined;
-    if (text === undefined) return undefined;
+    // A NUL would end the message: the slow way refuses it too.
+    if (text === undefined || text.includes('\0')) return undefined;
     // Replacements by constant strings, each only where its character occurs: a replacement
     // function called per match cost more than the four passes it replaced (JSON is full of ").
     if (text.includes('\\')) {
@@ -70,11 +72,7 @@ export function arrayLiteral(values: readonly unknown[]): string | undefined {
 
 /** A parameter as a literal, or undefined when it cannot be one. */
 function literalOf(value: unknown): string | undefined {
-  if (Array.isArray(value)) {
-    const fast = arrayLiteral(value);
-    if (fast !== undefined) return fast.includes('\0') ? undefined : fast;
-  }
-  return slowLiteralOf(value);
+  return (Array.isArray(value) ? arrayLiteral(value) : undefined) ?? slowLiteralOf(value);
 }
 
 /** Every parameter as a literal, or undefined when one cannot be. */
@@ -124,21 +122,29 @@ const SKIPPED_OR_PLACEHOLDER = /\b[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|"(?:[^
  * not at every script.
  */
 export function scriptOf(statements: readonly Statement[], executeAs?: (sql: string) => string | undefined): string | undefined {
-  const parts: string[] = [];
+  let script = '';
   for (const s of statements) {
     const name = executeAs?.(s.sql);
-    const inlined = name === undefined ? inlineParameters(s.sql, s.params) : executeOf(name, s.params);
+    const inlined = name === undefined ? inlineParameters(withoutEnds(s.sql), s.params) : executeOf(name, s.params);
     if (inlined === undefined) return undefined;
-    parts.push(inlined.trim().replace(/;+$/, ''));
+    script = script === '' ? inlined : `${script};\n${inlined}`;
   }
-  return parts.join(';\n');
+  return script;
+}
+
+/** The statement without surrounding blanks and trailing semicolons (its text only: the parameters, possibly long, are inlined after). */
+function withoutEnds(sql: string): string {
+  return sql.trim().replace(/;+$/, '').trimEnd();
 }
 
 /** `EXECUTE name(…)` with the parameters as literals, or undefined when one cannot be. */
 function executeOf(name: string, params: readonly unknown[] = []): string | undefined {
   const literals = literalsOf(params);
   if (literals === undefined) return undefined;
-  return literals.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${literals.join(', ')})`;
+  if (literals.length === 0) return `EXECUTE ${name}`;
+  let args = '';
+  for (const l of literals) args = args === '' ? l : `${args}, ${l}`; // concatenated: the literals (kilobytes of JSON) are not copied here
+  return `EXECUTE ${name}(${args})`;
 }
 
 /** Runs statements one after another through `q` (the way that always works). */
