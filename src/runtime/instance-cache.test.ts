@@ -55,4 +55,16 @@ describe('InstanceCache', () => {
     none.remember([entry('a', 1)]);
     expect(none.size).toBe(0);
   });
+
+  it('holds at most maxChars characters of JSON, the least recently written going first', () => {
+    const one = entry('a', 1);
+    const size = one.snapshotJson.length + one.pendingJson.length;
+    const c = new InstanceCache(100, 2 * size + 1);
+    c.remember([entry('a', 1), entry('b', 1), entry('c', 1)]);
+    expect([c.has('a'), c.has('b'), c.has('c')]).toEqual([false, true, true]);
+    expect(c.heldChars).toBe(2 * size);
+    c.forget(['b']);
+    c.remember([entry('d', 1, { snapshotJson: 'x'.repeat(3 * size) })]); // larger than the whole cache: not kept
+    expect([c.has('c'), c.has('d'), c.heldChars]).toEqual([true, false, size]);
+  });
 });

@@ -20,18 +20,31 @@ export interface CachedInstance {
   readonly bornAt: number;
 }
 
+/** The JSON text an engine keeps at most by default, in characters (about 64 MB of one-byte text). */
+export const DEFAULT_CACHE_CHARS = 64 * 1024 * 1024;
+
 /**
- * The unfinished instances this engine committed last, most recently written kept, at most
- * `capacity`. A hint, never the truth: a batch that trusts an entry checks it (revision and
- * xmin) in its writes and, when the check fails, runs again with a load.
+ * The unfinished instances this engine committed last, most recently written kept: at most
+ * `capacity` of them and `maxChars` characters of their JSON (large contexts hold fewer). A
+ * hint, never the truth: a batch that trusts an entry checks it (revision and xmin) in its
+ * writes and, when the check fails, runs again with a load.
  */
 export class InstanceCache {
   private readonly entries = new Map<string, CachedInstance>();
+  private chars = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    readonly maxChars = DEFAULT_CACHE_CHARS,
+  ) {}
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Characters of JSON held. */
+  get heldChars(): number {
+    return this.chars;
   }
 
   /** The stored row as the batch's load would have read it, or undefined. */
@@ -61,18 +74,30 @@ export class InstanceCache {
     if (this.capacity <= 0) return;
     for (const c of instances) {
       const old = this.entries.get(c.id);
-      this.entries.delete(c.id);
+      this.drop(c.id);
       // Two batches committed in the other order: the older one's report is not newer news.
-      if (old && old.revision > c.revision) this.entries.set(c.id, old);
-      else if (c.status !== 'final') this.entries.set(c.id, c);
+      const keep = old && old.revision > c.revision ? old : c.status !== 'final' ? c : undefined;
+      if (keep && charsOf(keep) <= this.maxChars) {
+        this.entries.set(keep.id, keep);
+        this.chars += charsOf(keep);
+      }
     }
     for (const id of this.entries.keys()) {
-      if (this.entries.size <= this.capacity) break;
-      this.entries.delete(id);
+      if (this.entries.size <= this.capacity && this.chars <= this.maxChars) break;
+      this.drop(id);
     }
   }
 
   forget(ids: Iterable<string>): void {
-    for (const id of ids) this.entries.delete(id);
+    for (const id of ids) this.drop(id);
+  }
+
+  private drop(id: string): void {
+    const c = this.entries.get(id);
+    if (!c) return;
+    this.entries.delete(id);
+    this.chars -= charsOf(c);
   }
 }
+
+const charsOf = (c: CachedInstance): number => c.snapshotJson.length + c.pendingJson.length;

@@ -56,8 +56,8 @@ export interface SagaEngineOptions {
    */
   readonly parallelMin?: number;
   /**
-   * Unfinished instances the engine keeps as it last committed them (default 10,000; 0 =
-   * none). A batch of messages for kept sagas (and of starts) then skips its load: one
+   * Unfinished instances the engine keeps as it last committed them (default 10,000, and at
+   * most 64 M characters of their JSON; 0 = none). A batch of messages for kept sagas (and of starts) then skips its load: one
    * round trip instead of two, its writes checking in the same statements that nothing
    * changed meanwhile (and running again with a load when something did).
    */
