@@ -117,6 +117,49 @@ describe('group commit: a batch beside a running one', () => {
     await committer.close();
   });
 
+  it('waits for as many items as the smallest running batch holds, at least 8, at most parallelMin', async () => {
+    const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => msg(`${prefix}${i}`, `${prefix}${i}`));
+    const { committer, batches, releaseAll } = held({ batchSize: 100, concurrency: 4, parallelMin: 32 });
+    const done = [committer.submit(ids('a', 20))];
+    await tick();
+    done.push(committer.submit(ids('b', 19)));
+    await tick();
+    expect(batches.map((b) => b.length)).toEqual([20]); // 19 waiting beside a batch of 20: not yet
+    done.push(committer.submit(ids('c', 1)));
+    await tick();
+    expect(batches.map((b) => b.length)).toEqual([20, 20]); // as many as it holds: a second batch
+    done.push(committer.submit(ids('d', 7)));
+    await tick();
+    expect(batches.map((b) => b.length)).toEqual([20, 20]);
+    done.push(committer.submit(ids('e', 13)));
+    await tick();
+    expect(batches.map((b) => b.length)).toEqual([20, 20, 20]);
+    releaseAll();
+    await Promise.all(done);
+    // Beside a batch of 3: 8 must wait; beside one of 100: 32.
+    const small = [committer.submit(ids('f', 3))];
+    await tick();
+    small.push(committer.submit(ids('g', 7)));
+    await tick();
+    expect(batches.map((b) => b.length)).toEqual([20, 20, 20, 3]);
+    small.push(committer.submit(ids('h', 1)));
+    await tick();
+    expect(batches.map((b) => b.length)).toEqual([20, 20, 20, 3, 8]);
+    releaseAll();
+    await Promise.all(small);
+    const large = [committer.submit(ids('i', 100))];
+    await tick();
+    large.push(committer.submit(ids('j', 31)));
+    await tick();
+    expect(batches).toHaveLength(6);
+    large.push(committer.submit(ids('k', 1)));
+    await tick();
+    expect(batches.map((b) => b.length).slice(5)).toEqual([100, 32]);
+    releaseAll();
+    await Promise.all(large);
+    await committer.close();
+  });
+
   it('defaults to 32 waiting items, never more than a batch', async () => {
     expect(new GroupCommitter(() => Promise.resolve([]), { batchSize: 200, concurrency: 4 }).parallelMin).toBe(32);
     expect(new GroupCommitter(() => Promise.resolve([]), { batchSize: 10, concurrency: 4 }).parallelMin).toBe(10);

@@ -50,9 +50,10 @@ export interface SagaEngineOptions {
   /** Inputs waiting for a batch at most (default 20 × batchSize × concurrency); more callers wait for room. */
   readonly maxQueued?: number;
   /**
-   * Inputs that must be waiting before a batch starts beside a running one (default 32, at
-   * most batchSize). Fewer wait for the running batch and join the next: fewer, fuller
-   * transactions under load; an idle engine still starts a batch at once.
+   * Inputs that must be waiting before a batch starts beside a running one, at most (default
+   * 32, at most batchSize; fewer — as many as the smallest running batch holds, at least 8 —
+   * when the running batches are small). Fewer wait for the running batch and join the next:
+   * fewer, fuller transactions under load; an idle engine still starts a batch at once.
    */
   readonly parallelMin?: number;
   /**
