@@ -132,8 +132,10 @@ export class BatchContext {
   }
 }
 
-/** The saga an input is for (a replay: the dead-lettered message's key). */
-export function sagaIdOf(item: WorkItem, replays: ReadonlyMap<string, DeadLetterRow>): string | undefined {
+const NO_REPLAYS: ReadonlyMap<string, DeadLetterRow> = new Map();
+
+/** The saga an input is for (a replay: the dead-lettered message's key, when its row is among `replays`). */
+export function sagaIdOf(item: WorkItem, replays = NO_REPLAYS): string | undefined {
   switch (item.kind) {
     case 'start':
     case 'unpark':
@@ -146,6 +148,11 @@ export function sagaIdOf(item: WorkItem, replays: ReadonlyMap<string, DeadLetter
     case 'replay':
       return replays.get(item.deadLetterId)?.message.key;
   }
+}
+
+/** The ids of the messages a batch's inputs bring: each message's, each start's first event's. */
+export function messageIdsOf(items: readonly WorkItem[]): string[] {
+  return items.flatMap((i) => (i.kind === 'message' ? [i.message.id] : i.kind === 'start' && i.first ? [i.first.id] : []));
 }
 
 /**
@@ -164,7 +171,7 @@ export async function loadBatch(tx: Queryable, items: readonly WorkItem[], deps:
     for (const row of r.rows) replays.set(row.id, row);
   }
   const ids = [...new Set(items.map((i) => sagaIdOf(i, replays)).filter((id): id is string => typeof id === 'string'))].sort();
-  const messageIds = items.flatMap((i) => (i.kind === 'message' ? [i.message.id] : i.kind === 'start' && i.first ? [i.first.id] : []));
+  const messageIds = messageIdsOf(items);
   const lock = lockInstancesStatement(ids);
   const inbox = recordInboxStatement(deps.consumer, [...new Set(messageIds)].sort());
   const parked = loadParkedStatement(ids);

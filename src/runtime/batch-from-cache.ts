@@ -1,5 +1,5 @@
 import { recordInboxAllStatement, type Statement } from '../store/index.js';
-import { BatchContext, type BatchDeps } from './batch-context.js';
+import { BatchContext, messageIdsOf, sagaIdOf, type BatchDeps } from './batch-context.js';
 import type { InstanceCache } from './instance-cache.js';
 import { lockOnlyStatement } from './instance-sql.js';
 import { noneParkedStatement } from './parked-messages.js';
@@ -20,16 +20,14 @@ export function batchFromCache(tx: BatchContext['tx'], items: readonly WorkItem[
   const now = Date.now();
   const rows = new Map<string, InstanceRow>();
   const sagaIds = new Set<string>();
-  const messageIds: string[] = [];
   for (const item of items) {
-    const id = item.kind === 'message' ? item.message.key : item.kind === 'start' ? item.sagaId : undefined;
+    const id = sagaIdOf(item);
     if (id === undefined) return undefined;
     sagaIds.add(id);
     const row = rows.get(id) ?? cache.row(id, now);
     if (row) rows.set(id, row);
-    if (item.kind === 'message') messageIds.push(item.message.id);
-    else if (item.kind === 'start' && item.first) messageIds.push(item.first.id);
   }
+  const messageIds = messageIdsOf(items);
   const checks = [lockOnlyStatement([...rows.keys()]), recordInboxAllStatement(deps.consumer, messageIds), noneParkedStatement([...sagaIds])].filter((s): s is Statement => s !== undefined);
   return { batch: new BatchContext(tx, deps, rows, new Set(messageIds), new Map(), [], true), checks };
 }

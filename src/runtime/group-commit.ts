@@ -43,7 +43,6 @@ interface Queued {
  */
 export class GroupCommitter {
   private queue: Queued[] = [];
-  private running = 0;
   private readonly idle: (() => void)[] = [];
   /** Callers waiting for room in the queue (backpressure), first come first served. */
   private readonly roomWaiters: (() => void)[] = [];
@@ -98,6 +97,11 @@ export class GroupCommitter {
   /** The sizes of the batches running. */
   private readonly runningSizes: number[] = [];
 
+  /** Batches running. */
+  private get running(): number {
+    return this.runningSizes.length;
+  }
+
   /**
    * Items that must wait before a batch starts beside the running ones: as many as the
    * smallest running batch holds (at least BESIDE_FLOOR), at most `parallelMin`. Small
@@ -115,7 +119,6 @@ export class GroupCommitter {
     while (this.running < this.concurrency && this.queue.length > 0 && (this.running === 0 || this.queue.length >= this.besideMin())) {
       const batch = this.take();
       if (batch.length === 0) break;
-      this.running += 1;
       this.runningSizes.push(batch.length);
       void this.runOne(batch);
     }
@@ -156,7 +159,6 @@ export class GroupCommitter {
     } finally {
       for (const q of batch) this.busy.delete(keyOf(q.item));
       this.runningSizes.splice(this.runningSizes.indexOf(batch.length), 1);
-      this.running -= 1;
       this.kick();
     }
   }

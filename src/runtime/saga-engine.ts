@@ -11,6 +11,7 @@ import { insertDeadLetter, readInstance } from './instance-sql.js';
 import { dueWork, sagasWithDueParked, takeExpiredParked, type DueWork } from './parked-messages.js';
 import { createMachineRegistry, type AnyMachine } from './machine-registry.js';
 import { processBatch, type BatchCache, type BatchDeps } from './process-batch.js';
+import { sagaIdOf } from './batch-context.js';
 import { InstanceCache, type CachedInstance } from './instance-cache.js';
 import { checkRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { RUNTIME_MIGRATION_SCOPE, runtimeMigrations } from './runtime-migrations.js';
@@ -202,8 +203,8 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       logger,
     });
 
-  const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service: options.metricsService ?? options.consumer ?? 'ordo-saga-engine', streamOf, logger });
   const service = options.metricsService ?? options.consumer ?? 'ordo-saga-engine';
+  const observation = engineObservation({ ...(options.metrics ? { metrics: options.metrics } : {}), service, streamOf, logger });
   const instances = new InstanceCache(options.instanceCacheSize ?? 10_000);
   /**
    * A batch transaction that keeps the instance cache as committed, trusting it (no load)
@@ -231,9 +232,10 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       throw err;
     }
   };
-  const sagaIdsOf = (items: readonly WorkItem[]) => () => items.flatMap((i) => (i.kind === 'message' ? [i.message.key] : 'sagaId' in i ? [i.sagaId] : []));
+  /** The sagas of a batch's inputs (a replay's is known only once its dead letter is loaded: none). */
+  const sagaIdsOf = (items: readonly WorkItem[]) => items.flatMap((i) => sagaIdOf(i) ?? []);
   const runOnce = (items: readonly WorkItem[]) =>
-    withConflictRetry((attempt) => cachedTransaction(sagaIdsOf(items), attempt === 1, (tx, observer, cache) => processBatch(tx, items, { ...deps(), observer }, { commit: true, cache })));
+    withConflictRetry((attempt) => cachedTransaction(() => sagaIdsOf(items), attempt === 1, (tx, observer, cache) => processBatch(tx, items, { ...deps(), observer }, { commit: true, cache })));
   const runBatch = isolatingBadInputs(db, deps().consumer, runOnce, (reason) => options.metrics?.deadLetters.inc({ service, reason }));
   const committer = new GroupCommitter(runBatch, { batchSize, concurrency, maxQueued: options.maxQueued, parallelMin: options.parallelMin });
   const submit = (items: readonly WorkItem[]): Promise<WorkResult[]> => {
@@ -245,7 +247,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   async function claimAndFire(): Promise<number> {
     let items: WorkItem[] = [];
     return withConflictRetry(() =>
-      cachedTransaction(() => sagaIdsOf(items)(), false, async (tx, observer, cache) => {
+      cachedTransaction(() => sagaIdsOf(items), false, async (tx, observer, cache) => {
         const now = clock.now();
         // One statement claims, locks and takes the due timers. SKIP LOCKED before LIMIT: an
         // instance another engine process (or a delivery batch) holds is passed over and the
