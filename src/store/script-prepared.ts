@@ -22,8 +22,17 @@ import { preparedName } from './prepared.js';
  * once per connection: SET LOCAL before them, back to the setting's default after them
  * (the rest of the transaction plans as it would have).
  */
-export const GENERIC_PLANS = 'SET LOCAL plan_cache_mode = force_generic_plan';
-export const PLANS_AS_BEFORE = 'SET LOCAL plan_cache_mode = DEFAULT';
+/*
+ * And planned as by key: without sequential scans. A generic plan is made once and kept for
+ * the connection until the statistics of a table it reads change — and a fresh database's
+ * tables have none until the first autoanalyze (up to a minute, autovacuum_naptime): planned
+ * then, the batch's instance update joined its arrays to a sequential scan of every instance,
+ * and kept doing so while the table grew (a bench saga run read ~2,000 rows per batch).
+ * Each statement sets both settings for the transaction (set_config … true) and gives both
+ * back to their defaults (a NULL value), one statement either way.
+ */
+export const GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)";
+export const PLANS_AS_BEFORE = "SELECT set_config('plan_cache_mode', NULL, true), set_config('enable_seqscan', NULL, true)";
 
 export interface ScriptConnection {
   query(sql: string): Promise<unknown>;

@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/index.js';
+import { GENERIC_PLANS, type Db, type Queryable } from '../store/index.js';
 
 /*
  * For tests of the plan PostgreSQL picks for a statement: every node of it, for the values
@@ -32,7 +32,7 @@ export async function customPlan(q: Queryable, sql: string, params: readonly unk
 /** The nodes of the generic plan of `sql` prepared with parameter `types`, run with `literals` (SQL text, one per parameter). */
 export async function genericPlan(db: Db, sql: string, types: readonly string[], literals: readonly string[]): Promise<PlanNode[]> {
   return db.transaction(async (tx) => {
-    await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
+    await tx.query(GENERIC_PLANS); // as a script runs a marked statement
     await tx.query(`PREPARE ordo_test_generic_plan(${types.join(', ')}) AS ${sql}`);
     const r = await tx.query<Explained>(`EXPLAIN (FORMAT JSON) EXECUTE ordo_test_generic_plan(${literals.join(', ')})`);
     await tx.query('DEALLOCATE ordo_test_generic_plan');
