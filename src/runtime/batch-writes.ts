@@ -1,4 +1,4 @@
-import { appendToStreamsStatement, preparedStatement, runStatements, type Queryable, type Statement } from '../store/index.js';
+import { appendToStreamsStatement, jsonArrayText, jsonbArraySql, preparedStatement, runStatements, type Queryable, type Statement } from '../store/index.js';
 import { RevisionConflictError } from './errors.js';
 import type { CachedInstance } from './instance-cache.js';
 import { netTimerOps, type WorkingInstance } from './working-instance.js';
@@ -18,13 +18,13 @@ const REVISION_CONFLICT = 'ordo: saga revision conflict';
  */
 const INSERT_INSTANCES_SQL = preparedStatement(`INSERT INTO ordo_saga_instances (id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version)
        SELECT id, state, status, snapshot, pending, revision, stream_version, machine_id, machine_version
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::text[])
+       FROM unnest($1::text[], $2::text[], $3::text[], ${jsonbArraySql('$4')}, ${jsonbArraySql('$5')}, $6::integer[], $7::integer[], $8::integer[], $9::text[])
          AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, machine_id)`);
 
 const UPDATE_INSTANCES_SQL = preparedStatement(`WITH updated AS (
          UPDATE ordo_saga_instances AS i SET state = v.state, status = v.status, snapshot = v.snapshot, pending = v.pending, revision = v.revision, stream_version = v.stream_version,
            machine_version = v.machine_version, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[], $5::text[]::jsonb[], $6::integer[], $7::integer[], $8::integer[], $9::integer[], $10::text[])
+         FROM unnest($1::text[], $2::text[], $3::text[], ${jsonbArraySql('$4')}, ${jsonbArraySql('$5')}, $6::integer[], $7::integer[], $8::integer[], $9::integer[], $10::text[])
            AS v(id, state, status, snapshot, pending, revision, stream_version, machine_version, loaded_revision, loaded_xmin)
          WHERE i.id = v.id AND i.revision = v.loaded_revision AND (v.loaded_xmin IS NULL OR i.xmin::text = v.loaded_xmin)
          RETURNING i.id)
@@ -51,8 +51,8 @@ function instanceStatements(items: readonly InstanceWrite[]): Statement[] {
     list.map((i) => i.w.id),
     list.map((i) => i.w.snapshot.state),
     list.map((i) => i.w.status),
-    list.map((i) => i.snapshotJson),
-    list.map((i) => i.pendingJson),
+    jsonArrayText(list.map((i) => i.snapshotJson)),
+    jsonArrayText(list.map((i) => i.pendingJson)),
     list.map((i) => i.w.revision),
     list.map((i) => i.streamVersion),
     list.map((i) => i.w.machineVersion),

@@ -67,6 +67,20 @@ describe.each(engines)('the instance cache on $name', ({ fresh }) => {
     }
   });
 
+  it('keeps awkward text in the snapshot and the log as it was, from the cache and loaded', async () => {
+    const { db, engine, reply } = await setup();
+    const awkward = `O'Brien \\ "quoted" ünï 🚀 $1 -- \n end`;
+    for (const size of [10_000, 0]) {
+      const e = await engine({ instanceCacheSize: size });
+      const id = `o-awkward-${size}`;
+      await e.startSaga(id, 'order', { ...sampleOrder(id), customerId: awkward }, { first: { id: `${id}:created`, type: 'OrderCreated' } });
+      expect((await reply(e, id, 'InventoryReserved', { reservationId: awkward }))[0]).toMatchObject({ status: 'applied', state: 'PAYMENT_PROCESSING' });
+      expect((await e.getSaga(id))?.snapshot.context).toMatchObject({ customerId: awkward, reservationId: awkward });
+      const sent = await db.query<{ data: { customerId?: string } }>("SELECT data FROM ordo_messages WHERE type = 'ProcessPayment' AND metadata->>'key' = $1", [id]);
+      expect(sent.rows.map((r) => r.data.customerId)).toEqual([awkward]);
+    }
+  });
+
   it('drops a duplicate of a message it applied, as with a load', async () => {
     const { engine, start, reply, row } = await setup();
     const e = await engine();

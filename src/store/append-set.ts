@@ -1,3 +1,4 @@
+import { jsonArrayText, jsonbArraySql } from './jsonb-array.js';
 import { preparedStatement } from './prepared.js';
 
 /*
@@ -15,7 +16,7 @@ import { preparedStatement } from './prepared.js';
  *
  * $1 streams, $2 expected versions (in call order); $3–$8 one entry per message, streams
  * in call order and each stream's messages in order: stream, 1-based number within its
- * stream, id, type, data and metadata as JSON text. Positions follow that order.
+ * stream, id, type; $7 data and $8 metadata each as one JSON array (jsonb-array.ts). Positions follow that order.
  */
 const CHECKED_AND_INSERTED = `WITH s AS MATERIALIZED (
   SELECT s.stream, s.expected, s.ord, coalesce(cur.version, 0) AS version,
@@ -25,8 +26,8 @@ const CHECKED_AND_INSERTED = `WITH s AS MATERIALIZED (
     WHERE m.stream = s.stream ORDER BY m.stream_version DESC LIMIT 1) AS cur ON true),
 ins AS (
   INSERT INTO ordo_messages (stream, stream_version, id, type, data, metadata)
-  SELECT m.stream, s.version + m.n, m.id, m.type, m.data::jsonb, m.metadata::jsonb
-  FROM unnest($3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS m(stream, n, id, type, data, metadata, ord)
+  SELECT m.stream, s.version + m.n, m.id, m.type, m.data, m.metadata
+  FROM unnest($3::text[], $4::integer[], $5::text[], $6::text[], ${jsonbArraySql('$7')}, ${jsonbArraySql('$8')}) WITH ORDINALITY AS m(stream, n, id, type, data, metadata, ord)
   JOIN s ON s.stream = m.stream AND s.in_order AND s.version = s.expected
   ORDER BY m.ord
   RETURNING ordo_messages.stream, ordo_messages.position)`;
@@ -68,7 +69,7 @@ export function appendSetParams(streams: readonly { stream: string; expected: nu
       cols[5].push(m.metadata);
     });
   }
-  return [streams.map((s) => s.stream), streams.map((s) => s.expected), ...cols];
+  return [streams.map((s) => s.stream), streams.map((s) => s.expected), cols[0], cols[1], cols[2], cols[3], jsonArrayText(cols[4]), jsonArrayText(cols[5])];
 }
 
 /** The messages as the JSON array `ordo_append` takes. */

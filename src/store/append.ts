@@ -4,6 +4,7 @@ import { DuplicateMessageIdError, ExpectedVersionConflictError, InvalidStoreInpu
 import type { NewMessage } from './stored-message.js';
 import { preparedStatement } from './prepared.js';
 import { APPEND_SET_SQL, appendSetParams, appendSetStatementSql, functionPayload, type EncodedMessage } from './append-set.js';
+import { jsonArrayText, jsonbArraySql } from './jsonb-array.js';
 
 export interface AppendResult {
   /** The stream's version after the append: pass it as `expectedVersion` next time. */
@@ -67,8 +68,8 @@ export interface StreamAppend {
 }
 
 /* `ordo_append` once per stream, in the order given, inside one statement (a call naming a stream with 'any'; else append-set.ts). */
-const APPEND_MANY_FROM = `FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS s(stream, expected, messages, ord),
-    LATERAL ordo_append(s.stream, s.expected, s.messages::jsonb) AS a
+const APPEND_MANY_FROM = `FROM unnest($1::text[], $2::integer[], ${jsonbArraySql('$3')}) WITH ORDINALITY AS s(stream, expected, messages, ord),
+    LATERAL ordo_append(s.stream, s.expected, s.messages) AS a
     ORDER BY s.ord`;
 const APPEND_MANY_SQL = `SELECT a.version, a.in_order, a.positions ${APPEND_MANY_FROM}`;
 
@@ -132,9 +133,9 @@ function checkAppends(appends: readonly StreamAppend[]): CheckedAppends {
   return { encoded, ids: allIds };
 }
 
-/** The parameters of APPEND_MANY_SQL / APPEND_STATEMENT_SQL: streams, expected versions, each stream's messages as one JSON array. */
+/** The parameters of APPEND_MANY_SQL / APPEND_STATEMENT_SQL: streams, expected versions, each stream's messages as one JSON array (all of them in one: jsonb-array.ts). */
 function functionParams(c: CheckedAppends): unknown[] {
-  return [c.encoded.map((e) => e.stream), c.encoded.map((e) => e.expected), c.encoded.map((e) => functionPayload(e.messages))];
+  return [c.encoded.map((e) => e.stream), c.encoded.map((e) => e.expected), jsonArrayText(c.encoded.map((e) => functionPayload(e.messages)))];
 }
 
 /**

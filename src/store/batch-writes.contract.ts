@@ -7,7 +7,9 @@ import {
   InvalidStoreInputError,
   appendToStream,
   appendToStreams,
+  appendToStreamsStatement,
   readStream,
+  runStatements,
   recordInboxMany,
   streamVersion,
 } from './index.js';
@@ -47,6 +49,24 @@ export function describeBatchWritesContract(name: string, open: () => Promise<Co
         expect((await readStream(db, existing))[1]!.position).toBe(r[1]!.positions[0]);
         expect(await streamVersion(db, any)).toBe(1);
         expect(await appendToStreams(db, [])).toEqual([]);
+      });
+
+      it('keeps awkward JSON as it was, on each way to the log (set statement, the function for \'any\', a script)', async () => {
+        // What a literal must carry: quotes of both kinds, backslashes, placeholders, comment marks, unicode, line breaks.
+        const awkward = ["it's", 'back\\slash', 'both \\\' and "', '$1 and $2', '-- not a comment', 'ünïcødé ✓ 🚀', 'line\nbreak', '', '\\"'];
+        const data = { texts: awkward, nested: { [awkward[2]!]: [1, 2.5, null, true, {}, []] }, n: -0.125 };
+        const metadata = { topic: "o'topic", note: awkward.join('|') };
+        const [set, any, scripted] = [uniqueStream('set'), uniqueStream('any'), uniqueStream('script')];
+        await appendToStreams(db, [{ stream: set, expectedVersion: 0, messages: [{ type: 'A', data, metadata }, { type: "B'", data: awkward }] }]);
+        await appendToStreams(db, [{ stream: any, expectedVersion: 'any', messages: [{ type: 'A', data, metadata }, { type: "B'", data: awkward }] }]);
+        const { statement } = appendToStreamsStatement([{ stream: scripted, expectedVersion: 0, messages: [{ type: 'A', data, metadata }, { type: "B'", data: awkward }] }]);
+        await db.transaction((tx) => runStatements(tx, [statement], { commit: true }));
+        for (const stream of [set, any, scripted]) {
+          expect((await readStream(db, stream)).map((m) => [m.type, m.data, m.metadata])).toEqual([
+            ['A', data, metadata],
+            ["B'", awkward, {}],
+          ]);
+        }
       });
 
       it('is all or nothing: a wrong expected version on one stream names it and writes no stream', async () => {

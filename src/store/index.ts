@@ -20,6 +20,7 @@ export { readStream, type ReadStreamOptions } from './read-stream.js';
 export { readAll, readAllNotingHeld, readOutgoingNotingHeld, readAllVisible, lastGlobalPosition, LOG_START, compareGlobalPositions, globalPositionOf, type GlobalPosition } from './read-all.js';
 export { loadCheckpoint, loadCheckpointStatement, readAfterCheckpointStatement, saveCheckpoint, saveCheckpointStatement } from './checkpoints.js';
 export { preparedStatement } from './prepared.js';
+export { jsonbArraySql, jsonArrayText } from './jsonb-array.js';
 export { GENERIC_PLANS } from './script-prepared.js';
 export type { StructuredLogger } from './logger.js';
 export { createWakeup, type Wakeup } from './wakeup.js';
