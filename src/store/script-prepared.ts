@@ -19,10 +19,9 @@ import { preparedName } from './prepared.js';
  * one, so the PREPARE would save only the parse. Every marked statement finds its rows by
  * key (primary or unique index) whatever the arrays hold — the tests of what a batch reads
  * pass with generic plans forced — so a script runs them with the generic plan, planned
- * once per connection: SET LOCAL before them, back to the setting's default after them
- * (the rest of the transaction plans as it would have).
- */
-/*
+ * once per connection: set for the transaction before them, back to the defaults after
+ * them (the rest of the transaction plans as it would have).
+ *
  * And planned as by key: without sequential scans. A generic plan is made once and kept for
  * the connection until the statistics of a table it reads change — and a fresh database's
  * tables have none until the first autoanalyze (up to a minute, autovacuum_naptime): planned
