@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../observe/index.js';
 import type { Db } from '../../store/index.js';
-import { http } from '../e2e-support.js';
+import { http, QUIET_SIMULATION } from '../e2e-support.js';
 import { startShop, type RunningShop } from '../shop.js';
 
 /** Row counts of every table in every service database: "no trace" means these do not move. */
@@ -23,7 +23,7 @@ describe('the gateway refuses bad input with a clear 4xx and leaves no trace', (
   let before: Record<string, number>;
 
   beforeAll(async () => {
-    shop = await startShop({ mode: 'orchestration', storage: { kind: 'pglite' }, transport: { kind: 'inprocess' }, port: 0, log: silentLogger(), simulation: { deliveryDelayMs: -1 } });
+    shop = await startShop({ mode: 'orchestration', storage: { kind: 'pglite' }, transport: { kind: 'inprocess' }, port: 0, log: silentLogger(), simulation: { ...QUIET_SIMULATION } });
     base = shop.url ?? '';
     admin = shop.tokens.adminToken;
     alice = shop.tokens.customerToken('alice');
@@ -114,17 +114,17 @@ describe('the gateway refuses bad input with a clear 4xx and leaves no trace', (
     const bob = shop.tokens.customerToken('bob');
     expect((await http(base, bob, `/orders/${id}`)).status).toBe(404);
     expect((await http(base, bob, `/orders/${id}/cancel`, { method: 'POST' })).status).toBe(404);
-    // wait until it is past the point of cancelling (shipment preparing or later)
+    // Wait until it is past the point of cancelling. A quiet world: the default one leaves 1 % of
+    // orders without a payment answer until the saga's 60 s timeout, longer than this waits
+    // (seen once in CI: PAYMENT_PROCESSING after 6 s), and declines 10 % (then there is no 409 to see).
     let status = '';
     for (let i = 0; i < 100 && !['SHIPPED', 'CANCELED', 'DELIVERED'].includes(status); i++) {
       status = (await http<{ status: string }>(base, alice, `/orders/${id}`)).body.status;
       await new Promise((r) => setTimeout(r, 50));
     }
-    if (status === 'SHIPPED') {
-      const late = await http<{ error: { code: string } }>(base, alice, `/orders/${id}/cancel`, { method: 'POST' });
-      expect(late.status).toBe(409);
-      expect(late.body.error.code).toBe('NOT_CANCELLABLE');
-    }
-    expect(['SHIPPED', 'CANCELED']).toContain(status);
+    expect(status).toBe('SHIPPED'); // the carrier never confirms (deliveryDelayMs -1)
+    const late = await http<{ error: { code: string } }>(base, alice, `/orders/${id}/cancel`, { method: 'POST' });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('NOT_CANCELLABLE');
   });
 });
