@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './db.js';
-import { runInTurn, scriptOf } from './statement-script.js';
+import { concatenated, runInTurn, scriptOf } from './statement-script.js';
 import { appendsToLog, commitWakeup, logNotification, noticingAppends } from './commit-wakeup.js';
 import { postgresListener } from './postgres-listen.js';
 import { preparedName } from './prepared.js';
@@ -108,7 +108,7 @@ export function openPostgres(options: PostgresOptions): Db {
           const generic = statements.some((s) => executeAs(s.sql) !== undefined);
           const before = [...(withBegin ? ['BEGIN'] : []), ...(generic ? [GENERIC_PLANS] : [])];
           const after = [...(generic ? [PLANS_AS_BEFORE] : []), ...(options?.commit ? ['COMMIT'] : [])];
-          const text = [...before, script, ...after].reduce((all, part) => `${all};\n${part}`); // concatenated, not joined: the script stays a rope until written
+          const text = concatenated([...before, script, ...after], ';\n');
           const raw = options?.commit ? await commitWith(text) : ((await client.query(text)) as pg.QueryResult | pg.QueryResult[]);
           if (options?.commit) committed = true;
           const all = Array.isArray(raw) ? raw : [raw];

@@ -30,13 +30,13 @@ export function slowLiteralOf(value: unknown): string | undefined {
 }
 
 /*
- * A flat array of strings, numbers, booleans and bigints (a batch's columns: ids, JSON
- * texts, versions) written directly: the array quoting node-postgres does (each element in
+ * A flat array of strings, numbers, booleans and bigints (a batch's columns: ids, states,
+ * versions; many JSON documents go as one JSON array instead, jsonb-array.ts) written directly: the array quoting node-postgres does (each element in
  * double quotes, `\` and `"` escaped by a backslash) and the SQL quoting after it (`'`
  * doubled, every backslash doubled in an E'' string when there is one) together, element by
  * element. The text is exactly what prepareValue + quoteLiteral give (statement-script.test.ts
  * checks it on arbitrary arrays); they went over the whole text four times, and the batch
- * scripts inline kilobytes of JSON per saga. Anything else in the array (null aside), or
+ * scripts inline arrays of every saga they write. Anything else in the array (null aside), or
  * a NUL in an element: undefined, the slow way. The body is built by concatenation, which
  * V8 keeps as a rope until the script is written to the socket: one copy, not one per step.
  */
@@ -122,14 +122,25 @@ const SKIPPED_OR_PLACEHOLDER = /\b[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|"(?:[^
  * not at every script.
  */
 export function scriptOf(statements: readonly Statement[], executeAs?: (sql: string) => string | undefined): string | undefined {
-  let script = '';
+  const parts: string[] = [];
   for (const s of statements) {
     const name = executeAs?.(s.sql);
     const inlined = name === undefined ? inlineParameters(withoutEnds(s.sql), s.params) : executeOf(name, s.params);
     if (inlined === undefined) return undefined;
-    script = script === '' ? inlined : `${script};\n${inlined}`;
+    parts.push(inlined);
   }
-  return script;
+  return concatenated(parts, ';\n');
+}
+
+/**
+ * `parts.join(separator)` by concatenation: V8 keeps the result as a rope of the parts
+ * (kilobytes of inlined JSON each) until it is written to the socket, instead of copying
+ * them into a new string at every step of building a script.
+ */
+export function concatenated(parts: readonly string[], separator: string): string {
+  let all = '';
+  for (let i = 0; i < parts.length; i++) all = i === 0 ? (parts[i] as string) : `${all}${separator}${parts[i] as string}`;
+  return all;
 }
 
 /** The statement without surrounding blanks and trailing semicolons (its text only: the parameters, possibly long, are inlined after). */
@@ -141,10 +152,7 @@ function withoutEnds(sql: string): string {
 function executeOf(name: string, params: readonly unknown[] = []): string | undefined {
   const literals = literalsOf(params);
   if (literals === undefined) return undefined;
-  if (literals.length === 0) return `EXECUTE ${name}`;
-  let args = '';
-  for (const l of literals) args = args === '' ? l : `${args}, ${l}`; // concatenated: the literals (kilobytes of JSON) are not copied here
-  return `EXECUTE ${name}(${args})`;
+  return literals.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${concatenated(literals, ', ')})`;
 }
 
 /** Runs statements one after another through `q` (the way that always works). */
